@@ -1,0 +1,166 @@
+//! The command line (clap).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// A declarative release manager: one YAML file, one command, a finished release.
+#[derive(Debug, Parser)]
+#[command(name = "rel", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every command.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Config file (default: the first of .release.yaml, .release.yml, release.yaml, release.yml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Remove dist/ before starting.
+    #[arg(long, global = true)]
+    pub clean: bool,
+    /// Parallel jobs (default: CPUs, capped by available memory).
+    #[arg(short = 'p', long, global = true, value_name = "N")]
+    pub parallelism: Option<usize>,
+    /// Stages to skip: build, archive, checksum, changelog, images, publish, sign, validate, before.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "STAGES")]
+    pub skip: Vec<String>,
+    /// Give up after this long (e.g. 30m, 1h).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colour in logs.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    /// When stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build, archive, checksum, write the changelog, push images and publish.
+    Release(ReleaseArgs),
+    /// Build only.
+    Build(BuildArgs),
+    /// Validate the config (exit 0 valid, 2 invalid).
+    Check,
+    /// Print the changelog as markdown.
+    Changelog(ChangelogArgs),
+    /// Print the next version from conventional commits since the last tag.
+    NextVersion(NextVersionArgs),
+    /// Write a starter .release.yaml for the project in this folder.
+    Init(InitArgs),
+    /// Print the JSON Schema of the config.
+    Schema,
+    /// Finish a split release.
+    Continue(ContinueArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `rel release`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReleaseArgs {
+    /// Version as a snapshot; never publishes, needs no tag, clean tree or token.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// Print the plan and check access, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Build only this runner's share into dist/<share>/.
+    #[arg(long)]
+    pub split: bool,
+    /// How shares are cut: goos or target.
+    #[arg(long, value_name = "goos|target")]
+    pub partial_by: Option<String>,
+    /// This runner's share (default: the runner's OS).
+    #[arg(long, value_name = "SHARE")]
+    pub partial_target: Option<String>,
+}
+
+/// `rel build`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BuildArgs {
+    /// Version as a snapshot.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// Only the host's os/arch.
+    #[arg(long)]
+    pub single_target: bool,
+    /// Only these build ids.
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+}
+
+/// `rel changelog`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChangelogArgs {
+    /// Start after this ref (default: the previous tag).
+    #[arg(long, value_name = "REF")]
+    pub from: Option<String>,
+    /// End at this ref (default: the current tag, or HEAD).
+    #[arg(long, value_name = "REF")]
+    pub to: Option<String>,
+    /// Commits since the last tag.
+    #[arg(long)]
+    pub unreleased: bool,
+    /// A whole CHANGELOG.md, one section per tag, newest first.
+    #[arg(long)]
+    pub all: bool,
+    /// Tag prefix for monorepos (e.g. `svc/`).
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub tag_prefix: String,
+    /// Only commits touching this path.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+}
+
+/// `rel next-version`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct NextVersionArgs {
+    /// Tag prefix for monorepos (e.g. `svc/`).
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub tag_prefix: String,
+    /// Only commits touching this path.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+}
+
+/// `rel init`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InitArgs {
+    /// Overwrite an existing config.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `rel continue`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ContinueArgs {
+    /// Merge the dist/ shards of `rel release --split` runs and finish the release.
+    #[arg(long)]
+    pub merge: bool,
+}

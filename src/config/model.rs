@@ -1,0 +1,623 @@
+//! The config model: what `.release.yaml` may say.
+//!
+//! Every struct denies unknown fields so a misspelt key is an error with a location, never a
+//! silently ignored setting. The JSON Schema (`rel schema`) is derived from these same types,
+//! so documentation, validation and the editor schema cannot drift apart.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole `.release.yaml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Config format version; only `1` exists.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// The project's name. Default: the git remote's repository name, else the folder name.
+    #[serde(default)]
+    pub project_name: Option<String>,
+    /// Output folder. Default: `dist`.
+    #[serde(default = "default_dist")]
+    pub dist: String,
+    /// Global environment for builds and hooks, as `KEY=value` (templated).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Hooks run once before any build.
+    #[serde(default)]
+    pub before: Before,
+    /// What to build.
+    #[serde(default)]
+    pub builds: Vec<Build>,
+    /// How to package the binaries.
+    #[serde(default)]
+    pub archives: Vec<Archive>,
+    /// The checksum file.
+    #[serde(default)]
+    pub checksum: Checksum,
+    /// Versioning of snapshot releases.
+    #[serde(default)]
+    pub snapshot: Snapshot,
+    /// Release notes from conventional commits.
+    #[serde(default)]
+    pub changelog: Changelog,
+    /// The GitHub release.
+    #[serde(default)]
+    pub release: Release,
+    /// OCI images built without a Docker daemon.
+    #[serde(default)]
+    pub images: Vec<Image>,
+    /// Image indexes over images that already exist.
+    #[serde(default)]
+    pub manifests: Vec<Manifest>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_dist() -> String {
+    "dist".into()
+}
+
+/// Global hooks.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Before {
+    /// Commands run before the builds, split like a shell and run without one.
+    #[serde(default)]
+    pub hooks: Vec<String>,
+}
+
+/// Which tool builds the binaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Builder {
+    /// `go build` over a GOOS×GOARCH matrix.
+    #[default]
+    Go,
+    /// `cargo build --release --target <triple>`.
+    Cargo,
+    /// Any command, given `{{ output }}`.
+    Command,
+    /// Binaries that already exist.
+    Prebuilt,
+}
+
+/// A string or a list of strings (`ldflags: -s -w` or `ldflags: [-s, -w]`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StringList {
+    /// A single string.
+    One(String),
+    /// A list of strings.
+    Many(Vec<String>),
+}
+
+impl Default for StringList {
+    fn default() -> Self {
+        StringList::Many(vec![])
+    }
+}
+
+impl StringList {
+    /// The strings, in order.
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            StringList::One(s) => vec![s.clone()],
+            StringList::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// A target excluded from the matrix.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ignore {
+    /// Operating system to ignore.
+    #[serde(default)]
+    pub goos: Option<String>,
+    /// Architecture to ignore.
+    #[serde(default)]
+    pub goarch: Option<String>,
+    /// ARM version to ignore.
+    #[serde(default)]
+    pub goarm: Option<String>,
+    /// amd64 level to ignore.
+    #[serde(default)]
+    pub goamd64: Option<String>,
+}
+
+/// Per-build hooks, run once per target.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuildHooks {
+    /// Before the target's build.
+    #[serde(default)]
+    pub pre: Vec<String>,
+    /// After the target's build.
+    #[serde(default)]
+    pub post: Vec<String>,
+}
+
+/// One build: a binary over a matrix of targets.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    /// Identifier, referred to by archives and images. Default: the project name.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `go`, `cargo`, `command` or `prebuilt`.
+    #[serde(default)]
+    pub builder: Builder,
+    /// Working folder of the build. Default: `.`.
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// go: the main package; cargo: the `--bin` name.
+    #[serde(default)]
+    pub main: Option<String>,
+    /// The binary's name (templated); `.exe` is added for windows. Default: the build id.
+    #[serde(default)]
+    pub binary: Option<String>,
+    /// Operating systems. Default: linux, darwin, windows.
+    #[serde(default)]
+    pub goos: Vec<String>,
+    /// Architectures. Default: amd64, arm64, 386.
+    #[serde(default)]
+    pub goarch: Vec<String>,
+    /// ARM versions for `arm`. Default: 6.
+    #[serde(default)]
+    pub goarm: Vec<String>,
+    /// amd64 microarchitecture levels. Default: v1.
+    #[serde(default)]
+    pub goamd64: Vec<String>,
+    /// Targets removed from the matrix.
+    #[serde(default)]
+    pub ignore: Vec<Ignore>,
+    /// An explicit target list that replaces the matrix (cargo: Rust target triples).
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Extra environment for this build, `KEY=value` (templated).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Extra flags for the build tool (templated).
+    #[serde(default)]
+    pub flags: StringList,
+    /// go: `-ldflags` values (templated), joined with spaces.
+    #[serde(default)]
+    pub ldflags: StringList,
+    /// command builder: argv (templated; `{{ output }}` is where the binary must go).
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// prebuilt builder: where the binary is (templated).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Modification time given to the binary (templated unix seconds).
+    #[serde(default)]
+    pub mod_timestamp: Option<String>,
+    /// The Go binary. Default: `go`.
+    #[serde(default)]
+    pub gobinary: Option<String>,
+    /// Hooks around each target's build.
+    #[serde(default)]
+    pub hooks: BuildHooks,
+    /// Skip this build.
+    #[serde(default)]
+    pub skip: bool,
+}
+
+/// Archive formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+pub enum Format {
+    /// gzip-compressed tar.
+    #[serde(rename = "tar.gz", alias = "tgz")]
+    TarGz,
+    /// xz-compressed tar.
+    #[serde(rename = "tar.xz", alias = "txz")]
+    TarXz,
+    /// zstd-compressed tar.
+    #[serde(rename = "tar.zst", alias = "tzst")]
+    TarZst,
+    /// zip.
+    #[serde(rename = "zip")]
+    Zip,
+    /// The bare binary, renamed by the name template.
+    #[serde(rename = "binary")]
+    Binary,
+}
+
+impl Format {
+    /// The file extension, with its dot (empty for `binary`).
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::TarGz => ".tar.gz",
+            Format::TarXz => ".tar.xz",
+            Format::TarZst => ".tar.zst",
+            Format::Zip => ".zip",
+            Format::Binary => "",
+        }
+    }
+}
+
+/// Formats used for one operating system.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormatOverride {
+    /// The operating system.
+    pub goos: String,
+    /// Its formats.
+    #[serde(default)]
+    pub formats: Vec<Format>,
+}
+
+/// A file added to archives: a glob, or a glob with a destination folder.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ArchiveFile {
+    /// A glob relative to the project root.
+    Glob(String),
+    /// A glob and where its matches go inside the archive.
+    Spec(FileSpec),
+}
+
+/// A file glob with its destination.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// Glob relative to the project root.
+    pub src: String,
+    /// Folder inside the archive.
+    #[serde(default)]
+    pub dst: Option<String>,
+    /// Keep the matched path below `dst` instead of only the file name.
+    #[serde(default)]
+    pub strip_parent: bool,
+}
+
+/// `wrap_in_directory`: `true` (the archive name), `false`, or a templated name.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Wrap {
+    /// `true` wraps in a folder named like the archive.
+    Bool(bool),
+    /// A templated folder name.
+    Name(String),
+}
+
+impl Default for Wrap {
+    fn default() -> Self {
+        Wrap::Bool(false)
+    }
+}
+
+/// One archive definition.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Archive {
+    /// Identifier. Default: `default`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Build ids to include. Default: all builds.
+    #[serde(default)]
+    pub builds: Vec<String>,
+    /// Formats. Default: `tar.gz`.
+    #[serde(default)]
+    pub formats: Vec<Format>,
+    /// Formats per operating system.
+    #[serde(default)]
+    pub format_overrides: Vec<FormatOverride>,
+    /// The archive's name without extension (templated).
+    #[serde(default)]
+    pub name_template: Option<String>,
+    /// Put everything in a top folder.
+    #[serde(default)]
+    pub wrap_in_directory: Wrap,
+    /// Extra files. Default: README*, LICENSE*, CHANGELOG*.
+    #[serde(default)]
+    pub files: Option<Vec<ArchiveFile>>,
+}
+
+/// Checksum algorithms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// SHA-256.
+    #[default]
+    Sha256,
+    /// SHA-512.
+    Sha512,
+    /// BLAKE3.
+    Blake3,
+}
+
+/// The checksum file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Checksum {
+    /// File name (templated).
+    #[serde(default)]
+    pub name_template: Option<String>,
+    /// Hash algorithm.
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// Do not write checksums.
+    #[serde(default)]
+    pub disable: bool,
+    /// Also write a `<file>.<algorithm>` file beside each artifact.
+    #[serde(default)]
+    pub split: bool,
+}
+
+/// Snapshot versioning.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    /// The snapshot version (templated).
+    #[serde(default)]
+    pub version_template: Option<String>,
+}
+
+/// Changelog sort order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Ascending by message.
+    Asc,
+    /// Descending by message.
+    Desc,
+    /// Git order.
+    #[default]
+    #[serde(rename = "")]
+    Git,
+}
+
+/// Changelog subject filters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Commits whose subject matches any of these are dropped.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// If set, only commits whose subject matches one of these are kept.
+    #[serde(default)]
+    pub include: Vec<String>,
+}
+
+/// A changelog section.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// Section title.
+    pub title: String,
+    /// Subjects matching this go here (first match wins); none: everything left.
+    #[serde(default)]
+    pub regexp: Option<String>,
+    /// Position of the section.
+    #[serde(default)]
+    pub order: i64,
+}
+
+/// Release notes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Changelog {
+    /// Do not write a changelog.
+    #[serde(default)]
+    pub disable: bool,
+    /// `asc`, `desc`, or `""` for git order.
+    #[serde(default)]
+    pub sort: Sort,
+    /// Subject filters.
+    #[serde(default)]
+    pub filters: Filters,
+    /// Sections.
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    /// A minijinja template file for the notes. Default: the built-in one.
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+/// Where the release goes on GitHub.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubRepo {
+    /// Owner (user or organisation).
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+}
+
+/// API base URLs (GitHub Enterprise).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubUrls {
+    /// REST API base.
+    #[serde(default)]
+    pub api: Option<String>,
+    /// Asset upload base.
+    #[serde(default)]
+    pub uploads: Option<String>,
+    /// Web base, for links.
+    #[serde(default)]
+    pub download: Option<String>,
+    /// Accept self-signed certificates.
+    #[serde(default)]
+    pub skip_tls_verify: bool,
+}
+
+/// `auto`, `true` or `false`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Auto {
+    /// Decided by rel.
+    #[default]
+    Auto,
+    /// Forced.
+    Bool(bool),
+}
+
+impl<'de> Deserialize<'de> for Auto {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            B(bool),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::B(b) => Ok(Auto::Bool(b)),
+            Raw::S(s) if s == "auto" => Ok(Auto::Auto),
+            Raw::S(s) if s == "true" => Ok(Auto::Bool(true)),
+            Raw::S(s) if s == "false" => Ok(Auto::Bool(false)),
+            Raw::S(s) => Err(serde::de::Error::custom(format!(
+                "invalid value `{s}`: expected `auto`, `true` or `false`"
+            ))),
+        }
+    }
+}
+
+impl Serialize for Auto {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Auto::Auto => s.serialize_str("auto"),
+            Auto::Bool(b) => s.serialize_bool(*b),
+        }
+    }
+}
+
+impl JsonSchema for Auto {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Auto".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`auto`, `true` or `false`.",
+            "oneOf": [{"type": "boolean"}, {"const": "auto"}]
+        })
+    }
+}
+
+/// How release notes combine with an existing release's body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotesMode {
+    /// Leave an existing body alone.
+    #[default]
+    KeepExisting,
+    /// Existing body, then the notes.
+    Append,
+    /// The notes, then the existing body.
+    Prepend,
+    /// Only the notes.
+    Replace,
+}
+
+/// Extra files to upload.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraFile {
+    /// Glob relative to the project root.
+    pub glob: String,
+    /// Asset name (templated). Default: the file name.
+    #[serde(default)]
+    pub name_template: Option<String>,
+}
+
+/// The GitHub release.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// Repository. Default: from the git remote.
+    #[serde(default)]
+    pub github: Option<GithubRepo>,
+    /// Release title (templated). Default: the tag.
+    #[serde(default)]
+    pub name_template: Option<String>,
+    /// Leave the release as a draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Mark as prerelease; `auto` follows the semver prerelease part.
+    #[serde(default)]
+    pub prerelease: Auto,
+    /// Mark as latest; `auto` lets GitHub decide.
+    #[serde(default)]
+    pub make_latest: Auto,
+    /// How notes combine with an existing body.
+    #[serde(default)]
+    pub mode: NotesMode,
+    /// Replace assets that exist with other content.
+    #[serde(default)]
+    pub replace_existing_artifacts: bool,
+    /// More files to upload.
+    #[serde(default)]
+    pub extra_files: Vec<ExtraFile>,
+    /// API base URLs.
+    #[serde(default)]
+    pub github_urls: Option<GithubUrls>,
+    /// Do not publish.
+    #[serde(default)]
+    pub disable: bool,
+}
+
+/// An OCI image built from linux binaries.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// Identifier.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Build ids whose linux binaries go in. Default: all builds.
+    #[serde(default)]
+    pub builds: Vec<String>,
+    /// Platforms such as `linux/amd64`, `linux/arm/v7`. Default: every linux target built.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// `scratch` or an image reference.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// The repository (templated).
+    pub repository: String,
+    /// Tags (templated), pushed as one multi-arch index each.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Entrypoint. Default: the binary.
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
+    /// Arguments.
+    #[serde(default)]
+    pub cmd: Vec<String>,
+    /// Environment, `KEY=value`.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// User. Default: `65532:65532`.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Working directory.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Extra files in the layer.
+    #[serde(default)]
+    pub files: Vec<ArchiveFile>,
+    /// Image config labels (templated values).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Index and manifest annotations (templated values).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// Allow plain HTTP.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// An image index over existing images.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The index reference (templated).
+    pub name_template: String,
+    /// The images it lists (templated).
+    pub images: Vec<String>,
+    /// Allow plain HTTP.
+    #[serde(default)]
+    pub insecure: bool,
+}

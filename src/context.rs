@@ -1,0 +1,281 @@
+//! The release context: config with defaults, git state, version and template variables.
+//!
+//! Built once, before any side effect, so that every config, template and state error is
+//! found before a build starts (exit 2, or 1 for an untagged/dirty repository).
+
+use crate::artifact::Registry;
+use crate::config::{self, Config, Loaded};
+use crate::error::{Error, Result};
+use crate::git::{self, GitInfo};
+use crate::template::{Templates, Vars};
+use minijinja::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Stage names accepted by `--skip`.
+pub const STAGES: &[&str] = &["build", "archive", "checksum", "changelog", "images", "publish", "sign", "validate", "before"];
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Version as a snapshot; never publish.
+    pub snapshot: bool,
+    /// Compute and print the plan only.
+    pub dry_run: bool,
+    /// Remove `dist/` first.
+    pub clean: bool,
+    /// Worker count for builds and CPU work.
+    pub parallelism: usize,
+    /// Stages to skip.
+    pub skip: BTreeSet<String>,
+    /// Only the host's os/arch.
+    pub single_target: bool,
+    /// Only these build ids.
+    pub ids: Vec<String>,
+    /// Give up after this long.
+    pub deadline: Option<Instant>,
+}
+
+impl Options {
+    /// Whether `stage` was skipped on the command line.
+    pub fn skips(&self, stage: &str) -> bool {
+        self.skip.contains(stage)
+    }
+}
+
+/// Parse `--skip a,b` into stage names, rejecting unknown ones.
+pub fn parse_skip(list: &[String]) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for s in list.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        if !STAGES.contains(&s) {
+            let hint = config::diag::did_you_mean(s, STAGES.iter().copied())
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!("--skip: unknown stage `{s}`{hint} (stages: {})", STAGES.join(", "))));
+        }
+        out.insert(s.to_string());
+    }
+    Ok(out)
+}
+
+/// Default parallelism: the CPU count, capped at one build per GiB of available memory.
+pub fn default_parallelism() -> usize {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| (kb / (1024 * 1024)) as usize);
+    match mem_gib {
+        Some(g) => cpus.min(g.max(1)),
+        None => cpus,
+    }
+}
+
+/// Everything a stage can read.
+pub struct Context {
+    /// The project root (the folder rel runs in).
+    pub root: PathBuf,
+    /// The config with defaults applied.
+    pub config: Config,
+    /// The loaded file and its source, for locations.
+    pub loaded: Loaded,
+    /// Command-line options.
+    pub options: Options,
+    /// Repository state.
+    pub git: GitInfo,
+    /// The tag being released (for snapshots, the last tag or `v0.0.0`).
+    pub tag: String,
+    /// The previous tag, if any.
+    pub previous_tag: Option<String>,
+    /// The version (no leading `v`).
+    pub version: String,
+    /// Template environment.
+    pub templates: Templates,
+    /// Global template variables.
+    pub vars: Vars,
+    /// Merged environment (process, then config `env`) given to builds and hooks.
+    pub env: BTreeMap<String, String>,
+    /// The `dist/` folder.
+    pub dist: PathBuf,
+    /// The artifact registry.
+    pub artifacts: Registry,
+}
+
+/// Load and validate the config only (what `rel check` does).
+pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<(Loaded, Config, Templates)> {
+    let file = config::find(root, explicit)?;
+    let loaded = config::load(&file)?;
+    let mut cfg = loaded.config.clone();
+    let project = project_name(root, &cfg, None);
+    config::validate::apply_defaults(&mut cfg, &project, root);
+    let templates = Templates::new();
+    config::validate::validate(&loaded, &cfg, &templates)?;
+    Ok((loaded, cfg, templates))
+}
+
+fn project_name(root: &Path, cfg: &Config, remote: Option<&str>) -> String {
+    if let Some(n) = &cfg.project_name {
+        return n.clone();
+    }
+    let remote = remote
+        .map(String::from)
+        .or_else(|| git::git(root, &["remote", "get-url", "origin"]).ok());
+    if let Some((_, name)) = remote.as_deref().and_then(git::owner_name) {
+        return name;
+    }
+    root.canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "project".into())
+}
+
+fn rfc3339(ts: i64) -> String {
+    jiff::Timestamp::from_second(ts).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// The time used for `date`/`timestamp` and archive entries: `SOURCE_DATE_EPOCH` when set,
+/// else the commit time, so two runs of one commit agree.
+pub fn reproducible_time(git: &GitInfo) -> Result<i64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) if !s.trim().is_empty() => s
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds"))),
+        _ => Ok(git.commit_timestamp),
+    }
+}
+
+impl Context {
+    /// Build the context: load config, read git, work out the version, check everything.
+    pub fn new(root: &Path, explicit_config: Option<&Path>, options: Options) -> Result<Context> {
+        let (loaded, mut cfg, templates) = load_config(root, explicit_config)?;
+        let git = GitInfo::read(root)?;
+        if !git.is_repo && !options.snapshot {
+            return Err(Error::State(format!(
+                "{} is not a git repository with a commit; a release needs a tagged commit (use --snapshot to build without one)",
+                root.display()
+            )));
+        }
+        let (tag, version, previous_tag) = if options.snapshot {
+            let last = git.previous_tag(None).map(String::from);
+            let base = last.as_deref().and_then(|t| git::tag_version(t, "")).map(|v| v.to_string()).unwrap_or_else(|| "0.0.0".into());
+            let tag = last.clone().unwrap_or_else(|| "v0.0.0".into());
+            let prev = git.previous_tag(Some(&tag)).map(String::from);
+            (tag, base, prev)
+        } else {
+            let Some(tag) = git.tag() else {
+                let hint = match git.reachable_tags.first() {
+                    Some(t) => format!("the last tag, {t}, is not on HEAD ({}); tag this commit (e.g. `git tag v{}`)", git.short_commit, git::tag_version(t, "").map(|v| crate::template::incpatch(&v)).unwrap_or_default()),
+                    None => "there are no semver tags; tag this commit, e.g. `git tag v0.1.0`".into(),
+                };
+                return Err(Error::State(format!(
+                    "HEAD is not tagged with a semver tag: {hint}, or run with --snapshot"
+                )));
+            };
+            if git.dirty {
+                let shown: Vec<&str> = git.dirty_files.iter().take(10).map(String::as_str).collect();
+                return Err(Error::State(format!(
+                    "the git tree is dirty, so the release would not match tag {tag}:\n  {}\ncommit or stash these changes (or add them to .gitignore), or run with --snapshot",
+                    shown.join("\n  ")
+                )));
+            }
+            let v = git::tag_version(tag, "").expect("head tags are semver").to_string();
+            (tag.to_string(), v, git.previous_tag(Some(tag)).map(String::from))
+        };
+
+        let project = project_name(root, &loaded.config, git.remote_url.as_deref());
+        cfg.project_name = Some(project.clone());
+        let time = reproducible_time(&git)?;
+        let mut env: BTreeMap<String, String> = std::env::vars().collect();
+        let mut vars = Vars::new();
+        let commit = if git.is_repo { git.commit.clone() } else { "none".into() };
+        let short = if git.is_repo { git.short_commit.clone() } else { "none".into() };
+        vars.insert("project_name".into(), Value::from(project.clone()));
+        vars.insert("tag".into(), Value::from(tag.clone()));
+        vars.insert("previous_tag".into(), Value::from(previous_tag.clone().unwrap_or_default()));
+        vars.insert("commit".into(), Value::from(commit.clone()));
+        vars.insert("full_commit".into(), Value::from(commit));
+        vars.insert("short_commit".into(), Value::from(short));
+        vars.insert("branch".into(), Value::from(git.branch.clone()));
+        vars.insert("commit_date".into(), Value::from(rfc3339(git.commit_timestamp)));
+        vars.insert("commit_timestamp".into(), Value::from(git.commit_timestamp));
+        vars.insert("date".into(), Value::from(rfc3339(time)));
+        vars.insert("timestamp".into(), Value::from(time));
+        vars.insert("is_snapshot".into(), Value::from(options.snapshot));
+        vars.insert("is_git_dirty".into(), Value::from(git.dirty));
+        vars.insert("release_url".into(), Value::from(""));
+        vars.insert("env".into(), env_value(&env));
+        set_version(&mut vars, &version);
+        // Config env, templated in order: each entry sees the ones before it.
+        for (i, e) in cfg.env.iter().enumerate() {
+            let rendered = templates.render(&format!("env[{i}]"), e, &vars)?;
+            if let Some((k, v)) = rendered.split_once('=') {
+                env.insert(k.to_string(), v.to_string());
+                vars.insert("env".into(), env_value(&env));
+            }
+        }
+        let version = if options.snapshot {
+            let t = cfg.snapshot.version_template.clone().unwrap_or_default();
+            let v = templates.render("snapshot.version_template", &t, &vars)?;
+            set_version(&mut vars, &v);
+            v
+        } else {
+            version
+        };
+        let dist = root.join(&cfg.dist);
+        Ok(Context {
+            root: root.to_path_buf(),
+            config: cfg,
+            loaded,
+            options,
+            git,
+            tag,
+            previous_tag,
+            version,
+            templates,
+            vars,
+            env,
+            dist,
+            artifacts: Registry::default(),
+        })
+    }
+
+    /// Render a config value with the global variables.
+    pub fn render(&self, key: &str, template: &str) -> Result<String> {
+        self.templates.render(key, template, &self.vars)
+    }
+
+    /// Time left before `--timeout`, if one was given.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.options.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// A path relative to the project root, for artifacts.json and messages.
+    pub fn rel_path(&self, p: &Path) -> String {
+        p.strip_prefix(&self.root).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// Set `version` and its semver parts.
+fn set_version(vars: &mut Vars, version: &str) {
+    vars.insert("version".into(), Value::from(version));
+    let parsed = semver::Version::parse(version).ok();
+    let (major, minor, patch, pre) = parsed
+        .map(|v| (v.major, v.minor, v.patch, v.pre.to_string()))
+        .unwrap_or((0, 0, 0, String::new()));
+    vars.insert("major".into(), Value::from(major));
+    vars.insert("minor".into(), Value::from(minor));
+    vars.insert("patch".into(), Value::from(patch));
+    vars.insert("prerelease".into(), Value::from(pre));
+}
+
+/// The `env` template variable.
+fn env_value(env: &BTreeMap<String, String>) -> Value {
+    Value::from_pairs(env.iter().map(|(k, v)| (k.clone(), v.clone())))
+}

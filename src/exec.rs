@@ -1,0 +1,151 @@
+//! Running child processes: no shell, output captured to a file, cancellable.
+//!
+//! Output goes to a temporary file rather than pipes so that a chatty build can never
+//! deadlock on a full pipe and memory stays flat however much it prints; the file is read
+//! back only when the command fails and its output must be shown.
+
+use crate::error::{Error, Result};
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// A command to run.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// argv: program then arguments.
+    pub argv: Vec<String>,
+    /// The full environment of the child.
+    pub env: Vec<(String, String)>,
+    /// Working folder.
+    pub dir: std::path::PathBuf,
+}
+
+impl Invocation {
+    /// The command line, quoted like a shell would need it (for messages and dry runs).
+    pub fn display(&self) -> String {
+        shell_words::join(&self.argv)
+    }
+}
+
+/// Split a hook command like a shell would, without running a shell.
+pub fn split(cmd: &str) -> Result<Vec<String>> {
+    let argv = shell_words::split(cmd).map_err(|e| Error::Usage(format!("cannot split command `{cmd}`: {e}")))?;
+    if argv.is_empty() {
+        return Err(Error::Usage("empty command".into()));
+    }
+    Ok(argv)
+}
+
+/// Run `inv` to completion. Its output (stdout and stderr interleaved) is returned; a
+/// failure becomes an error that names `what`, the command and its output. When `cancel`
+/// turns true or `deadline` passes, the child is killed.
+pub fn run(what: &str, inv: &Invocation, cancel: &AtomicBool, deadline: Option<Instant>) -> Result<String> {
+    let log = tempfile::tempfile().map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
+    let log2 = log.try_clone().map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
+    let (program, args) = inv.argv.split_first().ok_or_else(|| Error::Usage(format!("{what}: empty command")))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(inv.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&inv.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2.try_clone().map_err(|e| Error::Failed(e.to_string()))?))
+        .spawn()
+        .map_err(|e| Error::Build(format!("{what}: cannot start `{}` in {}: {e}", inv.display(), display_dir(&inv.dir))))?;
+    let mut wait = Duration::from_millis(1);
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| Error::Build(format!("{what}: {e}")))? {
+            break status;
+        }
+        let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+        if cancel.load(Ordering::Relaxed) || timed_out {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(if timed_out {
+                Error::Build(format!("{what}: killed after --timeout: `{}`", inv.display()))
+            } else {
+                Error::Build(format!("{what}: cancelled because another build failed"))
+            });
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(Duration::from_millis(20));
+    };
+    let mut output = String::new();
+    let mut log = log2;
+    use std::io::Seek;
+    let _ = log.seek(std::io::SeekFrom::Start(0));
+    let _ = log.read_to_string(&mut output);
+    if status.success() {
+        return Ok(output);
+    }
+    let why = match (status.code(), status.signal()) {
+        (Some(c), _) => format!("exited with status {c}"),
+        (None, Some(9)) => "was killed by signal 9 (SIGKILL; the out-of-memory killer does this: try a lower --parallelism)".into(),
+        (None, Some(s)) => format!("was killed by signal {s}"),
+        _ => "failed".into(),
+    };
+    Err(Error::Build(format!(
+        "{what} failed: the command {why}\n  command: {}\n  in: {}\n{}",
+        inv.display(),
+        display_dir(&inv.dir),
+        indent(output.trim_end())
+    )))
+}
+
+fn display_dir(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn indent(s: &str) -> String {
+    if s.is_empty() {
+        return "  (no output)".into();
+    }
+    s.lines().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(argv: &[&str]) -> Invocation {
+        Invocation {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            env: std::env::vars().collect(),
+            dir: std::env::temp_dir(),
+        }
+    }
+
+    #[test]
+    fn captures_output_and_failure() {
+        let ok = run("t", &inv(&["sh", "-c", "echo hi; echo err >&2"]), &AtomicBool::new(false), None).unwrap();
+        assert!(ok.contains("hi") && ok.contains("err"));
+        let e = run("build x", &inv(&["sh", "-c", "echo boom; exit 3"]), &AtomicBool::new(false), None).unwrap_err().to_string();
+        assert!(e.contains("build x failed: the command exited with status 3"), "{e}");
+        assert!(e.contains("| boom"), "{e}");
+    }
+
+    #[test]
+    fn reports_signals() {
+        let e = run("t", &inv(&["sh", "-c", "kill -9 $$"]), &AtomicBool::new(false), None).unwrap_err().to_string();
+        assert!(e.contains("signal 9"), "{e}");
+    }
+
+    #[test]
+    fn cancel_kills_the_child() {
+        let cancel = AtomicBool::new(true);
+        let start = Instant::now();
+        let e = run("t", &inv(&["sleep", "5"]), &cancel, None).unwrap_err().to_string();
+        assert!(e.contains("cancelled"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(4));
+    }
+
+    #[test]
+    fn splits_like_a_shell() {
+        assert_eq!(split("echo 'a b' c").unwrap(), ["echo", "a b", "c"]);
+        assert!(split("echo 'a").is_err());
+    }
+}

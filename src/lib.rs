@@ -1,0 +1,23 @@
+//! rel: a declarative release manager.
+//!
+//! The library does the work; `main.rs` only parses the command line and maps errors to
+//! exit codes. Data flows one way: config → context → plan → stages → `dist/`.
+
+pub mod artifact;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod context;
+pub mod dist;
+pub mod error;
+pub mod exec;
+pub mod git;
+pub mod init;
+pub mod pipeline;
+pub mod plan;
+pub mod progress;
+pub mod schema;
+pub mod stage;
+pub mod template;
+
+pub use error::{Error, Result};

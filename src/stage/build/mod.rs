@@ -1,0 +1,233 @@
+//! The build stage: every planned target built on one bounded pool.
+//!
+//! Builders only describe what to run (`Invocation`s), so the same code serves the dry-run
+//! printout and the real run. The first failure cancels the builds still running.
+
+mod cargo;
+mod command;
+mod go;
+mod prebuilt;
+
+use super::Stage;
+use crate::artifact::{Artifact, Kind};
+use crate::config::{Build, Builder};
+use crate::context::Context;
+use crate::dist::sha256_file;
+use crate::error::{Error, IoContext, Result};
+use crate::exec::{self, Invocation};
+use crate::plan::{Plan, PlannedBuild};
+use crate::progress::Progress;
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What a builder does for one target.
+pub enum Step {
+    /// Run this command; the binary then is at `produced` (or must be found in the output).
+    Run(Invocation, Produced),
+    /// Copy this existing file.
+    Copy(PathBuf),
+}
+
+/// Where a builder's binary appears.
+pub enum Produced {
+    /// Directly at the planned output path.
+    AtOutput,
+    /// cargo: read the executable path from `--message-format=json` output.
+    CargoJson(String),
+}
+
+/// Render the per-build environment: process env, config env, build env (in that order).
+pub fn build_env(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Vec<(String, String)>> {
+    let mut env = ctx.env.clone();
+    for (i, e) in b.env.iter().enumerate() {
+        let r = ctx.templates.render(&format!("builds[{}].env[{i}]", pb.index), e, &pb.vars)?;
+        if let Some((k, v)) = r.split_once('=') {
+            env.insert(k.into(), v.into());
+        }
+    }
+    Ok(env.into_iter().collect())
+}
+
+/// Render a list of templated flags.
+pub fn render_list(ctx: &Context, pb: &PlannedBuild, key: &str, list: &[String]) -> Result<Vec<String>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, f)| ctx.templates.render(&format!("builds[{}].{key}[{i}]", pb.index), f, &pb.vars))
+        .collect()
+}
+
+/// The build's working folder.
+pub fn build_dir(ctx: &Context, b: &Build) -> PathBuf {
+    match &b.dir {
+        Some(d) => ctx.root.join(d),
+        None => ctx.root.clone(),
+    }
+}
+
+/// What to do for one planned build.
+pub fn step(ctx: &Context, pb: &PlannedBuild) -> Result<Step> {
+    let b = &ctx.config.builds[pb.index];
+    match pb.builder {
+        Builder::Go => go::step(ctx, b, pb),
+        Builder::Cargo => cargo::step(ctx, b, pb),
+        Builder::Command => command::step(ctx, b, pb),
+        Builder::Prebuilt => prebuilt::step(ctx, b, pb),
+    }
+}
+
+fn hooks(ctx: &Context, pb: &PlannedBuild, which: &str, list: &[String], cancel: &AtomicBool) -> Result<()> {
+    let b = &ctx.config.builds[pb.index];
+    let mut vars = pb.vars.clone();
+    vars.insert("output".into(), minijinja::Value::from(pb.output.to_string_lossy().into_owned()));
+    for (i, h) in list.iter().enumerate() {
+        let cmd = ctx.templates.render(&format!("builds[{}].hooks.{which}[{i}]", pb.index), h, &vars)?;
+        let inv = Invocation {
+            argv: exec::split(&cmd)?,
+            env: build_env(ctx, b, pb)?,
+            dir: build_dir(ctx, b),
+        };
+        exec::run(&format!("{which}-hook of {}", label(pb)), &inv, cancel, ctx.options.deadline)?;
+    }
+    Ok(())
+}
+
+fn label(pb: &PlannedBuild) -> String {
+    format!("build `{}` for {}", pb.id, pb.target.name())
+}
+
+fn find_cargo_executable(json: &str, bin: &str) -> Option<PathBuf> {
+    json.lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == bin)
+        .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .last()
+}
+
+fn build_one(ctx: &Context, pb: &PlannedBuild, cancel: &AtomicBool) -> Result<Artifact> {
+    let b = &ctx.config.builds[pb.index];
+    let dir = pb.output.parent().expect("output has a folder");
+    std::fs::create_dir_all(dir).ctx("cannot create", dir)?;
+    hooks(ctx, pb, "pre", &b.hooks.pre, cancel)?;
+    match step(ctx, pb)? {
+        Step::Copy(src) => {
+            std::fs::copy(&src, &pb.output).ctx("cannot copy prebuilt binary", &src)?;
+        }
+        Step::Run(inv, produced) => {
+            let out = exec::run(&label(pb), &inv, cancel, ctx.options.deadline)?;
+            if let Produced::CargoJson(bin) = produced {
+                let exe = find_cargo_executable(&out, &bin).ok_or_else(|| {
+                    Error::Build(format!("{}: cargo reported no executable named `{bin}`; is `main` the name of a [[bin]]?", label(pb)))
+                })?;
+                std::fs::copy(&exe, &pb.output).ctx("cannot copy", &exe)?;
+            }
+            if !pb.output.is_file() {
+                return Err(Error::Build(format!(
+                    "{}: `{}` succeeded but wrote no binary at {}",
+                    label(pb),
+                    inv.display(),
+                    pb.output.display()
+                )));
+            }
+        }
+    }
+    if let Some(ts) = &b.mod_timestamp {
+        set_mtime(ctx, pb, ts)?;
+    }
+    hooks(ctx, pb, "post", &b.hooks.post, cancel)?;
+    let (sha, size) = sha256_file(&pb.output)?;
+    let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
+    a.build_id = Some(pb.id.clone());
+    a.target = Some(pb.target.name());
+    a.os = Some(pb.target.os.clone());
+    a.arch = Some(pb.target.arch.clone());
+    a.arm = pb.target.arm.clone();
+    a.amd64 = pb.target.amd64.clone();
+    a.size = Some(size);
+    a.sha256 = Some(sha);
+    a.extra.insert("binary".into(), pb.vars.get("binary").map(|v| v.to_string()).unwrap_or_default().into());
+    Ok(a)
+}
+
+fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
+    let s = ctx.templates.render(&format!("builds[{}].mod_timestamp", pb.index), template, &pb.vars)?;
+    let secs: u64 = s.trim().parse().map_err(|_| Error::Template {
+        key: format!("builds[{}].mod_timestamp", pb.index),
+        template: template.into(),
+        message: format!("rendered `{s}`, which is not unix seconds"),
+    })?;
+    let f = std::fs::File::options().write(true).open(&pb.output).ctx("cannot open", &pb.output)?;
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .ctx("cannot set the modification time of", &pb.output)
+}
+
+/// Build every planned target on a pool of `ctx.options.parallelism` workers.
+pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
+    // Render every step first, so a template error stops us before any build starts.
+    for pb in &plan.builds {
+        step(ctx, pb)?;
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(ctx.options.parallelism.max(1))
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start worker threads: {e}")))?;
+    let cancel = AtomicBool::new(false);
+    let progress = Progress::new(plan.builds.len() as u64, "building");
+    let results: Vec<Result<Artifact>> = pool.install(|| {
+        plan.builds
+            .par_iter()
+            .map(|pb| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::Build(format!("{}: cancelled because another build failed", label(pb))));
+                }
+                let start = std::time::Instant::now();
+                let r = build_one(ctx, pb, &cancel);
+                match &r {
+                    Ok(_) => progress.done(&format!("built {} {} ({:.1?})", pb.id, pb.target.name(), start.elapsed())),
+                    Err(_) => cancel.store(true, Ordering::Relaxed),
+                }
+                r
+            })
+            .collect()
+    });
+    progress.finish();
+    // Report the first real failure, not the cancellations it caused.
+    let mut errors: Vec<Error> = results.iter().filter_map(|r| r.as_ref().err()).map(|e| Error::Build(e.to_string())).collect();
+    errors.sort_by_key(|e| e.to_string().contains("cancelled because another build failed"));
+    if let Some(first) = errors.into_iter().next() {
+        return Err(first);
+    }
+    Ok(results.into_iter().map(|r| r.expect("checked")).collect())
+}
+
+/// The build stage.
+pub struct BuildStage;
+
+impl Stage for BuildStage {
+    fn name(&self) -> &'static str {
+        "build"
+    }
+
+    fn skip(&self, ctx: &Context) -> Option<String> {
+        super::skipped_by_flag(ctx, "build")
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<()> {
+        let plan = Plan::new(ctx)?;
+        for a in run_plan(ctx, &plan)? {
+            ctx.artifacts.add(a);
+        }
+        Ok(())
+    }
+}
+
+/// The dry-run description of a planned build: the command, or what is copied. A
+/// prebuilt binary that does not exist yet is reported, not an error, in a dry run.
+pub fn describe_dry(ctx: &Context, pb: &PlannedBuild) -> String {
+    match step(ctx, pb) {
+        Ok(Step::Run(inv, _)) => inv.display(),
+        Ok(Step::Copy(src)) => format!("copy {}", ctx.rel_path(&src)),
+        Err(e) => format!("(cannot build yet: {e})"),
+    }
+}
