@@ -42,5 +42,10 @@ pub fn write_metadata(ctx: &Context) -> Result<()> {
         "snapshot": ctx.options.snapshot,
         "release_url": ctx.vars.get("release_url").map(|x| x.to_string()).filter(|s| !s.is_empty()),
     });
-    dist::write_atomic(&ctx.dist.join("metadata.json"), serde_json::to_string_pretty(&meta).expect("json").as_bytes())
+    dist::write_atomic(
+        &ctx.dist.join("metadata.json"),
+        serde_json::to_string_pretty(&meta)
+            .expect("json")
+            .as_bytes(),
+    )
 }

@@ -14,7 +14,8 @@ pub fn from_yaml<T: DeserializeOwned>(file: &Path, src: &str) -> Result<T> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
-    serde_saphyr::from_str_with_options::<T>(src, options).map_err(|e| Error::Config(render(file, src, &e)))
+    serde_saphyr::from_str_with_options::<T>(src, options)
+        .map_err(|e| Error::Config(render(file, src, &e)))
 }
 
 fn innermost(mut err: &YamlError) -> &YamlError {
@@ -41,35 +42,69 @@ fn pos(err: &YamlError, src: &str) -> Option<Pos> {
                 .count()
         })
         .unwrap_or(1);
-    Some(Pos { line, column, width })
+    Some(Pos {
+        line,
+        column,
+        width,
+    })
 }
 
 fn render(file: &Path, src: &str, err: &YamlError) -> String {
     let inner = innermost(err);
     let (message, hint) = match inner {
-        YamlError::SerdeUnknownField { field, expected, .. } => (
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => (
             format!("unknown key `{field}`"),
             Some(match diag::did_you_mean(field, expected.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("valid keys here: {}", expected.join(", ")),
             }),
         ),
-        YamlError::SerdeUnknownVariant { variant, expected, .. } => (
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => (
             format!("invalid value `{variant}`"),
-            Some(match diag::did_you_mean(variant, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`? (expected one of: {})", expected.join(", ")),
-                None => format!("expected one of: {}", expected.join(", ")),
-            }),
+            Some(
+                match diag::did_you_mean(variant, expected.iter().copied()) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? (expected one of: {})",
+                        expected.join(", ")
+                    ),
+                    None => format!("expected one of: {}", expected.join(", ")),
+                },
+            ),
         ),
         other => {
             let mut opts = RenderOptions::new(&UserMessageFormatter);
             opts.snippets = SnippetMode::Off;
             let text = other.render_with_options(opts);
             let first = text.lines().next().unwrap_or("invalid YAML").to_string();
-            (strip_location(&first), None)
+            let msg = strip_location(&first);
+            let hint = friendlier(&msg);
+            (msg, hint)
         }
     };
     diag::render(file, src, pos(err, src), &message, hint.as_deref())
+}
+
+/// A plain-words hint for the parser's terser type messages.
+fn friendlier(msg: &str) -> Option<String> {
+    let m = msg.to_ascii_lowercase();
+    let hint = if m.contains("expected sequence") {
+        "a list is expected here, e.g. `[linux, darwin]` or one `- item` per line"
+    } else if m.contains("expected mapping") || m.contains("expected struct") || m.contains("expected map") {
+        "a mapping of `key: value` lines is expected here"
+    } else if m.contains("invalid bool") {
+        "use `true` or `false`"
+    } else if m.contains("invalid u") || m.contains("invalid i") {
+        "a whole number is expected here"
+    } else if m.contains("did not match any variant of untagged enum") {
+        "this key takes a value of another shape; see .release.example.yaml"
+    } else {
+        return None;
+    };
+    Some(hint.to_string())
 }
 
 /// serde-saphyr appends "at line N, column M" to messages; the diagnostic shows it already.
