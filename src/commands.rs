@@ -36,7 +36,9 @@ fn options(g: &Global, snapshot: bool) -> Result<Options> {
 fn watchdog(d: std::time::Duration, text: String) {
     std::thread::spawn(move || {
         std::thread::sleep(d + std::time::Duration::from_secs(3));
-        eprintln!("error: --timeout {text} reached; stopping (re-run to finish: completed work is kept)");
+        eprintln!(
+            "error: --timeout {text} reached; stopping (re-run to finish: completed work is kept)"
+        );
         std::process::exit(1);
     });
 }

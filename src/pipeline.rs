@@ -18,6 +18,9 @@ pub fn build_stages() -> Vec<&'static dyn Stage> {
 
 /// Run `stages`, then write `artifacts.json` and `metadata.json`.
 pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    // Everything that can be checked without side effects is checked before dist/ is touched.
+    let plan = crate::plan::Plan::new(ctx)?;
+    stage::build::prerender(ctx, &plan)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
     let result = stage::run_all(ctx, stages);
     // artifacts.json is written even after a failure: it records what exists, for a re-run.

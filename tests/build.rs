@@ -21,7 +21,11 @@ builds:
 "#;
 
 fn file_type(p: &Path) -> String {
-    let out = std::process::Command::new("file").arg("-b").arg(p).output().expect("`file` is installed by scripts/test.sh");
+    let out = std::process::Command::new("file")
+        .arg("-b")
+        .arg(p)
+        .output()
+        .expect("`file` is installed by scripts/test.sh");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -46,14 +50,42 @@ fn go_matrix_builds_every_target_in_parallel() {
     assert_eq!(code, 0, "{err}");
 
     let want = [
-        ("linux_amd64_v1", "hello", "ELF 64-bit LSB executable, x86-64"),
-        ("linux_arm64", "hello", "ELF 64-bit LSB executable, ARM aarch64"),
-        ("linux_arm_7", "hello", "ELF 32-bit LSB executable, ARM, EABI5"),
-        ("linux_386", "hello", "ELF 32-bit LSB executable, Intel 80386"),
-        ("darwin_amd64_v1", "hello", "Mach-O 64-bit x86_64 executable"),
+        (
+            "linux_amd64_v1",
+            "hello",
+            "ELF 64-bit LSB executable, x86-64",
+        ),
+        (
+            "linux_arm64",
+            "hello",
+            "ELF 64-bit LSB executable, ARM aarch64",
+        ),
+        (
+            "linux_arm_7",
+            "hello",
+            "ELF 32-bit LSB executable, ARM, EABI5",
+        ),
+        (
+            "linux_386",
+            "hello",
+            "ELF 32-bit LSB executable, Intel 80386",
+        ),
+        (
+            "darwin_amd64_v1",
+            "hello",
+            "Mach-O 64-bit x86_64 executable",
+        ),
         ("darwin_arm64", "hello", "Mach-O 64-bit arm64 executable"),
-        ("windows_amd64_v1", "hello.exe", "PE32+ executable (console) x86-64"),
-        ("windows_arm64", "hello.exe", "PE32+ executable (console) Aarch64"),
+        (
+            "windows_amd64_v1",
+            "hello.exe",
+            "PE32+ executable (console) x86-64",
+        ),
+        (
+            "windows_arm64",
+            "hello.exe",
+            "PE32+ executable (console) Aarch64",
+        ),
     ];
     for (target, bin, kind) in want {
         let p = dir.join("dist").join(format!("hello_{target}")).join(bin);
@@ -62,13 +94,28 @@ fn go_matrix_builds_every_target_in_parallel() {
         assert!(t.starts_with(kind), "{target}: `file` says {t}");
         // mod_timestamp: the commit time (2024-01-02T03:04:05Z).
         let mtime = std::fs::metadata(&p).unwrap().modified().unwrap();
-        assert_eq!(mtime.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(), 1704164645);
+        assert_eq!(
+            mtime
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+            1704164645
+        );
     }
     let entries = std::fs::read_dir(dir.join("dist")).unwrap().count();
-    assert_eq!(entries, 8 + 2, "8 target folders, artifacts.json, metadata.json");
+    assert_eq!(
+        entries,
+        8 + 2,
+        "8 target folders, artifacts.json, metadata.json"
+    );
 
-    let out = std::process::Command::new(dir.join("dist/hello_linux_amd64_v1/hello")).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("hello 1.2.3 {short}\n"));
+    let out = std::process::Command::new(dir.join("dist/hello_linux_amd64_v1/hello"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("hello 1.2.3 {short}\n")
+    );
 
     let arts = json(&dir.join("dist/artifacts.json"));
     let arts = arts.as_array().unwrap();
@@ -94,7 +141,11 @@ fn a_failing_target_names_itself_and_stops_the_others() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
     go_project(dir, MATRIX);
-    write(dir, "broken_windows.go", "//go:build windows\n\npackage main\n\nfunc broken() { this is not go }\n");
+    write(
+        dir,
+        "broken_windows.go",
+        "//go:build windows\n\npackage main\n\nfunc broken() { this is not go }\n",
+    );
     init_repo(dir);
     let (code, _, err) = run({
         let mut c = rel(dir);
@@ -103,9 +154,18 @@ fn a_failing_target_names_itself_and_stops_the_others() {
     });
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("build `hello` for windows_"), "{err}");
-    assert!(err.contains("go build -trimpath"), "the command line is shown: {err}");
-    assert!(err.contains("broken_windows.go"), "the compiler output is shown: {err}");
-    assert!(!dir.join("dist/metadata.json").exists(), "no metadata for a failed build");
+    assert!(
+        err.contains("go build -trimpath"),
+        "the command line is shown: {err}"
+    );
+    assert!(
+        err.contains("broken_windows.go"),
+        "the compiler output is shown: {err}"
+    );
+    assert!(
+        !dir.join("dist/metadata.json").exists(),
+        "no metadata for a failed build"
+    );
 }
 
 #[test]
@@ -120,7 +180,12 @@ fn release_refuses_untagged_or_dirty_trees() {
         c
     });
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("HEAD is not tagged") && err.contains("git tag v0.1.0") && err.contains("--snapshot"), "{err}");
+    assert!(
+        err.contains("HEAD is not tagged")
+            && err.contains("git tag v0.1.0")
+            && err.contains("--snapshot"),
+        "{err}"
+    );
     git(dir, &["tag", "v0.1.0"]);
     write(dir, "main.go", "package main\nfunc main() {}\n");
     let (code, _, err) = run({
@@ -148,8 +213,14 @@ fn dry_run_prints_the_plan_and_touches_nothing() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("version: 2.0.0"), "{out}");
     assert!(out.contains("builds (8):"), "{out}");
-    assert!(out.contains("hello linux_arm_7 -> dist/hello_linux_arm_7/hello"), "{out}");
-    assert!(out.contains("-ldflags=-s -w -X main.version=2.0.0"), "{out}");
+    assert!(
+        out.contains("hello linux_arm_7 -> dist/hello_linux_arm_7/hello"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-ldflags=-s -w -X main.version=2.0.0"),
+        "{out}"
+    );
     assert!(!dir.join("dist").exists(), "a dry run writes nothing");
 }
 
@@ -179,13 +250,21 @@ builds:
     };
     let (code, _, err) = build(false);
     assert_eq!(code, 1);
-    assert!(err.contains("not empty") && err.contains("--clean"), "{err}");
+    assert!(
+        err.contains("not empty") && err.contains("--clean"),
+        "{err}"
+    );
     let (code, _, err) = build(true);
     assert_eq!(code, 0, "{err}");
     assert!(!dir.join("dist/stale").exists());
-    let out = std::process::Command::new(dir.join("dist/tool_linux_amd64_v1/tool")).output().unwrap();
+    let out = std::process::Command::new(dir.join("dist/tool_linux_amd64_v1/tool"))
+        .output()
+        .unwrap();
     let short = git(dir, &["rev-parse", "--short", "HEAD"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("tool 0.0.0-SNAPSHOT-{short}\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("tool 0.0.0-SNAPSHOT-{short}\n")
+    );
 }
 
 #[test]
@@ -223,14 +302,28 @@ builds:
         c
     });
     assert_eq!(code, 0, "{err}");
-    assert_eq!(std::fs::read_to_string(dir.join("before.txt")).unwrap(), "before\n");
-    let mut pre: Vec<String> = std::fs::read_to_string(dir.join("pre.txt")).unwrap().lines().map(String::from).collect();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("before.txt")).unwrap(),
+        "before\n"
+    );
+    let mut pre: Vec<String> = std::fs::read_to_string(dir.join("pre.txt"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     pre.sort();
     assert_eq!(pre, ["darwin_arm64", "linux_arm64"]);
     let short = git(dir, &["rev-parse", "--short", "HEAD"]);
     let post = std::fs::read_to_string(dir.join("post.txt")).unwrap();
-    assert_eq!(post, format!("hi-1.4.0-SNAPSHOT-{short}\n").repeat(2), "global env is templated with the base version");
-    assert_eq!(std::fs::read_to_string(dir.join("dist/pre_darwin_arm64/demo")).unwrap(), "darwin-bin");
+    assert_eq!(
+        post,
+        format!("hi-1.4.0-SNAPSHOT-{short}\n").repeat(2),
+        "global env is templated with the base version"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("dist/pre_darwin_arm64/demo")).unwrap(),
+        "darwin-bin"
+    );
     let meta = json(&dir.join("dist/metadata.json"));
     assert_eq!(meta["version"], format!("1.4.0-SNAPSHOT-{short}"));
     assert_eq!(meta["snapshot"], true);
@@ -243,7 +336,12 @@ builds:
         c
     });
     assert_eq!(code, 1);
-    assert!(err.contains("prebuilt binary") && err.contains("prebuilt/darwin_arm64/demo") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("prebuilt binary")
+            && err.contains("prebuilt/darwin_arm64/demo")
+            && err.contains("does not exist"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -287,8 +385,16 @@ builds:
 fn cargo_builder_builds_a_crate_for_the_host() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    write(dir, "Cargo.toml", "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n");
-    write(dir, "src/main.rs", "fn main() { println!(\"tiny {}\", env!(\"TINY_VERSION\")); }\n");
+    write(
+        dir,
+        "Cargo.toml",
+        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    );
+    write(
+        dir,
+        "src/main.rs",
+        "fn main() { println!(\"tiny {}\", env!(\"TINY_VERSION\")); }\n",
+    );
     write(dir, ".gitignore", "dist/\ntarget/\nCargo.lock\n");
     write(
         dir,

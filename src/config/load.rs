@@ -93,7 +93,10 @@ fn friendlier(msg: &str) -> Option<String> {
     let m = msg.to_ascii_lowercase();
     let hint = if m.contains("expected sequence") {
         "a list is expected here, e.g. `[linux, darwin]` or one `- item` per line"
-    } else if m.contains("expected mapping") || m.contains("expected struct") || m.contains("expected map") {
+    } else if m.contains("expected mapping")
+        || m.contains("expected struct")
+        || m.contains("expected map")
+    {
         "a mapping of `key: value` lines is expected here"
     } else if m.contains("invalid bool") {
         "use `true` or `false`"

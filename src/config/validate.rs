@@ -78,7 +78,13 @@ impl Checker<'_> {
 
     fn regex(&mut self, path: Vec<Seg>, re: &str) {
         if let Err(e) = regex::Regex::new(re) {
-            let first = e.to_string().lines().last().unwrap_or_default().to_string();
+            let first = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
             self.push(
                 path,
                 format!("invalid regular expression `{re}`: {first}"),

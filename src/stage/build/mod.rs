@@ -185,17 +185,18 @@ fn build_one(ctx: &Context, pb: &PlannedBuild, cancel: &AtomicBool) -> Result<Ar
     Ok(a)
 }
 
-fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
-    let s = ctx.templates.render(
-        &format!("builds[{}].mod_timestamp", pb.index),
-        template,
-        &pb.vars,
-    )?;
-    let secs: u64 = s.trim().parse().map_err(|_| Error::Template {
-        key: format!("builds[{}].mod_timestamp", pb.index),
+fn mod_time(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<u64> {
+    let key = format!("builds[{}].mod_timestamp", pb.index);
+    let s = ctx.templates.render(&key, template, &pb.vars)?;
+    s.trim().parse().map_err(|_| Error::Template {
+        key,
         template: template.into(),
         message: format!("rendered `{s}`, which is not unix seconds"),
-    })?;
+    })
+}
+
+fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
+    let secs = mod_time(ctx, pb, template)?;
     let f = std::fs::File::options()
         .write(true)
         .open(&pb.output)
@@ -204,12 +205,40 @@ fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
         .ctx("cannot set the modification time of", &pb.output)
 }
 
+/// Render every template a build will use (command, hooks, mod_timestamp) without running
+/// anything, so a template error stops the release before any side effect.
+pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
+    for (i, hook) in ctx.config.before.hooks.iter().enumerate() {
+        exec::split(&ctx.render(&format!("before.hooks[{i}]"), hook)?)?;
+    }
+    for pb in &plan.builds {
+        if pb.builder != Builder::Prebuilt {
+            step(ctx, pb)?;
+        }
+        let b = &ctx.config.builds[pb.index];
+        let mut vars = pb.vars.clone();
+        vars.insert(
+            "output".into(),
+            minijinja::Value::from(pb.output.to_string_lossy().into_owned()),
+        );
+        for (which, list) in [("pre", &b.hooks.pre), ("post", &b.hooks.post)] {
+            for (i, h) in list.iter().enumerate() {
+                exec::split(&ctx.templates.render(
+                    &format!("builds[{}].hooks.{which}[{i}]", pb.index),
+                    h,
+                    &vars,
+                )?)?;
+            }
+        }
+        if let Some(ts) = &b.mod_timestamp {
+            mod_time(ctx, pb, ts)?;
+        }
+    }
+    Ok(())
+}
+
 /// Build every planned target on a pool of `ctx.options.parallelism` workers.
 pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
-    // Render every step first, so a template error stops us before any build starts.
-    for pb in &plan.builds {
-        step(ctx, pb)?;
-    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(ctx.options.parallelism.max(1))
         .build()
@@ -243,19 +272,16 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
     });
     progress.finish();
     // Report the first real failure, not the cancellations it caused.
-    let mut errors: Vec<Error> = results
-        .iter()
-        .filter_map(|r| r.as_ref().err())
-        .map(|e| Error::Build(e.to_string()))
-        .collect();
-    errors.sort_by_key(|e| {
+    let cancelled = |e: &Error| {
         e.to_string()
             .contains("cancelled because another build failed")
-    });
-    if let Some(first) = errors.into_iter().next() {
+    };
+    let (ok, mut errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    errors.sort_by_key(|r| r.as_ref().err().is_some_and(cancelled));
+    if let Some(Err(first)) = errors.into_iter().next() {
         return Err(first);
     }
-    Ok(results.into_iter().map(|r| r.expect("checked")).collect())
+    Ok(ok.into_iter().map(|r| r.expect("partitioned")).collect())
 }
 
 /// The build stage.
