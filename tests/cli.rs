@@ -1,0 +1,109 @@
+//! `rel init`, `rel schema`, `rel completions`, `--version`.
+
+mod common;
+use common::*;
+
+#[test]
+fn init_writes_a_config_that_checks_for_go_and_cargo() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, "go.mod", "module x\n\ngo 1.21\n");
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.arg("init");
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    assert!(text.contains("goos: [linux, darwin, windows]"), "{text}");
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.arg("check");
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.arg("init");
+        c
+    });
+    assert_eq!(code, 2, "refuses to overwrite: {err}");
+    assert!(err.contains("--force"));
+
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(
+        dir,
+        "Cargo.toml",
+        "[package]\nname = \"mytool\"\nversion = \"0.1.0\"\n",
+    );
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.arg("init");
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    assert!(
+        text.contains("builder: cargo") && text.contains("main: mytool"),
+        "{text}"
+    );
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.arg("check");
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+
+    let d = tempfile::tempdir().unwrap();
+    let (code, _, err) = run({
+        let mut c = rel(d.path());
+        c.arg("init");
+        c
+    });
+    assert_eq!(code, 2);
+    assert!(err.contains("neither go.mod nor Cargo.toml"), "{err}");
+}
+
+#[test]
+fn schema_is_printed_and_matches_the_committed_file() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, out, _) = run({
+        let mut c = rel(d.path());
+        c.arg("schema");
+        c
+    });
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/release.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(out, committed);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["properties"]["builds"].is_object());
+    assert!(v["$defs"]["Build"]["properties"]["goos"].is_object());
+}
+
+#[test]
+fn completions_and_version() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, out, _) = run({
+        let mut c = rel(d.path());
+        c.args(["completions", "bash"]);
+        c
+    });
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("_rel()") && out.contains("next-version"),
+        "{}",
+        &out[..200.min(out.len())]
+    );
+    let (code, out, _) = run({
+        let mut c = rel(d.path());
+        c.arg("--version");
+        c
+    });
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("rel {}", env!("CARGO_PKG_VERSION")));
+}
