@@ -74,6 +74,10 @@ pub enum Command {
     Schema,
     /// Finish a split release.
     Continue(ContinueArgs),
+    /// Print the runner matrix of a split release (shares and their targets).
+    Plan(PlanArgs),
+    /// Write a CI workflow that runs the release as a fan-out over runners.
+    Ci(CiArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -163,4 +167,40 @@ pub struct ContinueArgs {
     /// Merge the dist/ shards of `rel release --split` runs and finish the release.
     #[arg(long)]
     pub merge: bool,
+}
+
+/// `rel plan`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanArgs {
+    /// GitHub Actions `strategy.matrix` JSON on one line.
+    #[arg(long)]
+    pub json: bool,
+    /// How shares are cut: goos or target.
+    #[arg(long, value_name = "goos|target", default_value = "goos")]
+    pub partial_by: String,
+}
+
+/// CI systems `rel ci` writes workflows for.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CiProvider {
+    /// GitHub Actions.
+    Github,
+}
+
+/// `rel ci`.
+#[derive(Debug, Args, Clone)]
+pub struct CiArgs {
+    /// The CI system.
+    pub provider: CiProvider,
+    /// Where to write the workflow (`-` for stdout).
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = ".github/workflows/release.yml"
+    )]
+    pub output: std::path::PathBuf,
+    /// How shares are cut: goos or target.
+    #[arg(long, value_name = "goos|target", default_value = "goos")]
+    pub partial_by: String,
 }

@@ -64,6 +64,44 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
             Ok(())
         }
         Command::Build(a) => build(g, &a, root),
+        Command::Plan(a) => {
+            let by = crate::split::PartialBy::parse(&a.partial_by)?;
+            let ctx = Context::new(root, g.config.as_deref(), options(g, true)?)?;
+            let plan = Plan::new(&ctx)?;
+            let m = crate::ci::matrix(&plan, by);
+            if a.json {
+                println!("{m}");
+            } else {
+                for s in m["include"].as_array().into_iter().flatten() {
+                    println!(
+                        "{} ({}): {}",
+                        s["share"].as_str().unwrap_or_default(),
+                        s["runner"].as_str().unwrap_or_default(),
+                        s["targets"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Ci(a) => {
+            let by = crate::split::PartialBy::parse(&a.partial_by)?;
+            let (_, cfg, _) = context::load_config(root, g.config.as_deref())?;
+            let text = crate::ci::github_workflow(&cfg, by);
+            if a.output.as_os_str() == "-" {
+                print!("{text}");
+            } else {
+                let path = root.join(&a.output);
+                crate::dist::write_atomic(&path, text.as_bytes())?;
+                eprintln!("wrote {}", a.output.display());
+            }
+            Ok(())
+        }
         Command::Release(a) => release(g, &a, root),
         Command::Changelog(_) | Command::NextVersion(_) => Err(Error::Usage(
             "this command is not available yet in this version of rel".into(),

@@ -196,7 +196,22 @@ impl Context {
             let prev = git.previous_tag(Some(&tag)).map(String::from);
             (tag, base, prev)
         } else {
-            let Some(tag) = git.tag() else {
+            let from_ci = std::env::var("GITHUB_REF")
+                .ok()
+                .and_then(|r| r.strip_prefix("refs/tags/").map(String::from));
+            if let Some(t) = &from_ci
+                && !git.head_tags.contains(t)
+            {
+                return Err(Error::State(format!(
+                    "GITHUB_REF names tag {t}, but HEAD ({}) is {}: check out the tagged commit (actions/checkout does this on a tag push)",
+                    git.short_commit,
+                    match git.tag() {
+                        Some(h) => format!("tagged {h}"),
+                        None => "not tagged".into(),
+                    }
+                )));
+            }
+            let Some(tag) = from_ci.as_deref().or(git.tag()) else {
                 let hint = match git.reachable_tags.first() {
                     Some(t) => format!(
                         "the last tag, {t}, is not on HEAD ({}); tag this commit (e.g. `git tag v{}`)",

@@ -4,6 +4,7 @@
 //! exit codes. Data flows one way: config → context → plan → stages → `dist/`.
 
 pub mod artifact;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod schema;
+pub mod split;
 pub mod stage;
 pub mod template;
 
