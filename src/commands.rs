@@ -106,9 +106,8 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
         Command::Changelog(_) | Command::NextVersion(_) => Err(Error::Usage(
             "this command is not available yet in this version of rel".into(),
         )),
-        Command::Continue(_) => Err(Error::Usage(
-            "`rel continue --merge` is not available yet in this version of rel".into(),
-        )),
+        Command::Continue(a) if a.merge => merge(g, root),
+        Command::Continue(_) => Err(Error::Usage("rel continue needs --merge".into())),
     }
 }
 
@@ -132,13 +131,28 @@ fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
 }
 
 fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
-    if a.split {
-        return Err(Error::Usage(
-            "`rel release --split` is not available yet in this version of rel".into(),
-        ));
-    }
     let mut opts = options(g, a.snapshot)?;
     opts.dry_run = a.dry_run;
+    if a.split {
+        let by = crate::split::PartialBy::parse(a.partial_by.as_deref().unwrap_or("goos"))?;
+        let name = match &a.partial_target {
+            Some(t) => t.clone(),
+            None if by == crate::split::PartialBy::Goos => {
+                crate::plan::target::Target::host_os_arch().0.to_string()
+            }
+            None => {
+                return Err(Error::Usage(
+                    "--partial-by target needs --partial-target TARGET".into(),
+                ));
+            }
+        };
+        opts.phase = context::Phase::Split;
+        opts.share = Some(crate::split::Share { by, name });
+    } else if a.partial_by.is_some() || a.partial_target.is_some() {
+        return Err(Error::Usage(
+            "--partial-by and --partial-target go with --split".into(),
+        ));
+    }
     let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
     if a.dry_run {
         print!("{}", dry_run(&ctx)?);
@@ -150,7 +164,51 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         ctx.version,
         if a.snapshot { " (snapshot)" } else { "" }
     );
+    if let Some(share) = ctx.options.share.clone() {
+        let plan = Plan::new(&ctx)?;
+        pipeline::run(&mut ctx, &pipeline::split_stages())?;
+        crate::split::write_context(&ctx, &share, &plan)?;
+        tracing::info!(
+            "share {} done: {}; copy it into the merge job's dist/ and run `rel continue --merge`",
+            share.name,
+            ctx.rel_path(&ctx.dist)
+        );
+        return Ok(());
+    }
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
+    tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
+    Ok(())
+}
+
+fn merge(g: &Global, root: &Path) -> Result<()> {
+    // The shares say whether this release is a snapshot; the merge follows them.
+    let (_, cfg, _) = context::load_config(root, g.config.as_deref())?;
+    let dist = root.join(&cfg.dist);
+    let snapshot = std::fs::read_dir(&dist)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join(crate::split::CONTEXT_FILE)).ok())
+        .filter_map(|b| serde_json::from_slice::<crate::split::ShareContext>(&b).ok())
+        .any(|c| c.snapshot);
+    let mut opts = options(g, snapshot)?;
+    opts.phase = context::Phase::Merge;
+    let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
+    let plan = Plan::new(&ctx)?;
+    let expected = plan
+        .builds
+        .iter()
+        .map(|pb| format!("{}/{}", pb.id, pb.target.name()))
+        .collect();
+    ctx.artifacts = crate::split::gather(&ctx.dist, &ctx, &expected)?;
+    tracing::info!(
+        "merging {} artifacts of {} {}",
+        ctx.artifacts.all().len(),
+        ctx.config.project_name.as_deref().unwrap_or_default(),
+        ctx.version
+    );
+    pipeline::run_merge(&mut ctx, &pipeline::merge_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
     Ok(())
 }

@@ -45,6 +45,22 @@ pub struct Options {
     pub ids: Vec<String>,
     /// Give up after this long.
     pub deadline: Option<Instant>,
+    /// Which part of a release this run does.
+    pub phase: Phase,
+    /// With `--split`: this runner's share.
+    pub share: Option<crate::split::Share>,
+}
+
+/// Which part of a release a run does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Everything, on one machine.
+    #[default]
+    Whole,
+    /// `rel release --split`: build and package one share.
+    Split,
+    /// `rel continue --merge`: finish from the gathered shares.
+    Merge,
 }
 
 impl Options {
@@ -303,7 +319,10 @@ impl Context {
                 vars.insert("env".into(), env_value(&env));
             }
         }
-        let dist = root.join(&cfg.dist);
+        let mut dist = root.join(&cfg.dist);
+        if let Some(share) = &options.share {
+            dist = dist.join(&share.name);
+        }
         Ok(Context {
             root: root.to_path_buf(),
             config: cfg,

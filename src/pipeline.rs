@@ -11,6 +11,16 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
     vec![&stage::before::Before, &stage::build::BuildStage]
 }
 
+/// The stages of `rel release --split`: everything that is per target.
+pub fn split_stages() -> Vec<&'static dyn Stage> {
+    vec![&stage::before::Before, &stage::build::BuildStage]
+}
+
+/// The stages of `rel continue --merge`: everything that needs all targets.
+pub fn merge_stages() -> Vec<&'static dyn Stage> {
+    vec![]
+}
+
 /// The stages of `rel build`.
 pub fn build_stages() -> Vec<&'static dyn Stage> {
     vec![&stage::before::Before, &stage::build::BuildStage]
@@ -24,6 +34,14 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     dist::prepare(&ctx.dist, ctx.options.clean)?;
     let result = stage::run_all(ctx, stages);
     // artifacts.json is written even after a failure: it records what exists, for a re-run.
+    ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
+    result?;
+    write_metadata(ctx)
+}
+
+/// Finish a split release: the registry already holds every share's artifacts.
+pub fn run_merge(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    let result = stage::run_all(ctx, stages);
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;
     write_metadata(ctx)

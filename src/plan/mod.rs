@@ -87,6 +87,9 @@ impl Plan {
             }
             let targets = matrix::expand(b).map_err(|e| Error::Config(e[0].message.clone()))?;
             let mut targets: Vec<Target> = targets;
+            if let Some(share) = &ctx.options.share {
+                targets.retain(|t| share.includes(t));
+            }
             if ctx.options.single_target {
                 targets.retain(|t| t.os == host_os && t.arch == host_arch);
                 targets.truncate(1);
@@ -110,6 +113,12 @@ impl Plan {
                     vars,
                 });
             }
+        }
+        if let (true, Some(share)) = (builds.is_empty(), &ctx.options.share) {
+            return Err(Error::Usage(format!(
+                "--partial-target {}: no build target belongs to this share",
+                share.name
+            )));
         }
         if builds.is_empty() && ctx.options.single_target {
             return Err(Error::Usage(format!(
