@@ -41,15 +41,7 @@ pub enum Kind {
 impl Kind {
     /// Whether artifacts of this kind are uploaded to the release and checksummed.
     pub fn uploadable(self) -> bool {
-        matches!(
-            self,
-            Kind::Archive
-                | Kind::UploadableBinary
-                | Kind::Checksum
-                | Kind::ChecksumSidecar
-                | Kind::Signature
-                | Kind::ExtraFile
-        )
+        matches!(self, Kind::Archive | Kind::UploadableBinary | Kind::Checksum | Kind::ChecksumSidecar | Kind::Signature | Kind::ExtraFile)
     }
 }
 
@@ -125,14 +117,7 @@ impl Registry {
 
     /// Every artifact matching `pred`, in a stable order (kind, then path, then name).
     pub fn filter(&self, pred: impl Fn(&Artifact) -> bool) -> Vec<Artifact> {
-        let mut v: Vec<Artifact> = self
-            .items
-            .lock()
-            .expect("registry lock")
-            .iter()
-            .filter(|a| pred(a))
-            .cloned()
-            .collect();
+        let mut v: Vec<Artifact> = self.items.lock().expect("registry lock").iter().filter(|a| pred(a)).cloned().collect();
         v.sort_by(|a, b| (a.kind, &a.path, &a.name).cmp(&(b.kind, &b.path, &b.name)));
         v
     }
@@ -156,15 +141,9 @@ impl Registry {
     /// Read an `artifacts.json`.
     pub fn read(path: &Path) -> Result<Registry> {
         let bytes = std::fs::read(path).ctx("cannot read", path)?;
-        let items: Vec<Artifact> = serde_json::from_slice(&bytes).map_err(|e| {
-            crate::error::Error::Failed(format!(
-                "{} is not a valid artifacts.json: {e}",
-                path.display()
-            ))
-        })?;
-        Ok(Registry {
-            items: Mutex::new(items),
-        })
+        let items: Vec<Artifact> = serde_json::from_slice(&bytes)
+            .map_err(|e| crate::error::Error::Failed(format!("{} is not a valid artifacts.json: {e}", path.display())))?;
+        Ok(Registry { items: Mutex::new(items) })
     }
 }
 

@@ -11,8 +11,7 @@ use std::time::Instant;
 fn options(g: &Global, snapshot: bool) -> Result<Options> {
     let deadline = match &g.timeout {
         Some(t) => {
-            let d = humantime::parse_duration(t)
-                .map_err(|e| Error::Usage(format!("--timeout {t}: {e} (e.g. 30m, 1h30m, 90s)")))?;
+            let d = humantime::parse_duration(t).map_err(|e| Error::Usage(format!("--timeout {t}: {e} (e.g. 30m, 1h30m, 90s)")))?;
             Some(Instant::now() + d)
         }
         None => None,
@@ -54,9 +53,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
         Command::Release(a) => release(g, &a, root),
         Command::Changelog(a) => crate::changelog::command::changelog(g, &a, root),
         Command::NextVersion(a) => crate::changelog::command::next_version(&a, root),
-        Command::Continue(_) => Err(Error::Usage(
-            "`rel continue --merge` is not available yet in this version of rel".into(),
-        )),
+        Command::Continue(_) => Err(Error::Usage("`rel continue --merge` is not available yet in this version of rel".into())),
     }
 }
 
@@ -65,25 +62,15 @@ fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
     opts.single_target = a.single_target;
     opts.ids = a.ids.clone();
     let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
-    tracing::info!(
-        "building {} {}",
-        ctx.config.project_name.as_deref().unwrap_or_default(),
-        ctx.version
-    );
+    tracing::info!("building {} {}", ctx.config.project_name.as_deref().unwrap_or_default(), ctx.version);
     pipeline::run(&mut ctx, &pipeline::build_stages())?;
-    tracing::info!(
-        "done: {} binaries in {}",
-        ctx.artifacts.of_kind(crate::artifact::Kind::Binary).len(),
-        ctx.rel_path(&ctx.dist)
-    );
+    tracing::info!("done: {} binaries in {}", ctx.artifacts.of_kind(crate::artifact::Kind::Binary).len(), ctx.rel_path(&ctx.dist));
     Ok(())
 }
 
 fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
     if a.split {
-        return Err(Error::Usage(
-            "`rel release --split` is not available yet in this version of rel".into(),
-        ));
+        return Err(Error::Usage("`rel release --split` is not available yet in this version of rel".into()));
     }
     let mut opts = options(g, a.snapshot)?;
     opts.dry_run = a.dry_run;
@@ -92,12 +79,7 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         print!("{}", dry_run(&ctx)?);
         return Ok(());
     }
-    tracing::info!(
-        "releasing {} {}{}",
-        ctx.config.project_name.as_deref().unwrap_or_default(),
-        ctx.version,
-        if a.snapshot { " (snapshot)" } else { "" }
-    );
+    tracing::info!("releasing {} {}{}", ctx.config.project_name.as_deref().unwrap_or_default(), ctx.version, if a.snapshot { " (snapshot)" } else { "" });
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
     Ok(())

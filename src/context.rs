@@ -14,17 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Stage names accepted by `--skip`.
-pub const STAGES: &[&str] = &[
-    "build",
-    "archive",
-    "checksum",
-    "changelog",
-    "images",
-    "publish",
-    "sign",
-    "validate",
-    "before",
-];
+pub const STAGES: &[&str] = &["build", "archive", "checksum", "changelog", "images", "publish", "sign", "validate", "before"];
 
 /// What the command line asked for.
 #[derive(Debug, Clone, Default)]
@@ -57,20 +47,12 @@ impl Options {
 /// Parse `--skip a,b` into stage names, rejecting unknown ones.
 pub fn parse_skip(list: &[String]) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
-    for s in list
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for s in list.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         if !STAGES.contains(&s) {
             let hint = config::diag::did_you_mean(s, STAGES.iter().copied())
                 .map(|m| format!("; did you mean `{m}`?"))
                 .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "--skip: unknown stage `{s}`{hint} (stages: {})",
-                STAGES.join(", ")
-            )));
+            return Err(Error::Usage(format!("--skip: unknown stage `{s}`{hint} (stages: {})", STAGES.join(", "))));
         }
         out.insert(s.to_string());
     }
@@ -79,9 +61,7 @@ pub fn parse_skip(list: &[String]) -> Result<BTreeSet<String>> {
 
 /// Default parallelism: the CPU count, capped at one build per GiB of available memory.
 pub fn default_parallelism() -> usize {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mem_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| {
@@ -156,20 +136,17 @@ fn project_name(root: &Path, cfg: &Config, remote: Option<&str>) -> String {
 }
 
 fn rfc3339(ts: i64) -> String {
-    jiff::Timestamp::from_second(ts)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    jiff::Timestamp::from_second(ts).map(|t| t.to_string()).unwrap_or_default()
 }
 
 /// The time used for `date`/`timestamp` and archive entries: `SOURCE_DATE_EPOCH` when set,
 /// else the commit time, so two runs of one commit agree.
 pub fn reproducible_time(git: &GitInfo) -> Result<i64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) if !s.trim().is_empty() => s.trim().parse().map_err(|_| {
-            Error::Usage(format!(
-                "SOURCE_DATE_EPOCH `{s}` is not a number of seconds"
-            ))
-        }),
+        Ok(s) if !s.trim().is_empty() => s
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds"))),
         _ => Ok(git.commit_timestamp),
     }
 }
@@ -187,52 +164,29 @@ impl Context {
         }
         let (tag, version, previous_tag) = if options.snapshot {
             let last = git.previous_tag(None).map(String::from);
-            let base = last
-                .as_deref()
-                .and_then(|t| git::tag_version(t, ""))
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "0.0.0".into());
+            let base = last.as_deref().and_then(|t| git::tag_version(t, "")).map(|v| v.to_string()).unwrap_or_else(|| "0.0.0".into());
             let tag = last.clone().unwrap_or_else(|| "v0.0.0".into());
             let prev = git.previous_tag(Some(&tag)).map(String::from);
             (tag, base, prev)
         } else {
             let Some(tag) = git.tag() else {
                 let hint = match git.reachable_tags.first() {
-                    Some(t) => format!(
-                        "the last tag, {t}, is not on HEAD ({}); tag this commit (e.g. `git tag v{}`)",
-                        git.short_commit,
-                        git::tag_version(t, "")
-                            .map(|v| crate::template::incpatch(&v))
-                            .unwrap_or_default()
-                    ),
-                    None => {
-                        "there are no semver tags; tag this commit, e.g. `git tag v0.1.0`".into()
-                    }
+                    Some(t) => format!("the last tag, {t}, is not on HEAD ({}); tag this commit (e.g. `git tag v{}`)", git.short_commit, git::tag_version(t, "").map(|v| crate::template::incpatch(&v)).unwrap_or_default()),
+                    None => "there are no semver tags; tag this commit, e.g. `git tag v0.1.0`".into(),
                 };
                 return Err(Error::State(format!(
                     "HEAD is not tagged with a semver tag: {hint}, or run with --snapshot"
                 )));
             };
             if git.dirty {
-                let shown: Vec<&str> = git
-                    .dirty_files
-                    .iter()
-                    .take(10)
-                    .map(String::as_str)
-                    .collect();
+                let shown: Vec<&str> = git.dirty_files.iter().take(10).map(String::as_str).collect();
                 return Err(Error::State(format!(
                     "the git tree is dirty, so the release would not match tag {tag}:\n  {}\ncommit or stash these changes (or add them to .gitignore), or run with --snapshot",
                     shown.join("\n  ")
                 )));
             }
-            let v = git::tag_version(tag, "")
-                .expect("head tags are semver")
-                .to_string();
-            (
-                tag.to_string(),
-                v,
-                git.previous_tag(Some(tag)).map(String::from),
-            )
+            let v = git::tag_version(tag, "").expect("head tags are semver").to_string();
+            (tag.to_string(), v, git.previous_tag(Some(tag)).map(String::from))
         };
 
         let project = project_name(root, &loaded.config, git.remote_url.as_deref());
@@ -240,30 +194,16 @@ impl Context {
         let time = reproducible_time(&git)?;
         let mut env: BTreeMap<String, String> = std::env::vars().collect();
         let mut vars = Vars::new();
-        let commit = if git.is_repo {
-            git.commit.clone()
-        } else {
-            "none".into()
-        };
-        let short = if git.is_repo {
-            git.short_commit.clone()
-        } else {
-            "none".into()
-        };
+        let commit = if git.is_repo { git.commit.clone() } else { "none".into() };
+        let short = if git.is_repo { git.short_commit.clone() } else { "none".into() };
         vars.insert("project_name".into(), Value::from(project.clone()));
         vars.insert("tag".into(), Value::from(tag.clone()));
-        vars.insert(
-            "previous_tag".into(),
-            Value::from(previous_tag.clone().unwrap_or_default()),
-        );
+        vars.insert("previous_tag".into(), Value::from(previous_tag.clone().unwrap_or_default()));
         vars.insert("commit".into(), Value::from(commit.clone()));
         vars.insert("full_commit".into(), Value::from(commit));
         vars.insert("short_commit".into(), Value::from(short));
         vars.insert("branch".into(), Value::from(git.branch.clone()));
-        vars.insert(
-            "commit_date".into(),
-            Value::from(rfc3339(git.commit_timestamp)),
-        );
+        vars.insert("commit_date".into(), Value::from(rfc3339(git.commit_timestamp)));
         vars.insert("commit_timestamp".into(), Value::from(git.commit_timestamp));
         vars.insert("date".into(), Value::from(rfc3339(time)));
         vars.insert("timestamp".into(), Value::from(time));
@@ -313,17 +253,12 @@ impl Context {
 
     /// Time left before `--timeout`, if one was given.
     pub fn time_left(&self) -> Option<Duration> {
-        self.options
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
+        self.options.deadline.map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// A path relative to the project root, for artifacts.json and messages.
     pub fn rel_path(&self, p: &Path) -> String {
-        p.strip_prefix(&self.root)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/")
+        p.strip_prefix(&self.root).unwrap_or(p).to_string_lossy().replace('\\', "/")
     }
 }
 

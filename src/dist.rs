@@ -10,11 +10,7 @@ pub fn prepare(dist: &Path, clean: bool) -> Result<()> {
     if dist.exists() {
         if clean {
             std::fs::remove_dir_all(dist).ctx("cannot remove", dist)?;
-        } else if std::fs::read_dir(dist)
-            .ctx("cannot read", dist)?
-            .next()
-            .is_some()
-        {
+        } else if std::fs::read_dir(dist).ctx("cannot read", dist)?.next().is_some() {
             return Err(Error::State(format!(
                 "{} is not empty; pass --clean to remove it first",
                 dist.display()
@@ -29,10 +25,7 @@ pub fn prepare(dist: &Path, clean: bool) -> Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).ctx("cannot create", dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
     let mut f = std::fs::File::create(&tmp).ctx("cannot create", &tmp)?;
     f.write_all(bytes).ctx("cannot write", &tmp)?;
     f.sync_all().ctx("cannot write", &tmp)?;
@@ -59,12 +52,10 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]
@@ -89,10 +80,7 @@ mod tests {
         let f = d.path().join("a");
         std::fs::write(&f, "abc").unwrap();
         let (h, n) = sha256_file(&f).unwrap();
-        assert_eq!(
-            h,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(n, 3);
     }
 }

@@ -51,11 +51,7 @@ impl Error {
     }
 
     /// An I/O error with the path it concerned.
-    pub fn io(
-        context: impl std::fmt::Display,
-        path: &std::path::Path,
-        source: std::io::Error,
-    ) -> Self {
+    pub fn io(context: impl std::fmt::Display, path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io {
             context: format!("{context} {}", path.display()),
             source,

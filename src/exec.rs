@@ -32,8 +32,7 @@ impl Invocation {
 
 /// Split a hook command like a shell would, without running a shell.
 pub fn split(cmd: &str) -> Result<Vec<String>> {
-    let argv = shell_words::split(cmd)
-        .map_err(|e| Error::Usage(format!("cannot split command `{cmd}`: {e}")))?;
+    let argv = shell_words::split(cmd).map_err(|e| Error::Usage(format!("cannot split command `{cmd}`: {e}")))?;
     if argv.is_empty() {
         return Err(Error::Usage("empty command".into()));
     }
@@ -43,21 +42,10 @@ pub fn split(cmd: &str) -> Result<Vec<String>> {
 /// Run `inv` to completion. Its output (stdout and stderr interleaved) is returned; a
 /// failure becomes an error that names `what`, the command and its output. When `cancel`
 /// turns true or `deadline` passes, the child is killed.
-pub fn run(
-    what: &str,
-    inv: &Invocation,
-    cancel: &AtomicBool,
-    deadline: Option<Instant>,
-) -> Result<String> {
-    let log = tempfile::tempfile()
-        .map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
-    let log2 = log
-        .try_clone()
-        .map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
-    let (program, args) = inv
-        .argv
-        .split_first()
-        .ok_or_else(|| Error::Usage(format!("{what}: empty command")))?;
+pub fn run(what: &str, inv: &Invocation, cancel: &AtomicBool, deadline: Option<Instant>) -> Result<String> {
+    let log = tempfile::tempfile().map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
+    let log2 = log.try_clone().map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
+    let (program, args) = inv.argv.split_first().ok_or_else(|| Error::Usage(format!("{what}: empty command")))?;
     let mut child = Command::new(program)
         .args(args)
         .env_clear()
@@ -65,23 +53,12 @@ pub fn run(
         .current_dir(&inv.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
-        .stderr(Stdio::from(
-            log2.try_clone().map_err(|e| Error::Failed(e.to_string()))?,
-        ))
+        .stderr(Stdio::from(log2.try_clone().map_err(|e| Error::Failed(e.to_string()))?))
         .spawn()
-        .map_err(|e| {
-            Error::Build(format!(
-                "{what}: cannot start `{}` in {}: {e}",
-                inv.display(),
-                display_dir(&inv.dir)
-            ))
-        })?;
+        .map_err(|e| Error::Build(format!("{what}: cannot start `{}` in {}: {e}", inv.display(), display_dir(&inv.dir))))?;
     let mut wait = Duration::from_millis(1);
     let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| Error::Build(format!("{what}: {e}")))?
-        {
+        if let Some(status) = child.try_wait().map_err(|e| Error::Build(format!("{what}: {e}")))? {
             break status;
         }
         let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
@@ -89,10 +66,7 @@ pub fn run(
             let _ = child.kill();
             let _ = child.wait();
             return Err(if timed_out {
-                Error::Build(format!(
-                    "{what}: killed after --timeout: `{}`",
-                    inv.display()
-                ))
+                Error::Build(format!("{what}: killed after --timeout: `{}`", inv.display()))
             } else {
                 Error::Build(format!("{what}: cancelled because another build failed"))
             });
@@ -130,10 +104,7 @@ fn indent(s: &str) -> String {
     if s.is_empty() {
         return "  (no output)".into();
     }
-    s.lines()
-        .map(|l| format!("  | {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    s.lines().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -150,39 +121,16 @@ mod tests {
 
     #[test]
     fn captures_output_and_failure() {
-        let ok = run(
-            "t",
-            &inv(&["sh", "-c", "echo hi; echo err >&2"]),
-            &AtomicBool::new(false),
-            None,
-        )
-        .unwrap();
+        let ok = run("t", &inv(&["sh", "-c", "echo hi; echo err >&2"]), &AtomicBool::new(false), None).unwrap();
         assert!(ok.contains("hi") && ok.contains("err"));
-        let e = run(
-            "build x",
-            &inv(&["sh", "-c", "echo boom; exit 3"]),
-            &AtomicBool::new(false),
-            None,
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("build x failed: the command exited with status 3"),
-            "{e}"
-        );
+        let e = run("build x", &inv(&["sh", "-c", "echo boom; exit 3"]), &AtomicBool::new(false), None).unwrap_err().to_string();
+        assert!(e.contains("build x failed: the command exited with status 3"), "{e}");
         assert!(e.contains("| boom"), "{e}");
     }
 
     #[test]
     fn reports_signals() {
-        let e = run(
-            "t",
-            &inv(&["sh", "-c", "kill -9 $$"]),
-            &AtomicBool::new(false),
-            None,
-        )
-        .unwrap_err()
-        .to_string();
+        let e = run("t", &inv(&["sh", "-c", "kill -9 $$"]), &AtomicBool::new(false), None).unwrap_err().to_string();
         assert!(e.contains("signal 9"), "{e}");
     }
 
@@ -190,9 +138,7 @@ mod tests {
     fn cancel_kills_the_child() {
         let cancel = AtomicBool::new(true);
         let start = Instant::now();
-        let e = run("t", &inv(&["sleep", "5"]), &cancel, None)
-            .unwrap_err()
-            .to_string();
+        let e = run("t", &inv(&["sleep", "5"]), &cancel, None).unwrap_err().to_string();
         assert!(e.contains("cancelled"), "{e}");
         assert!(start.elapsed() < Duration::from_secs(4));
     }

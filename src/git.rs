@@ -81,28 +81,13 @@ impl GitInfo {
         let commit = lines.next().unwrap_or_default().to_string();
         let short_commit = lines.next().unwrap_or_default().to_string();
         let commit_timestamp = lines.next().unwrap_or("0").parse().unwrap_or(0);
-        let branch =
-            git(dir, &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_else(|_| "HEAD".into());
-        let head_tags = sort_tags(
-            git(dir, &["tag", "--points-at", "HEAD"])?
-                .lines()
-                .map(String::from),
-            "",
-        );
-        let reachable_tags = sort_tags(
-            git(dir, &["tag", "--merged", "HEAD"])?
-                .lines()
-                .map(String::from),
-            "",
-        );
+        let branch = git(dir, &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_else(|_| "HEAD".into());
+        let head_tags = sort_tags(git(dir, &["tag", "--points-at", "HEAD"])?.lines().map(String::from), "");
+        let reachable_tags = sort_tags(git(dir, &["tag", "--merged", "HEAD"])?.lines().map(String::from), "");
         let status = git(dir, &["status", "--porcelain"])?;
         let dirty_files: Vec<String> = status.lines().map(String::from).collect();
-        let remote_url = git(dir, &["remote", "get-url", "origin"])
-            .ok()
-            .filter(|s| !s.is_empty());
-        let shallow = git(dir, &["rev-parse", "--is-shallow-repository"])
-            .map(|s| s == "true")
-            .unwrap_or(false);
+        let remote_url = git(dir, &["remote", "get-url", "origin"]).ok().filter(|s| !s.is_empty());
+        let shallow = git(dir, &["rev-parse", "--is-shallow-repository"]).map(|s| s == "true").unwrap_or(false);
         Ok(GitInfo {
             is_repo: true,
             commit,
@@ -170,9 +155,6 @@ mod tests {
     #[test]
     fn sorts_tags_by_semver_not_name() {
         let tags = ["v1.10.0", "v1.9.0", "v1.10.0-rc.1", "nightly", "v2.0.0"].map(String::from);
-        assert_eq!(
-            sort_tags(tags, ""),
-            ["v2.0.0", "v1.10.0", "v1.10.0-rc.1", "v1.9.0"]
-        );
+        assert_eq!(sort_tags(tags, ""), ["v2.0.0", "v1.10.0", "v1.10.0-rc.1", "v1.9.0"]);
     }
 }

@@ -58,10 +58,7 @@ fn cargo_name(root: &Path) -> Option<String> {
 pub fn run(root: &Path, force: bool) -> Result<()> {
     let path = root.join(".release.yaml");
     if path.exists() && !force {
-        return Err(Error::Usage(format!(
-            "{} already exists; pass --force to overwrite it",
-            path.display()
-        )));
+        return Err(Error::Usage(format!("{} already exists; pass --force to overwrite it", path.display())));
     }
     let text = if root.join("go.mod").is_file() {
         GO.to_string()
@@ -85,11 +82,7 @@ mod tests {
     #[test]
     fn reads_the_package_name() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(
-            d.path().join("Cargo.toml"),
-            "[workspace]\nname = \"x\"\n[package]\nname = \"tool\"\n",
-        )
-        .unwrap();
+        std::fs::write(d.path().join("Cargo.toml"), "[workspace]\nname = \"x\"\n[package]\nname = \"tool\"\n").unwrap();
         assert_eq!(cargo_name(d.path()).as_deref(), Some("tool"));
     }
 }

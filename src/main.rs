@@ -15,10 +15,7 @@ fn init_logging(cli: &Cli) {
     let color = match cli.global.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -8,11 +8,7 @@ use serde_json::json;
 
 /// The stages of `rel release`, in order.
 pub fn release_stages() -> Vec<&'static dyn Stage> {
-    vec![
-        &stage::before::Before,
-        &stage::build::BuildStage,
-        &stage::changelog::ChangelogStage,
-    ]
+    vec![&stage::before::Before, &stage::build::BuildStage, &stage::changelog::ChangelogStage]
 }
 
 /// The stages of `rel build`.
@@ -46,10 +42,5 @@ pub fn write_metadata(ctx: &Context) -> Result<()> {
         "snapshot": ctx.options.snapshot,
         "release_url": ctx.vars.get("release_url").map(|x| x.to_string()).filter(|s| !s.is_empty()),
     });
-    dist::write_atomic(
-        &ctx.dist.join("metadata.json"),
-        serde_json::to_string_pretty(&meta)
-            .expect("json")
-            .as_bytes(),
-    )
+    dist::write_atomic(&ctx.dist.join("metadata.json"), serde_json::to_string_pretty(&meta).expect("json").as_bytes())
 }

@@ -21,11 +21,7 @@ impl Progress {
     pub fn new(len: u64, what: &str) -> Self {
         let bar = (std::io::stderr().is_terminal() && !QUIET.load(Ordering::Relaxed)).then(|| {
             let b = ProgressBar::new(len);
-            b.set_style(
-                ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
-            );
+            b.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}").expect("valid template").progress_chars("=> "));
             b.set_message(what.to_string());
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             b

@@ -18,9 +18,7 @@ mod tests {
             if std::env::var_os("REL_UPDATE_SCHEMA").is_some() {
                 std::fs::write(path, super::json()).unwrap();
             } else {
-                panic!(
-                    "schemas/release.schema.json is stale: run `REL_UPDATE_SCHEMA=1 cargo test committed_schema` or `rel schema > schemas/release.schema.json`"
-                );
+                panic!("schemas/release.schema.json is stale: run `REL_UPDATE_SCHEMA=1 cargo test committed_schema` or `rel schema > schemas/release.schema.json`");
             }
         }
     }

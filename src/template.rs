@@ -56,10 +56,7 @@ fn bump(v: &str, which: u8) -> std::result::Result<String, minijinja::Error> {
         None => ("", v),
     };
     let mut ver = semver::Version::parse(rest).map_err(|e| {
-        minijinja::Error::new(
-            minijinja::ErrorKind::InvalidOperation,
-            format!("`{v}` is not a semver version: {e}"),
-        )
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("`{v}` is not a semver version: {e}"))
     })?;
     match which {
         0 => {
@@ -93,12 +90,8 @@ impl Templates {
                 .build()
                 .expect("default delimiters are valid"),
         );
-        env.add_filter("trimprefix", |s: String, p: String| {
-            s.strip_prefix(&p).map(String::from).unwrap_or(s)
-        });
-        env.add_filter("trimsuffix", |s: String, p: String| {
-            s.strip_suffix(&p).map(String::from).unwrap_or(s)
-        });
+        env.add_filter("trimprefix", |s: String, p: String| s.strip_prefix(&p).map(String::from).unwrap_or(s));
+        env.add_filter("trimsuffix", |s: String, p: String| s.strip_suffix(&p).map(String::from).unwrap_or(s));
         env.add_function("incmajor", |v: String| bump(&v, 0));
         env.add_function("incminor", |v: String| bump(&v, 1));
         env.add_function("incpatch", |v: String| bump(&v, 2));
@@ -126,12 +119,7 @@ impl Templates {
     }
 
     /// Check that `template` parses and uses only `known` variables, without rendering.
-    pub fn check<'a>(
-        &self,
-        key: &str,
-        template: &str,
-        known: impl IntoIterator<Item = &'a str> + Clone,
-    ) -> Result<()> {
+    pub fn check<'a>(&self, key: &str, template: &str, known: impl IntoIterator<Item = &'a str> + Clone) -> Result<()> {
         let tmpl = self
             .env
             .template_from_str(template)
@@ -139,10 +127,7 @@ impl Templates {
         let mut unknown: Vec<String> = tmpl
             .undeclared_variables(false)
             .into_iter()
-            .filter(|v| {
-                !known.clone().into_iter().any(|k| k == v)
-                    && self.env.globals().all(|(g, _)| g != v)
-            })
+            .filter(|v| !known.clone().into_iter().any(|k| k == v) && self.env.globals().all(|(g, _)| g != v))
             .collect();
         unknown.sort();
         if let Some(name) = unknown.first() {
@@ -154,21 +139,10 @@ impl Templates {
         }
         // Unknown filters, functions and tests are only found when rendering: render once
         // with sample values and report just those kinds of error.
-        let sample: Vars = known
-            .into_iter()
-            .map(|k| (k.to_string(), sample_value(k)))
-            .collect();
+        let sample: Vars = known.into_iter().map(|k| (k.to_string(), sample_value(k))).collect();
         if let Err(e) = tmpl.render(&sample) {
             use minijinja::ErrorKind as K;
-            if matches!(
-                e.kind(),
-                K::UnknownFilter
-                    | K::UnknownFunction
-                    | K::UnknownTest
-                    | K::UnknownMethod
-                    | K::TooManyArguments
-                    | K::MissingArgument
-            ) {
+            if matches!(e.kind(), K::UnknownFilter | K::UnknownFunction | K::UnknownTest | K::UnknownMethod | K::TooManyArguments | K::MissingArgument) {
                 return Err(Error::Template {
                     key: key.into(),
                     template: template.into(),
@@ -179,32 +153,20 @@ impl Templates {
         Ok(())
     }
 
-    fn explain<'a>(
-        &self,
-        key: &str,
-        template: &str,
-        known: impl IntoIterator<Item = &'a str> + Clone,
-        e: &minijinja::Error,
-    ) -> Error {
+    fn explain<'a>(&self, key: &str, template: &str, known: impl IntoIterator<Item = &'a str> + Clone, e: &minijinja::Error) -> Error {
         let message = if e.kind() == minijinja::ErrorKind::UndefinedError {
             let missing = self.env.template_from_str(template).ok().and_then(|t| {
                 let mut names: Vec<String> = t
                     .undeclared_variables(false)
                     .into_iter()
-                    .filter(|v| {
-                        !known.clone().into_iter().any(|k| k == v)
-                            && self.env.globals().all(|(g, _)| g != v)
-                    })
+                    .filter(|v| !known.clone().into_iter().any(|k| k == v) && self.env.globals().all(|(g, _)| g != v))
                     .collect();
                 names.sort();
                 names.into_iter().next()
             });
             match missing {
                 Some(name) => undefined_message(&name, known),
-                None => format!(
-                    "{} (a variable exists but the attribute or item does not)",
-                    detail(e)
-                ),
+                None => format!("{} (a variable exists but the attribute or item does not)", detail(e)),
             }
         } else {
             detail(e)
@@ -244,10 +206,7 @@ fn undefined_message<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -
     let known: Vec<&str> = known.into_iter().collect();
     match did_you_mean(name, known.iter().copied()) {
         Some(s) => format!("undefined variable `{name}`; did you mean `{s}`?"),
-        None => format!(
-            "undefined variable `{name}`; available: {}",
-            known.join(", ")
-        ),
+        None => format!("undefined variable `{name}`; available: {}", known.join(", ")),
     }
 }
 
@@ -271,57 +230,27 @@ mod tests {
             .render("k", "{{ incpatch(version) }} {{ incminor(tag) }} {{ incmajor(version) }} {{ tag | trimprefix('v') }} {{ 'a.tar.gz' | trimsuffix('.gz') }}", &vars())
             .unwrap();
         assert_eq!(out, "1.2.4 v1.3.0 2.0.0 1.2.3 a.tar");
-        assert_eq!(
-            t.render(
-                "k",
-                "{{ env_or('HOME', 'x') }}-{{ env_or('NOPE', 'dflt') }}",
-                &vars()
-            )
-            .unwrap(),
-            "/root-dflt"
-        );
+        assert_eq!(t.render("k", "{{ env_or('HOME', 'x') }}-{{ env_or('NOPE', 'dflt') }}", &vars()).unwrap(), "/root-dflt");
     }
 
     #[test]
     fn undefined_variable_is_named_with_suggestion() {
         let t = Templates::new();
-        let e = t
-            .render("builds[0].ldflags", "-X main.v={{ verison }}", &vars())
-            .unwrap_err()
-            .to_string();
+        let e = t.render("builds[0].ldflags", "-X main.v={{ verison }}", &vars()).unwrap_err().to_string();
         assert!(e.contains("`builds[0].ldflags`"), "{e}");
-        assert!(
-            e.contains("undefined variable `verison`; did you mean `version`?"),
-            "{e}"
-        );
+        assert!(e.contains("undefined variable `verison`; did you mean `version`?"), "{e}");
         assert!(e.contains("-X main.v={{ verison }}"), "{e}");
     }
 
     #[test]
     fn check_finds_unknown_names_without_rendering() {
         let t = Templates::new();
-        assert!(
-            t.check(
-                "k",
-                "{{ version }}{% if arm %}v{{ arm }}{% endif %}",
-                ["version", "arm"]
-            )
-            .is_ok()
-        );
-        let e = t
-            .check("k", "{{ versio }}", ["version"])
-            .unwrap_err()
-            .to_string();
+        assert!(t.check("k", "{{ version }}{% if arm %}v{{ arm }}{% endif %}", ["version", "arm"]).is_ok());
+        let e = t.check("k", "{{ versio }}", ["version"]).unwrap_err().to_string();
         assert!(e.contains("did you mean `version`"), "{e}");
-        let e = t
-            .check("k", "{{ version | nosuch }}", ["version"])
-            .unwrap_err()
-            .to_string();
+        let e = t.check("k", "{{ version | nosuch }}", ["version"]).unwrap_err().to_string();
         assert!(e.contains("nosuch"), "{e}");
-        let e = t
-            .check("k", "{{ version ", ["version"])
-            .unwrap_err()
-            .to_string();
+        let e = t.check("k", "{{ version ", ["version"]).unwrap_err().to_string();
         assert!(e.contains("syntax error"), "{e}");
     }
 }

@@ -18,34 +18,17 @@ pub struct Pos {
 }
 
 /// Render an error with its location, the source line and an optional hint.
-pub fn render(
-    file: &Path,
-    src: &str,
-    pos: Option<Pos>,
-    message: &str,
-    hint: Option<&str>,
-) -> String {
+pub fn render(file: &Path, src: &str, pos: Option<Pos>, message: &str, hint: Option<&str>) -> String {
     let mut out = format!("error: {message}\n");
     match pos {
         Some(p) if p.line > 0 => {
-            out.push_str(&format!(
-                "  --> {}:{}:{}\n",
-                file.display(),
-                p.line,
-                p.column
-            ));
+            out.push_str(&format!("  --> {}:{}:{}\n", file.display(), p.line, p.column));
             if let Some(text) = src.lines().nth(p.line - 1) {
                 let num = p.line.to_string();
                 let pad = " ".repeat(num.len());
                 let caret_at = " ".repeat(p.column.saturating_sub(1));
-                let width = p
-                    .width
-                    .max(1)
-                    .min(text.len().saturating_sub(p.column - 1).max(1));
-                out.push_str(&format!(
-                    "{pad} |\n{num} | {text}\n{pad} | {caret_at}{}\n",
-                    "^".repeat(width)
-                ));
+                let width = p.width.max(1).min(text.len().saturating_sub(p.column - 1).max(1));
+                out.push_str(&format!("{pad} |\n{num} | {text}\n{pad} | {caret_at}{}\n", "^".repeat(width)));
             }
         }
         _ => out.push_str(&format!("  --> {}\n", file.display())),
@@ -57,10 +40,7 @@ pub fn render(
 }
 
 /// The candidate closest to `word`, if it is close enough to be a plausible misspelling.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -76,28 +56,15 @@ mod tests {
     #[test]
     fn suggests_close_words_only() {
         assert_eq!(did_you_mean("goso", ["goos", "goarch"]), Some("goos"));
-        assert_eq!(
-            did_you_mean("ldflag", ["flags", "ldflags"]),
-            Some("ldflags")
-        );
+        assert_eq!(did_you_mean("ldflag", ["flags", "ldflags"]), Some("ldflags"));
         assert_eq!(did_you_mean("zzzz", ["goos", "goarch"]), None);
     }
 
     #[test]
     fn renders_line_and_caret() {
         let src = "a: 1\nbuilds:\n  - goos: [lnux]\n";
-        let pos = Pos {
-            line: 3,
-            column: 12,
-            width: 4,
-        };
-        let s = render(
-            Path::new("r.yaml"),
-            src,
-            Some(pos),
-            "unknown goos `lnux`",
-            Some("did you mean `linux`?"),
-        );
+        let pos = Pos { line: 3, column: 12, width: 4 };
+        let s = render(Path::new("r.yaml"), src, Some(pos), "unknown goos `lnux`", Some("did you mean `linux`?"));
         assert!(s.contains("--> r.yaml:3:12"), "{s}");
         assert!(s.contains("3 |   - goos: [lnux]"), "{s}");
         assert!(s.contains("  |            ^^^^"), "{s}");

@@ -14,8 +14,7 @@ pub fn from_yaml<T: DeserializeOwned>(file: &Path, src: &str) -> Result<T> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
-    serde_saphyr::from_str_with_options::<T>(src, options)
-        .map_err(|e| Error::Config(render(file, src, &e)))
+    serde_saphyr::from_str_with_options::<T>(src, options).map_err(|e| Error::Config(render(file, src, &e)))
 }
 
 fn innermost(mut err: &YamlError) -> &YamlError {
@@ -42,38 +41,25 @@ fn pos(err: &YamlError, src: &str) -> Option<Pos> {
                 .count()
         })
         .unwrap_or(1);
-    Some(Pos {
-        line,
-        column,
-        width,
-    })
+    Some(Pos { line, column, width })
 }
 
 fn render(file: &Path, src: &str, err: &YamlError) -> String {
     let inner = innermost(err);
     let (message, hint) = match inner {
-        YamlError::SerdeUnknownField {
-            field, expected, ..
-        } => (
+        YamlError::SerdeUnknownField { field, expected, .. } => (
             format!("unknown key `{field}`"),
             Some(match diag::did_you_mean(field, expected.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("valid keys here: {}", expected.join(", ")),
             }),
         ),
-        YamlError::SerdeUnknownVariant {
-            variant, expected, ..
-        } => (
+        YamlError::SerdeUnknownVariant { variant, expected, .. } => (
             format!("invalid value `{variant}`"),
-            Some(
-                match diag::did_you_mean(variant, expected.iter().copied()) {
-                    Some(s) => format!(
-                        "did you mean `{s}`? (expected one of: {})",
-                        expected.join(", ")
-                    ),
-                    None => format!("expected one of: {}", expected.join(", ")),
-                },
-            ),
+            Some(match diag::did_you_mean(variant, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? (expected one of: {})", expected.join(", ")),
+                None => format!("expected one of: {}", expected.join(", ")),
+            }),
         ),
         other => {
             let mut opts = RenderOptions::new(&UserMessageFormatter);

@@ -89,9 +89,7 @@ fn next_node<'a>(events: &mut impl Iterator<Item = (Event<'a>, Span)>) -> Option
             Event::MappingStart(..) => {
                 let mut entries = vec![];
                 loop {
-                    let Some((kev, kspan)) = events.next() else {
-                        break;
-                    };
+                    let Some((kev, kspan)) = events.next() else { break };
                     let key = match kev {
                         Event::MappingEnd => break,
                         Event::Scalar(v, ..) => v.to_string(),
@@ -100,10 +98,7 @@ fn next_node<'a>(events: &mut impl Iterator<Item = (Event<'a>, Span)>) -> Option
                             let mut depth = 1;
                             while depth > 0 {
                                 match events.next() {
-                                    Some((
-                                        Event::SequenceStart(..) | Event::MappingStart(..),
-                                        _,
-                                    )) => depth += 1,
+                                    Some((Event::SequenceStart(..) | Event::MappingStart(..), _)) => depth += 1,
                                     Some((Event::SequenceEnd | Event::MappingEnd, _)) => depth -= 1,
                                     None => break,
                                     _ => {}
@@ -113,16 +108,12 @@ fn next_node<'a>(events: &mut impl Iterator<Item = (Event<'a>, Span)>) -> Option
                         }
                         _ => String::new(),
                     };
-                    let Some(value) = next_node(events) else {
-                        break;
-                    };
+                    let Some(value) = next_node(events) else { break };
                     entries.push((key, kspan, value));
                 }
                 Node::Map(entries, span)
             }
-            Event::SequenceEnd | Event::MappingEnd | Event::StreamEnd | Event::DocumentEnd => {
-                return None;
-            }
+            Event::SequenceEnd | Event::MappingEnd | Event::StreamEnd | Event::DocumentEnd => return None,
             _ => continue,
         });
     }
@@ -137,16 +128,13 @@ pub fn locate(src: &str, path: &[Seg]) -> Option<Pos> {
     let mut best = node.span();
     for seg in path {
         let next = match (seg, node) {
-            (Seg::Key(k), Node::Map(entries, _)) => entries
-                .iter()
-                .find(|(key, _, _)| key == k)
-                .map(|(_, ks, v)| {
-                    // Point at the key when the value is a collection, at the value otherwise.
-                    match v {
-                        Node::Scalar(_) => (v, v.span()),
-                        _ => (v, *ks),
-                    }
-                }),
+            (Seg::Key(k), Node::Map(entries, _)) => entries.iter().find(|(key, _, _)| key == k).map(|(_, ks, v)| {
+                // Point at the key when the value is a collection, at the value otherwise.
+                match v {
+                    Node::Scalar(_) => (v, v.span()),
+                    _ => (v, *ks),
+                }
+            }),
             (Seg::Index(i), Node::Seq(items, _)) => items.get(*i).map(|v| (v, v.span())),
             _ => None,
         };
@@ -183,9 +171,6 @@ mod tests {
 
     #[test]
     fn displays_paths() {
-        assert_eq!(
-            display(&["builds".into(), 0.into(), "goos".into()]),
-            "builds[0].goos"
-        );
+        assert_eq!(display(&["builds".into(), 0.into(), "goos".into()]), "builds[0].goos");
     }
 }

@@ -13,12 +13,7 @@ use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Config file names looked for, in order.
-pub const DEFAULT_NAMES: &[&str] = &[
-    ".release.yaml",
-    ".release.yml",
-    "release.yaml",
-    "release.yml",
-];
+pub const DEFAULT_NAMES: &[&str] = &[".release.yaml", ".release.yml", "release.yaml", "release.yml"];
 
 /// A loaded config with the source it came from (kept for error locations).
 #[derive(Debug, Clone)]
@@ -35,10 +30,7 @@ pub struct Loaded {
 pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
         if !p.is_file() {
-            return Err(Error::Usage(format!(
-                "config file {} does not exist",
-                p.display()
-            )));
+            return Err(Error::Usage(format!("config file {} does not exist", p.display())));
         }
         return Ok(p.to_path_buf());
     }
@@ -59,11 +51,7 @@ pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
 pub fn load(file: &Path) -> Result<Loaded> {
     let src = std::fs::read_to_string(file)
         .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", file.display())))?;
-    let config: Config = if src.trim().is_empty()
-        || src
-            .lines()
-            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
+    let config: Config = if src.trim().is_empty() || src.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         Config {
             version: 1,
             dist: "dist".into(),

@@ -207,9 +207,7 @@ pub struct Build {
 }
 
 /// Archive formats.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
 pub enum Format {
     /// gzip-compressed tar.
     #[serde(rename = "tar.gz", alias = "tgz")]

@@ -43,9 +43,7 @@ impl Checker<'_> {
 
     fn template(&mut self, path: Vec<Seg>, text: &str, known: &[&str]) {
         let key = locate::display(&path);
-        if let Err(Error::Template { message, .. }) =
-            self.templates.check(&key, text, known.iter().copied())
-        {
+        if let Err(Error::Template { message, .. }) = self.templates.check(&key, text, known.iter().copied()) {
             self.push(path, format!("template error in `{key}`: {message}"), None);
         }
     }
@@ -66,11 +64,7 @@ impl Checker<'_> {
             let mut p = base.clone();
             p.push(i.into());
             if let Err(e) = shell_words::split(c) {
-                self.push(
-                    p.clone(),
-                    format!("cannot split command `{c}`: {e}"),
-                    Some("close the quote".into()),
-                );
+                self.push(p.clone(), format!("cannot split command `{c}`: {e}"), Some("close the quote".into()));
             }
             self.template(p, c, known);
         }
@@ -79,11 +73,7 @@ impl Checker<'_> {
     fn regex(&mut self, path: Vec<Seg>, re: &str) {
         if let Err(e) = regex::Regex::new(re) {
             let first = e.to_string().lines().last().unwrap_or_default().to_string();
-            self.push(
-                path,
-                format!("invalid regular expression `{re}`: {first}"),
-                None,
-            );
+            self.push(path, format!("invalid regular expression `{re}`: {first}"), None);
         }
     }
 
@@ -96,13 +86,7 @@ impl Checker<'_> {
             .iter()
             .map(|p| {
                 let pos = locate::locate(&self.loaded.src, &p.path);
-                diag::render(
-                    &self.loaded.file,
-                    &self.loaded.src,
-                    pos,
-                    &p.message,
-                    p.hint.as_deref(),
-                )
+                diag::render(&self.loaded.file, &self.loaded.src, pos, &p.message, p.hint.as_deref())
             })
             .collect();
         Err(Error::Config(text.join("\n\n")))
@@ -127,28 +111,16 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
     with_output.push("output");
 
     if config.version != 1 {
-        c.push(
-            p(&["version".into()]),
-            format!("unsupported config version {}", config.version),
-            Some("use `version: 1`".into()),
-        );
+        c.push(p(&["version".into()]), format!("unsupported config version {}", config.version), Some("use `version: 1`".into()));
     }
     if config.dist.trim().is_empty() || config.dist.trim() == "." || config.dist.trim() == "/" {
-        c.push(
-            p(&["dist".into()]),
-            format!("`dist: {:?}` must name a folder of its own", config.dist),
-            Some("use `dist: dist`".into()),
-        );
+        c.push(p(&["dist".into()]), format!("`dist: {:?}` must name a folder of its own", config.dist), Some("use `dist: dist`".into()));
     }
     if let Some(n) = &config.project_name {
         c.template(p(&["project_name".into()]), n, &[]);
     }
     c.env_list(p(&["env".into()]), &config.env, &globals);
-    c.commands(
-        p(&["before".into(), "hooks".into()]),
-        &config.before.hooks,
-        &globals,
-    );
+    c.commands(p(&["before".into(), "hooks".into()]), &config.before.hooks, &globals);
 
     let mut ids = HashSet::new();
     let build_ids: Vec<String> = config.builds.iter().filter_map(|b| b.id.clone()).collect();
@@ -160,36 +132,23 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         };
         let id = b.id.clone().unwrap_or_default();
         if !ids.insert(id.clone()) {
-            c.push(
-                base(&["id".into()]),
-                format!("duplicate build id `{id}`"),
-                Some("give each build its own `id`".into()),
-            );
+            c.push(base(&["id".into()]), format!("duplicate build id `{id}`"), Some("give each build its own `id`".into()));
         }
         if id.contains('/') || id.contains("..") || id.is_empty() {
-            c.push(
-                base(&["id".into()]),
-                format!("build id `{id}` must be a non-empty name without `/`"),
-                None,
-            );
+            c.push(base(&["id".into()]), format!("build id `{id}` must be a non-empty name without `/`"), None);
         }
         match b.builder {
-            Builder::Command if b.command.is_empty() => c.push(
-                base(&["builder".into()]),
-                "builder `command` needs a `command` list",
-                Some("add `command: [make, build, \"OUT={{ output }}\"]`".into()),
-            ),
-            Builder::Prebuilt if b.path.is_none() => c.push(
-                base(&["builder".into()]),
-                "builder `prebuilt` needs a `path`",
-                Some("add `path: \"prebuilt/{{ os }}_{{ arch }}/hello\"`".into()),
-            ),
+            Builder::Command if b.command.is_empty() => {
+                c.push(base(&["builder".into()]), "builder `command` needs a `command` list", Some("add `command: [make, build, \"OUT={{ output }}\"]`".into()))
+            }
+            Builder::Prebuilt if b.path.is_none() => {
+                c.push(base(&["builder".into()]), "builder `prebuilt` needs a `path`", Some("add `path: \"prebuilt/{{ os }}_{{ arch }}/hello\"`".into()))
+            }
             _ => {}
         }
         if let Err(errors) = matrix::expand(b) {
             for e in errors {
-                let hint = did_you_mean(&e.word, e.candidates.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"));
+                let hint = did_you_mean(&e.word, e.candidates.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
                 c.push(base(&e.path), e.message, hint);
             }
         }
@@ -216,16 +175,8 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         if let Some(t) = &b.mod_timestamp {
             c.template(base(&["mod_timestamp".into()]), t, &per_target);
         }
-        c.commands(
-            base(&["hooks".into(), "pre".into()]),
-            &b.hooks.pre,
-            &per_target,
-        );
-        c.commands(
-            base(&["hooks".into(), "post".into()]),
-            &b.hooks.post,
-            &with_output,
-        );
+        c.commands(base(&["hooks".into(), "pre".into()]), &b.hooks.pre, &per_target);
+        c.commands(base(&["hooks".into(), "post".into()]), &b.hooks.post, &with_output);
     }
 
     let mut archive_ids = HashSet::new();
@@ -237,33 +188,19 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         };
         let id = a.id.clone().unwrap_or_default();
         if !archive_ids.insert(id.clone()) {
-            c.push(
-                base(&["id".into()]),
-                format!("duplicate archive id `{id}`"),
-                Some("give each archive its own `id`".into()),
-            );
+            c.push(base(&["id".into()]), format!("duplicate archive id `{id}`"), Some("give each archive its own `id`".into()));
         }
         for (j, bid) in a.builds.iter().enumerate() {
             if !build_ids.contains(bid) {
-                let hint = did_you_mean(bid, build_ids.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"));
-                c.push(
-                    base(&["builds".into(), j.into()]),
-                    format!("archive refers to unknown build id `{bid}`"),
-                    hint,
-                );
+                let hint = did_you_mean(bid, build_ids.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                c.push(base(&["builds".into(), j.into()]), format!("archive refers to unknown build id `{bid}`"), hint);
             }
         }
         for (j, o) in a.format_overrides.iter().enumerate() {
             let known = crate::plan::target::known_goos();
             if !known.contains(&o.goos.as_str()) {
-                let hint = did_you_mean(&o.goos, known.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"));
-                c.push(
-                    base(&["format_overrides".into(), j.into(), "goos".into()]),
-                    format!("unknown goos `{}`", o.goos),
-                    hint,
-                );
+                let hint = did_you_mean(&o.goos, known.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                c.push(base(&["format_overrides".into(), j.into(), "goos".into()]), format!("unknown goos `{}`", o.goos), hint);
             }
         }
         if let Some(t) = &a.name_template {
@@ -277,53 +214,23 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         c.template(p(&["checksum".into(), "name_template".into()]), t, &globals);
     }
     if let Some(t) = &config.snapshot.version_template {
-        c.template(
-            p(&["snapshot".into(), "version_template".into()]),
-            t,
-            &globals,
-        );
+        c.template(p(&["snapshot".into(), "version_template".into()]), t, &globals);
     }
     for (i, re) in config.changelog.filters.exclude.iter().enumerate() {
-        c.regex(
-            p(&[
-                "changelog".into(),
-                "filters".into(),
-                "exclude".into(),
-                i.into(),
-            ]),
-            re,
-        );
+        c.regex(p(&["changelog".into(), "filters".into(), "exclude".into(), i.into()]), re);
     }
     for (i, re) in config.changelog.filters.include.iter().enumerate() {
-        c.regex(
-            p(&[
-                "changelog".into(),
-                "filters".into(),
-                "include".into(),
-                i.into(),
-            ]),
-            re,
-        );
+        c.regex(p(&["changelog".into(), "filters".into(), "include".into(), i.into()]), re);
     }
     for (i, g) in config.changelog.groups.iter().enumerate() {
         if let Some(re) = &g.regexp {
-            c.regex(
-                p(&[
-                    "changelog".into(),
-                    "groups".into(),
-                    i.into(),
-                    "regexp".into(),
-                ]),
-                re,
-            );
+            c.regex(p(&["changelog".into(), "groups".into(), i.into(), "regexp".into()]), re);
         }
     }
     if let Some(t) = &config.changelog.template {
         let base = crate::stage::changelog::template_base(&loaded.file);
         let problem = match crate::changelog::render::load_template(base, Some(t)) {
-            Ok((_, text)) => crate::changelog::render::check_template(&text)
-                .err()
-                .map(|m| format!("changelog template {t}: {m}")),
+            Ok((_, text)) => crate::changelog::render::check_template(&text).err().map(|m| format!("changelog template {t}: {m}")),
             Err(e) => Some(e.to_string()),
         };
         if let Some(m) = problem {
@@ -334,16 +241,9 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         c.template(p(&["release".into(), "name_template".into()]), t, &globals);
     }
     if let Some(gh) = &config.release.github
-        && (gh.owner.is_empty()
-            || gh.name.is_empty()
-            || gh.owner.contains('/')
-            || gh.name.contains('/'))
+        && (gh.owner.is_empty() || gh.name.is_empty() || gh.owner.contains('/') || gh.name.contains('/'))
     {
-        c.push(
-            p(&["release".into(), "github".into()]),
-            "release.github needs a plain `owner` and `name`",
-            None,
-        );
+        c.push(p(&["release".into(), "github".into()]), "release.github needs a plain `owner` and `name`", None);
     }
     for (i, img) in config.images.iter().enumerate() {
         let base = |rest: &[Seg]| {
@@ -353,13 +253,8 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         };
         for (j, bid) in img.builds.iter().enumerate() {
             if !build_ids.contains(bid) {
-                let hint = did_you_mean(bid, build_ids.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"));
-                c.push(
-                    base(&["builds".into(), j.into()]),
-                    format!("image refers to unknown build id `{bid}`"),
-                    hint,
-                );
+                let hint = did_you_mean(bid, build_ids.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                c.push(base(&["builds".into(), j.into()]), format!("image refers to unknown build id `{bid}`"), hint);
             }
         }
         for (j, pl) in img.platforms.iter().enumerate() {
@@ -371,11 +266,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
                 _ => false,
             };
             if !ok {
-                c.push(
-                    base(&["platforms".into(), j.into()]),
-                    format!("unsupported image platform `{pl}`"),
-                    Some("use linux/ARCH, e.g. linux/amd64, linux/arm64, linux/arm/v7".into()),
-                );
+                c.push(base(&["platforms".into(), j.into()]), format!("unsupported image platform `{pl}`"), Some("use linux/ARCH, e.g. linux/amd64, linux/arm64, linux/arm/v7".into()));
             }
         }
         c.template(base(&["repository".into()]), &img.repository, &globals);
@@ -384,17 +275,9 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         }
     }
     for (i, m) in config.manifests.iter().enumerate() {
-        c.template(
-            p(&["manifests".into(), i.into(), "name_template".into()]),
-            &m.name_template,
-            &globals,
-        );
+        c.template(p(&["manifests".into(), i.into(), "name_template".into()]), &m.name_template, &globals);
         for (j, t) in m.images.iter().enumerate() {
-            c.template(
-                p(&["manifests".into(), i.into(), "images".into(), j.into()]),
-                t,
-                &globals,
-            );
+            c.template(p(&["manifests".into(), i.into(), "images".into(), j.into()]), t, &globals);
         }
     }
     c.render()
@@ -407,22 +290,14 @@ pub fn apply_defaults(config: &mut Config, project_name: &str, root: &Path) {
         let cargo = root.join("Cargo.toml").is_file() && !root.join("go.mod").is_file();
         config.builds.push(super::Build {
             builder: if cargo { Builder::Cargo } else { Builder::Go },
-            main: Some(if cargo {
-                project_name.to_string()
-            } else {
-                ".".to_string()
-            }),
+            main: Some(if cargo { project_name.to_string() } else { ".".to_string() }),
             ..Default::default()
         });
     }
     let single = config.builds.len() == 1;
     for (i, b) in config.builds.iter_mut().enumerate() {
         if b.id.is_none() {
-            b.id = Some(if single || i == 0 {
-                project_name.to_string()
-            } else {
-                format!("{project_name}-{i}")
-            });
+            b.id = Some(if single || i == 0 { project_name.to_string() } else { format!("{project_name}-{i}") });
         }
         if b.binary.is_none() {
             b.binary = Some(b.id.clone().unwrap_or_default());
@@ -440,11 +315,7 @@ pub fn apply_defaults(config: &mut Config, project_name: &str, root: &Path) {
     let multi = config.archives.len() > 1;
     for (i, a) in config.archives.iter_mut().enumerate() {
         if a.id.is_none() {
-            a.id = Some(if multi {
-                format!("default-{i}")
-            } else {
-                "default".into()
-            });
+            a.id = Some(if multi { format!("default-{i}") } else { "default".into() });
         }
         if a.formats.is_empty() {
             a.formats.push(super::Format::TarGz);

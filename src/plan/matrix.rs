@@ -27,11 +27,7 @@ fn err(path: Vec<Seg>, message: String, word: &str, candidates: Vec<&str>) -> Ma
 }
 
 fn or_default<'a>(v: &'a [String], d: &'a [&'a str]) -> Vec<&'a str> {
-    if v.is_empty() {
-        d.to_vec()
-    } else {
-        v.iter().map(String::as_str).collect()
-    }
+    if v.is_empty() { d.to_vec() } else { v.iter().map(String::as_str).collect() }
 }
 
 /// The targets of `build`, in a stable order, or every problem found.
@@ -66,64 +62,34 @@ pub fn expand(build: &Build) -> Result<Vec<Target>, Vec<MatrixError>> {
         let known_arch = target::known_goarch();
         for (i, os) in build.goos.iter().enumerate() {
             if !known_os.contains(&os.as_str()) {
-                errors.push(err(
-                    vec!["goos".into(), i.into()],
-                    format!("unknown goos `{os}`"),
-                    os,
-                    known_os.clone(),
-                ));
+                errors.push(err(vec!["goos".into(), i.into()], format!("unknown goos `{os}`"), os, known_os.clone()));
             }
         }
         for (i, arch) in build.goarch.iter().enumerate() {
             if !known_arch.contains(&arch.as_str()) {
-                errors.push(err(
-                    vec!["goarch".into(), i.into()],
-                    format!("unknown goarch `{arch}`"),
-                    arch,
-                    known_arch.clone(),
-                ));
+                errors.push(err(vec!["goarch".into(), i.into()], format!("unknown goarch `{arch}`"), arch, known_arch.clone()));
             }
         }
         for (i, v) in build.goarm.iter().enumerate() {
             if !target::GOARM.contains(&v.as_str()) {
-                errors.push(err(
-                    vec!["goarm".into(), i.into()],
-                    format!("invalid goarm `{v}` (expected 5, 6 or 7)"),
-                    v,
-                    vec![],
-                ));
+                errors.push(err(vec!["goarm".into(), i.into()], format!("invalid goarm `{v}` (expected 5, 6 or 7)"), v, vec![]));
             }
         }
         for (i, v) in build.goamd64.iter().enumerate() {
             if !target::GOAMD64.contains(&v.as_str()) {
-                errors.push(err(
-                    vec!["goamd64".into(), i.into()],
-                    format!("invalid goamd64 `{v}` (expected v1, v2, v3 or v4)"),
-                    v,
-                    target::GOAMD64.to_vec(),
-                ));
+                errors.push(err(vec!["goamd64".into(), i.into()], format!("invalid goamd64 `{v}` (expected v1, v2, v3 or v4)"), v, target::GOAMD64.to_vec()));
             }
         }
         for (i, ig) in build.ignore.iter().enumerate() {
             if let Some(os) = &ig.goos
                 && !known_os.contains(&os.as_str())
             {
-                errors.push(err(
-                    vec!["ignore".into(), i.into(), "goos".into()],
-                    format!("unknown goos `{os}`"),
-                    os,
-                    known_os.clone(),
-                ));
+                errors.push(err(vec!["ignore".into(), i.into(), "goos".into()], format!("unknown goos `{os}`"), os, known_os.clone()));
             }
             if let Some(arch) = &ig.goarch
                 && !known_arch.contains(&arch.as_str())
             {
-                errors.push(err(
-                    vec!["ignore".into(), i.into(), "goarch".into()],
-                    format!("unknown goarch `{arch}`"),
-                    arch,
-                    known_arch.clone(),
-                ));
+                errors.push(err(vec!["ignore".into(), i.into(), "goarch".into()], format!("unknown goarch `{arch}`"), arch, known_arch.clone()));
             }
         }
         if !errors.is_empty() {
@@ -135,14 +101,8 @@ pub fn expand(build: &Build) -> Result<Vec<Target>, Vec<MatrixError>> {
                     continue;
                 }
                 let variants: Vec<Target> = match *arch {
-                    "arm" => goarm
-                        .iter()
-                        .map(|v| Target::go(os, arch, Some(v), None))
-                        .collect(),
-                    "amd64" => goamd64
-                        .iter()
-                        .map(|v| Target::go(os, arch, None, Some(v)))
-                        .collect(),
+                    "arm" => goarm.iter().map(|v| Target::go(os, arch, Some(v), None)).collect(),
+                    "amd64" => goamd64.iter().map(|v| Target::go(os, arch, None, Some(v))).collect(),
                     _ => vec![Target::go(os, arch, None, None)],
                 };
                 targets.extend(variants.into_iter().filter(|t| !ignored(build, t)));
@@ -155,11 +115,7 @@ pub fn expand(build: &Build) -> Result<Vec<Target>, Vec<MatrixError>> {
     let mut seen = std::collections::HashSet::new();
     targets.retain(|t| seen.insert(t.name()));
     if targets.is_empty() {
-        let path = if build.ignore.is_empty() {
-            vec!["goos".into()]
-        } else {
-            vec!["ignore".into()]
-        };
+        let path = if build.ignore.is_empty() { vec!["goos".into()] } else { vec!["ignore".into()] };
         return Err(vec![err(
             path,
             "the build matrix is empty: every goos/goarch pair is invalid or ignored".into(),
@@ -172,13 +128,8 @@ pub fn expand(build: &Build) -> Result<Vec<Target>, Vec<MatrixError>> {
 
 fn ignored(build: &Build, t: &Target) -> bool {
     build.ignore.iter().any(|ig| {
-        let m = |want: &Option<String>, have: Option<&str>| {
-            want.as_deref().is_none_or(|w| Some(w) == have)
-        };
-        m(&ig.goos, Some(&t.os))
-            && m(&ig.goarch, Some(&t.arch))
-            && m(&ig.goarm, t.arm.as_deref())
-            && m(&ig.goamd64, t.amd64.as_deref())
+        let m = |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == have);
+        m(&ig.goos, Some(&t.os)) && m(&ig.goarch, Some(&t.arch)) && m(&ig.goarm, t.arm.as_deref()) && m(&ig.goamd64, t.amd64.as_deref())
     })
 }
 
@@ -196,14 +147,8 @@ mod tests {
         assert_eq!(
             names(&b),
             [
-                "linux_amd64_v1",
-                "linux_arm64",
-                "linux_386",
-                "darwin_amd64_v1",
-                "darwin_arm64",
-                "windows_amd64_v1",
-                "windows_arm64",
-                "windows_386"
+                "linux_amd64_v1", "linux_arm64", "linux_386", "darwin_amd64_v1", "darwin_arm64",
+                "windows_amd64_v1", "windows_arm64", "windows_386"
             ]
         );
     }
@@ -223,40 +168,17 @@ mod tests {
             }],
             ..Default::default()
         };
-        assert_eq!(
-            names(&b),
-            [
-                "linux_amd64_v1",
-                "linux_amd64_v3",
-                "linux_arm_7",
-                "windows_amd64_v1",
-                "windows_amd64_v3"
-            ]
-        );
+        assert_eq!(names(&b), ["linux_amd64_v1", "linux_amd64_v3", "linux_arm_7", "windows_amd64_v1", "windows_amd64_v3"]);
     }
 
     #[test]
     fn targets_override_and_errors() {
-        let b = Build {
-            targets: vec!["linux_amd64_v1".into(), "darwin_arm64".into()],
-            ..Default::default()
-        };
+        let b = Build { targets: vec!["linux_amd64_v1".into(), "darwin_arm64".into()], ..Default::default() };
         assert_eq!(names(&b), ["linux_amd64_v1", "darwin_arm64"]);
-        let b = Build {
-            goos: vec!["lnux".into()],
-            ..Default::default()
-        };
+        let b = Build { goos: vec!["lnux".into()], ..Default::default() };
         let e = expand(&b).unwrap_err();
         assert_eq!(e[0].message, "unknown goos `lnux`");
-        let b = Build {
-            goos: vec!["darwin".into()],
-            goarch: vec!["386".into()],
-            ..Default::default()
-        };
-        assert!(
-            expand(&b).unwrap_err()[0]
-                .message
-                .contains("matrix is empty")
-        );
+        let b = Build { goos: vec!["darwin".into()], goarch: vec!["386".into()], ..Default::default() };
+        assert!(expand(&b).unwrap_err()[0].message.contains("matrix is empty"));
     }
 }

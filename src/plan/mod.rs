@@ -47,10 +47,7 @@ pub fn target_vars(globals: &Vars, t: &Target) -> Vars {
     v.insert("os".into(), Value::from(t.os.clone()));
     v.insert("arch".into(), Value::from(t.arch.clone()));
     v.insert("arm".into(), Value::from(t.arm.clone().unwrap_or_default()));
-    v.insert(
-        "amd64".into(),
-        Value::from(t.amd64.clone().unwrap_or_default()),
-    );
+    v.insert("amd64".into(), Value::from(t.amd64.clone().unwrap_or_default()));
     v.insert("target".into(), Value::from(t.name()));
     v.insert("ext".into(), Value::from(t.ext()));
     v
@@ -62,22 +59,9 @@ impl Plan {
         let mut builds = vec![];
         let (host_os, host_arch) = Target::host_os_arch();
         for id in &ctx.options.ids {
-            if !ctx
-                .config
-                .builds
-                .iter()
-                .any(|b| b.id.as_deref() == Some(id))
-            {
-                let ids: Vec<&str> = ctx
-                    .config
-                    .builds
-                    .iter()
-                    .filter_map(|b| b.id.as_deref())
-                    .collect();
-                return Err(Error::Usage(format!(
-                    "--id {id}: no build has that id (builds: {})",
-                    ids.join(", ")
-                )));
+            if !ctx.config.builds.iter().any(|b| b.id.as_deref() == Some(id)) {
+                let ids: Vec<&str> = ctx.config.builds.iter().filter_map(|b| b.id.as_deref()).collect();
+                return Err(Error::Usage(format!("--id {id}: no build has that id (builds: {})", ids.join(", "))));
             }
         }
         for (index, b) in ctx.config.builds.iter().enumerate() {
@@ -94,9 +78,7 @@ impl Plan {
             for t in targets {
                 let mut vars = target_vars(&ctx.vars, &t);
                 let key = format!("builds[{index}].binary");
-                let name = ctx
-                    .templates
-                    .render(&key, b.binary.as_deref().unwrap_or(&id), &vars)?;
+                let name = ctx.templates.render(&key, b.binary.as_deref().unwrap_or(&id), &vars)?;
                 vars.insert("binary".into(), Value::from(name.clone()));
                 let binary = format!("{name}{}", t.ext());
                 let output = ctx.dist.join(format!("{id}_{}", t.name())).join(&binary);
@@ -112,9 +94,7 @@ impl Plan {
             }
         }
         if builds.is_empty() && ctx.options.single_target {
-            return Err(Error::Usage(format!(
-                "--single-target: no build targets this machine ({host_os}/{host_arch})"
-            )));
+            return Err(Error::Usage(format!("--single-target: no build targets this machine ({host_os}/{host_arch})")));
         }
         let mut seen: HashMap<&PathBuf, &PlannedBuild> = HashMap::new();
         for b in &builds {

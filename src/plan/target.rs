@@ -145,11 +145,7 @@ impl Target {
         let (os, arch, variant) = match parts.as_slice() {
             [os, arch] => (*os, *arch, None),
             [os, arch, v] => (*os, *arch, Some(*v)),
-            _ => {
-                return Err(format!(
-                    "`{name}` is not a target: expected os_arch or os_arch_variant"
-                ));
-            }
+            _ => return Err(format!("`{name}` is not a target: expected os_arch or os_arch_variant")),
         };
         if !valid_pair(os, arch) {
             return Err(format!("`{os}/{arch}` is not a platform Go can build"));
@@ -158,20 +154,14 @@ impl Target {
             ("arm", v) => {
                 let v = v.unwrap_or("6");
                 if !GOARM.contains(&v) {
-                    return Err(format!(
-                        "`{v}` is not a valid goarm (expected one of {})",
-                        GOARM.join(", ")
-                    ));
+                    return Err(format!("`{v}` is not a valid goarm (expected one of {})", GOARM.join(", ")));
                 }
                 Ok(Target::go(os, arch, Some(v), None))
             }
             ("amd64", v) => {
                 let v = v.unwrap_or("v1");
                 if !GOAMD64.contains(&v) {
-                    return Err(format!(
-                        "`{v}` is not a valid goamd64 (expected one of {})",
-                        GOAMD64.join(", ")
-                    ));
+                    return Err(format!("`{v}` is not a valid goamd64 (expected one of {})", GOAMD64.join(", ")));
                 }
                 Ok(Target::go(os, arch, None, Some(v)))
             }
@@ -212,14 +202,7 @@ impl Target {
         } else {
             return Err(format!("`{triple}` is not a Rust target triple rel knows"));
         };
-        let arm = (arch == "arm").then(|| {
-            if arch_part.starts_with("armv7") || arch_part.starts_with("thumbv7") {
-                "7"
-            } else {
-                "6"
-            }
-            .to_string()
-        });
+        let arm = (arch == "arm").then(|| if arch_part.starts_with("armv7") || arch_part.starts_with("thumbv7") { "7" } else { "6" }.to_string());
         Ok(Target {
             os: os.into(),
             arch: arch.into(),
@@ -265,19 +248,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for n in [
-            "linux_amd64_v1",
-            "linux_arm_7",
-            "darwin_arm64",
-            "windows_386",
-            "linux_amd64_v3",
-        ] {
+        for n in ["linux_amd64_v1", "linux_arm_7", "darwin_arm64", "windows_386", "linux_amd64_v3"] {
             assert_eq!(Target::parse_go(n).unwrap().name(), n);
         }
-        assert_eq!(
-            Target::parse_go("linux_amd64").unwrap().name(),
-            "linux_amd64_v1"
-        );
+        assert_eq!(Target::parse_go("linux_amd64").unwrap().name(), "linux_amd64_v1");
         assert!(Target::parse_go("darwin_386").is_err());
         assert!(Target::parse_go("linux_arm_9").is_err());
         assert!(Target::parse_go("linux").is_err());
@@ -288,15 +262,9 @@ mod tests {
         let t = Target::rust("aarch64-apple-darwin").unwrap();
         assert_eq!((t.os.as_str(), t.arch.as_str()), ("darwin", "arm64"));
         let t = Target::rust("armv7-unknown-linux-gnueabihf").unwrap();
-        assert_eq!(
-            (t.os.as_str(), t.arch.as_str(), t.arm.as_deref()),
-            ("linux", "arm", Some("7"))
-        );
+        assert_eq!((t.os.as_str(), t.arch.as_str(), t.arm.as_deref()), ("linux", "arm", Some("7")));
         assert_eq!(t.platform(), "linux/arm/v7");
-        assert_eq!(
-            Target::rust("x86_64-pc-windows-msvc").unwrap().ext(),
-            ".exe"
-        );
+        assert_eq!(Target::rust("x86_64-pc-windows-msvc").unwrap().ext(), ".exe");
         assert!(Target::rust("banana").is_err());
     }
 }

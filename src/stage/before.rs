@@ -31,12 +31,7 @@ impl Stage for Before {
                 dir: ctx.root.clone(),
             };
             tracing::info!("before: running `{}`", inv.display());
-            exec::run(
-                &format!("hook `{}`", inv.display()),
-                &inv,
-                &AtomicBool::new(false),
-                ctx.options.deadline,
-            )?;
+            exec::run(&format!("hook `{}`", inv.display()), &inv, &AtomicBool::new(false), ctx.options.deadline)?;
         }
         Ok(())
     }

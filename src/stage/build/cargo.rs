@@ -15,18 +15,9 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     let env = build_env(ctx, b, pb)?;
     let bin = b.main.clone().unwrap_or_else(|| pb.id.clone());
     let triple = pb.target.triple.clone().unwrap_or_else(|| pb.target.name());
-    let mut argv: Vec<String> = [
-        "cargo",
-        "build",
-        "--release",
-        "--message-format=json-render-diagnostics",
-        "--target",
-        &triple,
-        "--bin",
-        &bin,
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut argv: Vec<String> = ["cargo", "build", "--release", "--message-format=json-render-diagnostics", "--target", &triple, "--bin", &bin]
+        .map(String::from)
+        .to_vec();
     argv.extend(render_list(ctx, pb, "flags", &b.flags.items())?);
     Ok(Step::Run(
         Invocation {

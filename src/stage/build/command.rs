@@ -10,18 +10,12 @@ use crate::plan::PlannedBuild;
 /// The templated command for one target.
 pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     let mut vars = pb.vars.clone();
-    vars.insert(
-        "output".into(),
-        minijinja::Value::from(pb.output.to_string_lossy().into_owned()),
-    );
+    vars.insert("output".into(), minijinja::Value::from(pb.output.to_string_lossy().into_owned()));
     let argv = b
         .command
         .iter()
         .enumerate()
-        .map(|(i, a)| {
-            ctx.templates
-                .render(&format!("builds[{}].command[{i}]", pb.index), a, &vars)
-        })
+        .map(|(i, a)| ctx.templates.render(&format!("builds[{}].command[{i}]", pb.index), a, &vars))
         .collect::<Result<Vec<_>>>()?;
     Ok(Step::Run(
         Invocation {

@@ -20,10 +20,7 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     if let Some(v) = &t.amd64 {
         env.push(("GOAMD64".into(), v.clone()));
     }
-    let mut argv = vec![
-        b.gobinary.clone().unwrap_or_else(|| "go".into()),
-        "build".into(),
-    ];
+    let mut argv = vec![b.gobinary.clone().unwrap_or_else(|| "go".into()), "build".into()];
     argv.extend(render_list(ctx, pb, "flags", &b.flags.items())?);
     let ldflags = render_list(ctx, pb, "ldflags", &b.ldflags.items())?;
     if !ldflags.is_empty() {

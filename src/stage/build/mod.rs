@@ -41,9 +41,7 @@ pub enum Produced {
 pub fn build_env(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Vec<(String, String)>> {
     let mut env = ctx.env.clone();
     for (i, e) in b.env.iter().enumerate() {
-        let r = ctx
-            .templates
-            .render(&format!("builds[{}].env[{i}]", pb.index), e, &pb.vars)?;
+        let r = ctx.templates.render(&format!("builds[{}].env[{i}]", pb.index), e, &pb.vars)?;
         if let Some((k, v)) = r.split_once('=') {
             env.insert(k.into(), v.into());
         }
@@ -52,18 +50,10 @@ pub fn build_env(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Vec<(Str
 }
 
 /// Render a list of templated flags.
-pub fn render_list(
-    ctx: &Context,
-    pb: &PlannedBuild,
-    key: &str,
-    list: &[String],
-) -> Result<Vec<String>> {
+pub fn render_list(ctx: &Context, pb: &PlannedBuild, key: &str, list: &[String]) -> Result<Vec<String>> {
     list.iter()
         .enumerate()
-        .map(|(i, f)| {
-            ctx.templates
-                .render(&format!("builds[{}].{key}[{i}]", pb.index), f, &pb.vars)
-        })
+        .map(|(i, f)| ctx.templates.render(&format!("builds[{}].{key}[{i}]", pb.index), f, &pb.vars))
         .collect()
 }
 
@@ -86,36 +76,18 @@ pub fn step(ctx: &Context, pb: &PlannedBuild) -> Result<Step> {
     }
 }
 
-fn hooks(
-    ctx: &Context,
-    pb: &PlannedBuild,
-    which: &str,
-    list: &[String],
-    cancel: &AtomicBool,
-) -> Result<()> {
+fn hooks(ctx: &Context, pb: &PlannedBuild, which: &str, list: &[String], cancel: &AtomicBool) -> Result<()> {
     let b = &ctx.config.builds[pb.index];
     let mut vars = pb.vars.clone();
-    vars.insert(
-        "output".into(),
-        minijinja::Value::from(pb.output.to_string_lossy().into_owned()),
-    );
+    vars.insert("output".into(), minijinja::Value::from(pb.output.to_string_lossy().into_owned()));
     for (i, h) in list.iter().enumerate() {
-        let cmd = ctx.templates.render(
-            &format!("builds[{}].hooks.{which}[{i}]", pb.index),
-            h,
-            &vars,
-        )?;
+        let cmd = ctx.templates.render(&format!("builds[{}].hooks.{which}[{i}]", pb.index), h, &vars)?;
         let inv = Invocation {
             argv: exec::split(&cmd)?,
             env: build_env(ctx, b, pb)?,
             dir: build_dir(ctx, b),
         };
-        exec::run(
-            &format!("{which}-hook of {}", label(pb)),
-            &inv,
-            cancel,
-            ctx.options.deadline,
-        )?;
+        exec::run(&format!("{which}-hook of {}", label(pb)), &inv, cancel, ctx.options.deadline)?;
     }
     Ok(())
 }
@@ -174,32 +146,18 @@ fn build_one(ctx: &Context, pb: &PlannedBuild, cancel: &AtomicBool) -> Result<Ar
     a.amd64 = pb.target.amd64.clone();
     a.size = Some(size);
     a.sha256 = Some(sha);
-    a.extra.insert(
-        "binary".into(),
-        pb.vars
-            .get("binary")
-            .map(|v| v.to_string())
-            .unwrap_or_default()
-            .into(),
-    );
+    a.extra.insert("binary".into(), pb.vars.get("binary").map(|v| v.to_string()).unwrap_or_default().into());
     Ok(a)
 }
 
 fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
-    let s = ctx.templates.render(
-        &format!("builds[{}].mod_timestamp", pb.index),
-        template,
-        &pb.vars,
-    )?;
+    let s = ctx.templates.render(&format!("builds[{}].mod_timestamp", pb.index), template, &pb.vars)?;
     let secs: u64 = s.trim().parse().map_err(|_| Error::Template {
         key: format!("builds[{}].mod_timestamp", pb.index),
         template: template.into(),
         message: format!("rendered `{s}`, which is not unix seconds"),
     })?;
-    let f = std::fs::File::options()
-        .write(true)
-        .open(&pb.output)
-        .ctx("cannot open", &pb.output)?;
+    let f = std::fs::File::options().write(true).open(&pb.output).ctx("cannot open", &pb.output)?;
     f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
         .ctx("cannot set the modification time of", &pb.output)
 }
@@ -221,20 +179,12 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
             .par_iter()
             .map(|pb| {
                 if cancel.load(Ordering::Relaxed) {
-                    return Err(Error::Build(format!(
-                        "{}: cancelled because another build failed",
-                        label(pb)
-                    )));
+                    return Err(Error::Build(format!("{}: cancelled because another build failed", label(pb))));
                 }
                 let start = std::time::Instant::now();
                 let r = build_one(ctx, pb, &cancel);
                 match &r {
-                    Ok(_) => progress.done(&format!(
-                        "built {} {} ({:.1?})",
-                        pb.id,
-                        pb.target.name(),
-                        start.elapsed()
-                    )),
+                    Ok(_) => progress.done(&format!("built {} {} ({:.1?})", pb.id, pb.target.name(), start.elapsed())),
                     Err(_) => cancel.store(true, Ordering::Relaxed),
                 }
                 r
@@ -243,15 +193,8 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
     });
     progress.finish();
     // Report the first real failure, not the cancellations it caused.
-    let mut errors: Vec<Error> = results
-        .iter()
-        .filter_map(|r| r.as_ref().err())
-        .map(|e| Error::Build(e.to_string()))
-        .collect();
-    errors.sort_by_key(|e| {
-        e.to_string()
-            .contains("cancelled because another build failed")
-    });
+    let mut errors: Vec<Error> = results.iter().filter_map(|r| r.as_ref().err()).map(|e| Error::Build(e.to_string())).collect();
+    errors.sort_by_key(|e| e.to_string().contains("cancelled because another build failed"));
     if let Some(first) = errors.into_iter().next() {
         return Err(first);
     }
