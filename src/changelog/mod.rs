@@ -74,7 +74,7 @@ fn shallow_error(from: Option<&str>, at: &str) -> Error {
     let short: String = at.chars().take(12).collect();
     let target = match from {
         Some(t) => format!("the previous tag {t}"),
-        None => "the first commit (there is no previous tag)".to_string(),
+        None => "the first commit (no earlier tag is in this clone)".to_string(),
     };
     Error::State(format!(
         "this clone is shallow: its history stops at commit {short} before reaching {target}, so the changelog would be incomplete; \
@@ -168,7 +168,11 @@ pub fn all_releases(
     let touching = path
         .map(|p| commits::touching(repo, &[to.to_string()], p))
         .transpose()?;
+    // Every tag range down to the first commit needs the whole history.
     let boundary = commits::shallow_boundary(repo)?;
+    if let Some(cut) = history.iter().find(|c| boundary.contains(&c.sha)) {
+        return Err(shallow_error(None, &cut.sha));
+    }
 
     // Tag → commit, peeled; only semver tags with the prefix whose commit is in this history.
     let refs = git::git(
@@ -217,9 +221,6 @@ pub fn all_releases(
             .filter(|&i| seen[i] && !prev.as_ref().is_some_and(|p| p.1[i]))
             .collect();
         let from = prev.as_ref().map(|p| p.0.clone());
-        if let Some(&cut) = picked.iter().find(|&&i| boundary.contains(&history[i].sha)) {
-            return Err(shallow_error(from.as_deref(), &history[cut].sha));
-        }
         let commits: Vec<Commit> = picked
             .into_iter()
             .filter(|&i| {

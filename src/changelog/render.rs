@@ -246,7 +246,7 @@ impl Renderer {
             include,
             exclude,
             groups,
-            sort: cfg.sort.clone(),
+            sort: cfg.sort,
             env,
         })
     }
