@@ -598,3 +598,24 @@ fn a_broken_template_stops_the_release_before_building() {
     );
     assert!(!p.join("dist").exists());
 }
+
+#[test]
+fn a_release_tagged_on_its_release_candidate_covers_the_whole_cycle() {
+    let d = repo();
+    let p = d.path();
+    commit(p, "feat: first", 1, None);
+    tag(p, "v1.0.0");
+    let a = commit(p, "feat: a", 2, None);
+    tag(p, "v1.1.0-rc.1");
+    let b = commit(p, "fix: b", 3, None);
+    tag(p, "v1.1.0-rc.2");
+    tag(p, "v1.1.0");
+    assert_eq!(
+        ok(p, &["changelog"]),
+        format!("## Changelog\n\n### Features\n\n* {a} feat: a\n\n### Bug fixes\n\n* {b} fix: b\n")
+    );
+    assert_eq!(
+        ok(p, &["changelog", "--to", "v1.1.0-rc.2"]),
+        format!("## Changelog\n\n### Bug fixes\n\n* {b} fix: b\n")
+    );
+}

@@ -89,7 +89,7 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
         };
         let from = match (&a.from, &tag) {
             (Some(f), _) => Some(f.clone()),
-            (None, Some(t)) => super::previous_of(&tags, t, prefix),
+            (None, Some(t)) => super::previous_of(root, &tags, t, prefix)?,
             (None, None) => tags.first().cloned(),
         };
         let release = super::release(

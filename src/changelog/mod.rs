@@ -62,12 +62,29 @@ pub fn tags_at(repo: &Path, prefix: &str, rev: &str) -> Result<Vec<String>> {
     ))
 }
 
-/// The highest tag in `tags` (highest first) that is lower than `tag`.
-pub fn previous_of(tags: &[String], tag: &str, prefix: &str) -> Option<String> {
-    let v = tag_version(tag, prefix)?;
-    tags.iter()
-        .find(|t| tag_version(t, prefix).is_some_and(|x| x < v))
-        .cloned()
+/// The tag a release's notes start from: the highest tag in `tags` (highest first) below
+/// `tag` and on another commit, skipping prereleases when `tag` is a stable release, so that
+/// v1.1.0 covers everything since v1.0.0, not just since v1.1.0-rc.2.
+pub fn previous_of(
+    repo: &Path,
+    tags: &[String],
+    tag: &str,
+    prefix: &str,
+) -> Result<Option<String>> {
+    let Some(v) = tag_version(tag, prefix) else {
+        return Ok(None);
+    };
+    let commit_of = |t: &str| git::git(repo, &["rev-parse", &format!("{t}^{{commit}}")]);
+    let at = commit_of(tag)?;
+    let candidates = tags.iter().filter(|t| {
+        tag_version(t, prefix).is_some_and(|x| x < v && (x.pre.is_empty() || !v.pre.is_empty()))
+    });
+    for t in candidates {
+        if commit_of(t)? != at {
+            return Ok(Some(t.clone()));
+        }
+    }
+    Ok(None)
 }
 
 fn shallow_error(from: Option<&str>, at: &str) -> Error {

@@ -48,9 +48,13 @@ impl Stage for ChangelogStage {
             let last = ctx.git.reachable_tags.first().map(String::as_str);
             changelog::release(&ctx.root, last, "HEAD", None, "", None, gh.as_ref())?
         } else {
+            // Not `ctx.previous_tag` as such: a stable release's notes pass over its
+            // prereleases and over tags on its own commit (see `previous_of`).
+            let previous =
+                changelog::previous_of(&ctx.root, &ctx.git.reachable_tags, &ctx.tag, "")?;
             changelog::release(
                 &ctx.root,
-                ctx.previous_tag.as_deref(),
+                previous.as_deref(),
                 &ctx.tag,
                 Some(&ctx.tag),
                 "",
