@@ -4,9 +4,9 @@
 //! exit codes. Data flows one way: config → context → plan → stages → `dist/`.
 
 pub mod artifact;
-pub mod changelog;
 pub mod cli;
 pub mod commands;
+pub mod changelog;
 pub mod config;
 pub mod context;
 pub mod dist;
