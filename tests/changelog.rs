@@ -101,7 +101,7 @@ fn compare_link_for_github_remotes_and_unreleased_commits() {
 fn merge_commits_are_not_listed_and_branch_commits_appear_once() {
     let d = repo();
     let p = d.path();
-    commit(p, "feat: first", 1, None);
+    let first = commit(p, "feat: first", 1, None);
     tag(p, "v1.0.0");
     git(p, &["checkout", "-q", "-b", "topic"]);
     let a = commit(p, "feat: from the branch", 2, None);
@@ -126,6 +126,14 @@ fn merge_commits_are_not_listed_and_branch_commits_appear_once() {
         out,
         format!(
             "## Changelog\n\n### Features\n\n* {a} feat: from the branch\n\n### Bug fixes\n\n* {c} fix: after the merge\n* {b} fix: on main\n"
+        )
+    );
+    // The whole-history form splits the merged history into the same ranges.
+    let all = ok(p, &["changelog", "--all"]);
+    assert_eq!(
+        all,
+        format!(
+            "# Changelog\n\n## v1.1.0 - 2024-01-05\n\n### Features\n\n* {a} feat: from the branch\n\n### Bug fixes\n\n* {c} fix: after the merge\n* {b} fix: on main\n\n## v1.0.0 - 2024-01-01\n\n### Features\n\n* {first} feat: first\n"
         )
     );
 }
