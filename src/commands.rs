@@ -103,9 +103,8 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
             Ok(())
         }
         Command::Release(a) => release(g, &a, root),
-        Command::Changelog(_) | Command::NextVersion(_) => Err(Error::Usage(
-            "this command is not available yet in this version of rel".into(),
-        )),
+        Command::Changelog(a) => crate::changelog::command::changelog(g, &a, root),
+        Command::NextVersion(a) => crate::changelog::command::next_version(&a, root),
         Command::Continue(a) if a.merge => merge(g, root),
         Command::Continue(_) => Err(Error::Usage("rel continue needs --merge".into())),
     }

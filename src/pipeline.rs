@@ -8,7 +8,13 @@ use serde_json::json;
 
 /// The stages of `rel release`, in order.
 pub fn release_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::before::Before, &stage::build::BuildStage]
+    // The changelog needs no build output: it runs first so that a shallow clone or a bad
+    // range stops the release before minutes of building.
+    vec![
+        &stage::before::Before,
+        &stage::changelog::ChangelogStage,
+        &stage::build::BuildStage,
+    ]
 }
 
 /// The stages of `rel release --split`: everything that is per target.
@@ -18,7 +24,7 @@ pub fn split_stages() -> Vec<&'static dyn Stage> {
 
 /// The stages of `rel continue --merge`: everything that needs all targets.
 pub fn merge_stages() -> Vec<&'static dyn Stage> {
-    vec![]
+    vec![&stage::changelog::ChangelogStage]
 }
 
 /// The stages of `rel build`.

@@ -324,6 +324,18 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
             );
         }
     }
+    if let Some(t) = &config.changelog.template {
+        let base = crate::stage::changelog::template_base(&loaded.file);
+        let problem = match crate::changelog::render::load_template(base, Some(t)) {
+            Ok((_, text)) => crate::changelog::render::check_template(&text)
+                .err()
+                .map(|m| format!("changelog template {t}: {m}")),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(m) = problem {
+            c.push(p(&["changelog".into(), "template".into()]), m, None);
+        }
+    }
     if let Some(t) = &config.release.name_template {
         c.template(p(&["release".into(), "name_template".into()]), t, &globals);
     }

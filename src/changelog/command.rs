@@ -1,0 +1,142 @@
+//! `rel changelog` and `rel next-version`.
+//!
+//! Both work from the git history alone: they read the config only for its `changelog`
+//! section (and `release.github` for links), and without a config file they use the
+//! defaults, so they can run in any repository before rel is set up.
+
+use super::render::{self, Renderer};
+use super::version;
+use crate::cli::{ChangelogArgs, Global, NextVersionArgs};
+use crate::config::{self, Config};
+use crate::error::{Error, Result};
+use crate::git;
+use std::path::{Path, PathBuf};
+
+/// The config (defaults when there is no config file and none was named) and its file.
+fn config(root: &Path, explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
+    if explicit.is_none() && config::find(root, None).is_err() {
+        return Ok((Config::default(), None));
+    }
+    let (loaded, cfg, _) = crate::context::load_config(root, explicit)?;
+    Ok((cfg, Some(loaded.file)))
+}
+
+fn require_repo(root: &Path) -> Result<()> {
+    git::git(root, &["rev-parse", "--verify", "-q", "HEAD"])
+        .map(|_| ())
+        .map_err(|_| {
+            Error::State(format!(
+                "{} is not a git repository with a commit; a changelog needs git history",
+                root.display()
+            ))
+        })
+}
+
+fn check_ref(root: &Path, r: &str, flag: &str) -> Result<()> {
+    git::git(
+        root,
+        &["rev-parse", "--verify", "-q", &format!("{r}^{{commit}}")],
+    )
+    .map(|_| ())
+    .map_err(|_| {
+        Error::Usage(format!(
+            "{flag} {r}: no such commit, tag or branch in this repository"
+        ))
+    })
+}
+
+/// `rel changelog`: the markdown on stdout.
+pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
+    if a.all && a.from.is_some() {
+        return Err(Error::Usage(
+            "--all covers every tag; it cannot be combined with --from".into(),
+        ));
+    }
+    if a.unreleased && a.from.is_some() {
+        return Err(Error::Usage(
+            "--unreleased starts at the last tag; it cannot be combined with --from".into(),
+        ));
+    }
+    let (cfg, file) = config(root, g.config.as_deref())?;
+    let base = file
+        .as_deref()
+        .map(crate::stage::changelog::template_base)
+        .unwrap_or(root);
+    let (name, text) = render::load_template(base, cfg.changelog.template.as_deref())?;
+    let renderer = Renderer::new(&cfg.changelog, &name, text)?;
+    require_repo(root)?;
+    let to = a.to.clone().unwrap_or_else(|| "HEAD".into());
+    check_ref(root, &to, "--to")?;
+    if let Some(f) = &a.from {
+        check_ref(root, f, "--from")?;
+    }
+    let remote = git::git(root, &["remote", "get-url", "origin"]).ok();
+    let gh = super::github_repo(&cfg, remote.as_deref());
+    let prefix = a.tag_prefix.as_str();
+    let path = a.path.as_deref();
+    let out = if a.all {
+        let releases = super::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
+        renderer.render_all(&releases, &name)?
+    } else {
+        let tags = super::reachable_tags(root, prefix, &to)?;
+        // The tag this range ends at: `--to TAG`, else the highest tag on the end commit.
+        let tag = if a.unreleased {
+            None
+        } else if git::tag_version(&to, prefix).is_some() && tags.contains(&to) {
+            Some(to.clone())
+        } else {
+            super::tags_at(root, prefix, &to)?.into_iter().next()
+        };
+        let from = match (&a.from, &tag) {
+            (Some(f), _) => Some(f.clone()),
+            (None, Some(t)) => super::previous_of(root, &tags, t, prefix)?,
+            (None, None) => tags.first().cloned(),
+        };
+        let release = super::release(
+            root,
+            from.as_deref(),
+            &to,
+            tag.as_deref(),
+            prefix,
+            path,
+            gh.as_ref(),
+        )?;
+        renderer.render(&release, &name)?
+    };
+    print!("{out}");
+    Ok(())
+}
+
+/// `rel next-version`: the next tag on stdout.
+pub fn next_version(a: &NextVersionArgs, root: &Path) -> Result<()> {
+    require_repo(root)?;
+    let prefix = a.tag_prefix.as_str();
+    let tags = super::reachable_tags(root, prefix, "HEAD")?;
+    let last = tags.first().map(String::as_str);
+    let commits = super::range(root, last, "HEAD", a.path.as_deref())?;
+    let bump = version::bump_of(render::effective(&commits));
+    let next = match (last, bump) {
+        (Some(t), None) => {
+            eprintln!(
+                "no commits since {t}{}: the version stays {t}",
+                a.path
+                    .as_deref()
+                    .map(|p| format!(" touching {p}"))
+                    .unwrap_or_default()
+            );
+            t.to_string()
+        }
+        (Some(t), Some(b)) => {
+            let v = git::tag_version(t, prefix).expect("reachable tags are semver");
+            let v_prefix = if t[prefix.len()..].starts_with('v') {
+                "v"
+            } else {
+                ""
+            };
+            format!("{prefix}{v_prefix}{}", version::next(&v, b))
+        }
+        (None, _) => format!("{prefix}v0.1.0"),
+    };
+    println!("{next}");
+    Ok(())
+}

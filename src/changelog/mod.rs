@@ -1,0 +1,275 @@
+//! Changelogs and next versions from conventional commits.
+//!
+//! Commits come from one streaming `git log` per request ([`commits::log`]); a whole
+//! CHANGELOG.md for every tag is one `git log` too, split into tag ranges here from the
+//! parent links rather than by running git once per tag. Merge commits are never listed
+//! (every commit they bring in is listed once, on whichever side of the merge it was made).
+//! A shallow clone whose history is cut inside a range is an error, never a short changelog.
+
+pub mod command;
+pub mod commits;
+pub mod render;
+pub mod version;
+
+use crate::error::{Error, Result};
+use crate::git::{self, tag_version};
+use commits::Commit;
+use render::{Release, day};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// `owner/name` of the GitHub repository, for compare links.
+pub fn github_repo(cfg: &crate::config::Config, remote: Option<&str>) -> Option<(String, String)> {
+    if let Some(gh) = &cfg.release.github {
+        return Some((gh.owner.clone(), gh.name.clone()));
+    }
+    let url = remote?;
+    url.contains("github.com")
+        .then(|| git::owner_name(url))
+        .flatten()
+}
+
+/// The compare link between two refs.
+pub fn compare_url(
+    repo: Option<&(String, String)>,
+    from: Option<&str>,
+    to: &str,
+) -> Option<String> {
+    let (owner, name) = repo?;
+    Some(format!(
+        "https://github.com/{owner}/{name}/compare/{}...{to}",
+        from?
+    ))
+}
+
+/// Semver tags carrying `prefix`, reachable from `rev`, highest first.
+pub fn reachable_tags(repo: &Path, prefix: &str, rev: &str) -> Result<Vec<String>> {
+    Ok(git::sort_tags(
+        git::git(repo, &["tag", "--merged", rev])?
+            .lines()
+            .map(String::from),
+        prefix,
+    ))
+}
+
+/// Semver tags carrying `prefix` that point at `rev`, highest first.
+pub fn tags_at(repo: &Path, prefix: &str, rev: &str) -> Result<Vec<String>> {
+    Ok(git::sort_tags(
+        git::git(repo, &["tag", "--points-at", rev])?
+            .lines()
+            .map(String::from),
+        prefix,
+    ))
+}
+
+/// The tag a release's notes start from: the highest tag in `tags` (highest first) below
+/// `tag` and on another commit, skipping prereleases when `tag` is a stable release, so that
+/// v1.1.0 covers everything since v1.0.0, not just since v1.1.0-rc.2.
+pub fn previous_of(
+    repo: &Path,
+    tags: &[String],
+    tag: &str,
+    prefix: &str,
+) -> Result<Option<String>> {
+    let Some(v) = tag_version(tag, prefix) else {
+        return Ok(None);
+    };
+    let commit_of = |t: &str| git::git(repo, &["rev-parse", &format!("{t}^{{commit}}")]);
+    let at = commit_of(tag)?;
+    let candidates = tags.iter().filter(|t| {
+        tag_version(t, prefix).is_some_and(|x| x < v && (x.pre.is_empty() || !v.pre.is_empty()))
+    });
+    for t in candidates {
+        if commit_of(t)? != at {
+            return Ok(Some(t.clone()));
+        }
+    }
+    Ok(None)
+}
+
+fn shallow_error(from: Option<&str>, at: &str) -> Error {
+    let short: String = at.chars().take(12).collect();
+    let target = match from {
+        Some(t) => format!("the previous tag {t}"),
+        None => "the first commit (no earlier tag is in this clone)".to_string(),
+    };
+    Error::State(format!(
+        "this clone is shallow: its history stops at commit {short} before reaching {target}, so the changelog would be incomplete; \
+         fetch the whole history with `git fetch --unshallow` (in GitHub Actions, actions/checkout with `fetch-depth: 0`)"
+    ))
+}
+
+/// The commits of `from..to` (all of `to`'s history without `from`), newest first, merges
+/// included, limited to `path`. Errors when a shallow clone cuts the range.
+pub fn range(repo: &Path, from: Option<&str>, to: &str, path: Option<&str>) -> Result<Vec<Commit>> {
+    let rev = match from {
+        Some(f) => format!("{f}..{to}"),
+        None => to.to_string(),
+    };
+    let list = commits::log(repo, std::slice::from_ref(&rev), path)?;
+    let boundary = commits::shallow_boundary(repo)?;
+    if !boundary.is_empty() {
+        let cut = if path.is_some() {
+            git::git(repo, &["rev-list", &rev])?
+                .lines()
+                .find(|s| boundary.contains(*s))
+                .map(String::from)
+        } else {
+            list.iter()
+                .find(|c| boundary.contains(&c.sha))
+                .map(|c| c.sha.clone())
+        };
+        if let Some(at) = cut {
+            return Err(shallow_error(from, &at));
+        }
+    }
+    Ok(list)
+}
+
+/// The commit time of `rev`.
+pub fn commit_time(repo: &Path, rev: &str) -> Result<i64> {
+    Ok(git::git(repo, &["log", "-1", "--format=%ct", rev])?
+        .trim()
+        .parse()
+        .unwrap_or(0))
+}
+
+/// One release (`from..to`) ready to render.
+pub fn release(
+    repo: &Path,
+    from: Option<&str>,
+    to: &str,
+    tag: Option<&str>,
+    prefix: &str,
+    path: Option<&str>,
+    gh: Option<&(String, String)>,
+) -> Result<Release> {
+    let commits = range(repo, from, to, path)?;
+    Ok(Release {
+        tag: tag.map(String::from),
+        version: tag
+            .and_then(|t| tag_version(t, prefix))
+            .map(|v| v.to_string()),
+        previous_tag: from.map(String::from),
+        date: day(commit_time(repo, to)?),
+        compare_url: compare_url(gh, from, tag.unwrap_or(to)),
+        commits,
+    })
+}
+
+/// Every tag range reachable from `to`, newest first (tags ordered by semver), with the
+/// commits after the newest tag first when `unreleased`. One `git log` for all of them.
+pub fn all_releases(
+    repo: &Path,
+    to: &str,
+    prefix: &str,
+    path: Option<&str>,
+    unreleased: bool,
+    gh: Option<&(String, String)>,
+) -> Result<Vec<Release>> {
+    let history = commits::log(repo, &[to.to_string()], None)?;
+    let index: HashMap<&str, usize> = history
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.sha.as_str(), i))
+        .collect();
+    let parents: Vec<Vec<usize>> = history
+        .iter()
+        .map(|c| {
+            c.parents
+                .iter()
+                .filter_map(|p| index.get(p.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let touching = path
+        .map(|p| commits::touching(repo, &[to.to_string()], p))
+        .transpose()?;
+    // Every tag range down to the first commit needs the whole history.
+    let boundary = commits::shallow_boundary(repo)?;
+    if let Some(cut) = history.iter().find(|c| boundary.contains(&c.sha)) {
+        return Err(shallow_error(None, &cut.sha));
+    }
+
+    // Tag → commit, peeled; only semver tags with the prefix whose commit is in this history.
+    let refs = git::git(
+        repo,
+        &[
+            "for-each-ref",
+            "--format=%(refname:strip=2)\x1f%(objectname)\x1f%(*objectname)",
+            "refs/tags",
+        ],
+    )?;
+    let mut tags: Vec<(semver::Version, String, usize)> = refs
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\x1f');
+            let (name, obj, peeled) = (f.next()?, f.next()?, f.next().unwrap_or(""));
+            let sha = if peeled.is_empty() { obj } else { peeled };
+            Some((
+                tag_version(name, prefix)?,
+                name.to_string(),
+                *index.get(sha)?,
+            ))
+        })
+        .collect();
+    tags.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+
+    let reach = |start: usize| -> Vec<bool> {
+        let mut seen = vec![false; history.len()];
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut seen[i], true) {
+                stack.extend(parents[i].iter().copied().filter(|&p| !seen[p]));
+            }
+        }
+        seen
+    };
+    let mut ends: Vec<(Option<String>, usize)> =
+        tags.iter().map(|(_, n, i)| (Some(n.clone()), *i)).collect();
+    if unreleased && !history.is_empty() {
+        ends.push((None, 0));
+    }
+    let mut out = Vec::with_capacity(ends.len());
+    let mut prev: Option<(String, Vec<bool>)> = None;
+    for (tag, at) in ends {
+        let seen = reach(at);
+        let picked: Vec<usize> = (0..history.len())
+            .filter(|&i| seen[i] && !prev.as_ref().is_some_and(|p| p.1[i]))
+            .collect();
+        let from = prev.as_ref().map(|p| p.0.clone());
+        let commits: Vec<Commit> = picked
+            .into_iter()
+            .filter(|&i| {
+                touching
+                    .as_ref()
+                    .is_none_or(|t: &HashSet<String>| t.contains(&history[i].sha))
+            })
+            .map(|i| history[i].clone())
+            .collect();
+        let to_name = tag.clone().unwrap_or_else(|| "HEAD".into());
+        out.push(Release {
+            version: tag
+                .as_deref()
+                .and_then(|t| tag_version(t, prefix))
+                .map(|v| v.to_string()),
+            compare_url: compare_url(gh, from.as_deref(), &to_name),
+            previous_tag: from,
+            date: day(history[at].timestamp),
+            commits,
+            tag: tag.clone(),
+        });
+        if let Some(t) = tag {
+            prev = Some((t, seen));
+        }
+    }
+    // An unreleased section with nothing in it is left out.
+    if out
+        .last()
+        .is_some_and(|r| r.tag.is_none() && r.commits.iter().all(Commit::is_merge))
+    {
+        out.pop();
+    }
+    out.reverse();
+    Ok(out)
+}

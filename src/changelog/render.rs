@@ -1,0 +1,464 @@
+//! Turning commits into markdown: filters, groups, the breaking-changes section, a template.
+//!
+//! Grouping follows GoReleaser: groups are tried in the order they are declared and the
+//! first whose regexp matches the subject takes the commit; a group without a regexp takes
+//! every commit still unclaimed at its turn; commits no group takes are left out; the
+//! groups are then shown by their `order`. Breaking commits are also listed, first, in a
+//! built-in "Breaking changes" section, so a reader cannot miss them whatever the groups.
+
+use super::commits::Commit;
+use crate::config::model::{Changelog, Sort};
+use crate::error::{Error, Result};
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior, Value};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// The built-in template.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/changelog.md.j2");
+
+/// Variables a changelog template receives.
+pub const VARIABLES: &[&str] = &[
+    "all",
+    "tag",
+    "version",
+    "previous_tag",
+    "date",
+    "compare_url",
+    "breaking",
+    "groups",
+    "commits",
+];
+
+/// Groups used when the config declares none: conventional features and fixes, then the rest.
+pub fn default_groups() -> Vec<crate::config::model::Group> {
+    use crate::config::model::Group;
+    vec![
+        Group {
+            title: "Features".into(),
+            regexp: Some(r"^feat(\([^)]*\))?!?:".into()),
+            order: 0,
+        },
+        Group {
+            title: "Bug fixes".into(),
+            regexp: Some(r"^fix(\([^)]*\))?!?:".into()),
+            order: 1,
+        },
+        Group {
+            title: "Others".into(),
+            regexp: None,
+            order: 999,
+        },
+    ]
+}
+
+/// One release's worth of commits, before filtering and grouping.
+#[derive(Debug, Clone, Default)]
+pub struct Release {
+    /// The tag (`None`: unreleased commits).
+    pub tag: Option<String>,
+    /// The version of the tag, without prefix and `v`.
+    pub version: Option<String>,
+    /// The previous tag, if any.
+    pub previous_tag: Option<String>,
+    /// `YYYY-MM-DD` of the release's last commit.
+    pub date: String,
+    /// A link comparing the previous tag with this one (GitHub remotes only).
+    pub compare_url: Option<String>,
+    /// The commits, newest first, merges included (they are dropped here).
+    pub commits: Vec<Commit>,
+}
+
+/// The commits that count, in git order: merges dropped (they repeat what they bring in),
+/// and a revert whose target is in the same range dropped together with its target.
+pub fn effective(commits: &[Commit]) -> Vec<&Commit> {
+    let in_range: HashSet<&str> = commits
+        .iter()
+        .filter(|c| !c.is_merge())
+        .map(|c| c.sha.as_str())
+        .collect();
+    // Newest first: a revert whose target is in the range cancels it and itself; a revert
+    // that was itself cancelled (a revert of a revert) cancels nothing.
+    let mut cancelled: HashSet<&str> = HashSet::new();
+    let mut kept = Vec::with_capacity(commits.len());
+    for c in commits.iter().filter(|c| !c.is_merge()) {
+        if cancelled.contains(c.sha.as_str()) {
+            continue;
+        }
+        if let Some(target) = c.reverts.as_deref()
+            && let Some(t) = in_range.iter().find(|s| s.starts_with(target))
+        {
+            cancelled.insert(t);
+            continue;
+        }
+        kept.push(c);
+    }
+    kept.retain(|c| !cancelled.contains(c.sha.as_str()));
+    kept
+}
+
+/// The compiled changelog config: regexps and the template, built once for many releases.
+pub struct Renderer {
+    include: Vec<Regex>,
+    exclude: Vec<Regex>,
+    groups: Vec<(String, Option<Regex>, i64)>,
+    sort: Sort,
+    env: Environment<'static>,
+}
+
+#[derive(Serialize)]
+struct GroupData<'a> {
+    title: &'a str,
+    order: i64,
+    commits: Vec<&'a Commit>,
+}
+
+fn compile(key: &str, re: &str) -> Result<Regex> {
+    Regex::new(re).map_err(|e| {
+        Error::Usage(format!(
+            "changelog.{key}: invalid regular expression `{re}`: {e}"
+        ))
+    })
+}
+
+/// A minijinja environment for changelog templates: strict, block tags own their lines.
+pub fn environment(
+    template: String,
+) -> std::result::Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default delimiters are valid"),
+    );
+    env.add_filter("trimprefix", |s: String, p: String| {
+        s.strip_prefix(&p).map(String::from).unwrap_or(s)
+    });
+    env.add_filter("trimsuffix", |s: String, p: String| {
+        s.strip_suffix(&p).map(String::from).unwrap_or(s)
+    });
+    env.add_template_owned("changelog", template)?;
+    Ok(env)
+}
+
+/// Read a user template (relative to `base`); `None` gives the built-in one.
+pub fn load_template(base: &Path, template: Option<&str>) -> Result<(String, String)> {
+    match template {
+        None => Ok((
+            "built-in changelog template".into(),
+            DEFAULT_TEMPLATE.into(),
+        )),
+        Some(t) => {
+            let p = base.join(t);
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                Error::Usage(format!(
+                    "changelog.template: cannot read {}: {e}",
+                    p.display()
+                ))
+            })?;
+            Ok((t.to_string(), text))
+        }
+    }
+}
+
+/// Check a template: it parses and renders sample data (unknown variables, attributes and
+/// filters are found here, before anything runs). Returns the message of the first problem.
+pub fn check_template(text: &str) -> std::result::Result<(), String> {
+    let env = environment(text.to_string()).map_err(|e| describe(&e))?;
+    let sample = Commit::from_record("0123456789abcdef0123456789abcdef01234567\x1f0123456\x1f\x1fAnn\x1fann@example.com\x1f0\x1ffeat(api)!: sample\n\nBody.\n\nRefs: #1")
+        .expect("sample record parses");
+    let r = Renderer {
+        include: vec![],
+        exclude: vec![],
+        groups: vec![("Features".into(), None, 0)],
+        sort: Sort::Git,
+        env,
+    };
+    let release = Release {
+        tag: Some("v1.1.0".into()),
+        version: Some("1.1.0".into()),
+        previous_tag: Some("v1.0.0".into()),
+        date: "2024-01-01".into(),
+        compare_url: Some("https://github.com/o/r/compare/v1.0.0...v1.1.0".into()),
+        commits: vec![sample],
+    };
+    for all in [false, true] {
+        r.render_one(&release, all).map_err(|e| describe(&e))?;
+    }
+    Ok(())
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(d) = e.detail()
+        && !s.contains(d)
+    {
+        s.push_str(&format!(": {d}"));
+    }
+    s
+}
+
+impl Renderer {
+    /// Compile `cfg`; the template text comes from [`load_template`].
+    pub fn new(cfg: &Changelog, template_name: &str, template: String) -> Result<Renderer> {
+        let include = cfg
+            .filters
+            .include
+            .iter()
+            .map(|r| compile("filters.include", r))
+            .collect::<Result<_>>()?;
+        let exclude = cfg
+            .filters
+            .exclude
+            .iter()
+            .map(|r| compile("filters.exclude", r))
+            .collect::<Result<_>>()?;
+        let groups_cfg = if cfg.groups.is_empty() {
+            default_groups()
+        } else {
+            cfg.groups.clone()
+        };
+        let groups = groups_cfg
+            .iter()
+            .map(|g| {
+                Ok((
+                    g.title.clone(),
+                    g.regexp
+                        .as_deref()
+                        .map(|r| compile("groups.regexp", r))
+                        .transpose()?,
+                    g.order,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let env = environment(template.clone()).map_err(|e| Error::Template {
+            key: "changelog.template".into(),
+            template: template_name.into(),
+            message: describe(&e),
+        })?;
+        Ok(Renderer {
+            include,
+            exclude,
+            groups,
+            sort: cfg.sort,
+            env,
+        })
+    }
+
+    /// The commits that appear, in display order: merges dropped, reverted pairs dropped,
+    /// filters applied, sorted.
+    pub fn select<'a>(&self, commits: &'a [Commit]) -> Vec<&'a Commit> {
+        let mut kept = effective(commits);
+        kept.retain(|c| {
+            (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&c.subject)))
+                && !self.exclude.iter().any(|r| r.is_match(&c.subject))
+        });
+        match self.sort {
+            Sort::Asc => kept.sort_by(|a, b| a.subject.cmp(&b.subject)),
+            Sort::Desc => kept.sort_by(|a, b| b.subject.cmp(&a.subject)),
+            Sort::Git => {}
+        }
+        kept
+    }
+
+    fn groups<'a>(&'a self, commits: &[&'a Commit]) -> Vec<GroupData<'a>> {
+        let mut taken = vec![false; commits.len()];
+        let mut out: Vec<GroupData> = Vec::with_capacity(self.groups.len());
+        for (title, re, order) in &self.groups {
+            let mut g = GroupData {
+                title,
+                order: *order,
+                commits: vec![],
+            };
+            for (i, c) in commits.iter().enumerate() {
+                if !taken[i] && re.as_ref().is_none_or(|r| r.is_match(&c.subject)) {
+                    taken[i] = true;
+                    g.commits.push(c);
+                }
+            }
+            if !g.commits.is_empty() {
+                out.push(g);
+            }
+        }
+        out.sort_by_key(|g| g.order);
+        out
+    }
+
+    fn render_one(&self, r: &Release, all: bool) -> std::result::Result<String, minijinja::Error> {
+        let commits = self.select(&r.commits);
+        let breaking: Vec<&Commit> = commits.iter().copied().filter(|c| c.breaking).collect();
+        let groups = self.groups(&commits);
+        let ctx = minijinja::context! {
+            all => all,
+            tag => r.tag.clone().unwrap_or_default(),
+            version => r.version.clone().unwrap_or_default(),
+            previous_tag => r.previous_tag.clone().unwrap_or_default(),
+            date => r.date.clone(),
+            compare_url => r.compare_url.clone().unwrap_or_default(),
+            breaking => Value::from(Serde(&breaking)),
+            groups => Value::from(Serde(&groups)),
+            commits => Value::from(Serde(&commits)),
+        };
+        self.env.get_template("changelog")?.render(ctx)
+    }
+
+    /// The release notes of one release.
+    pub fn render(&self, r: &Release, template_name: &str) -> Result<String> {
+        self.render_one(r, false)
+            .map_err(|e| template_error(template_name, &e))
+    }
+
+    /// A whole CHANGELOG.md: a title, then each release (newest first) as a section.
+    pub fn render_all(&self, releases: &[Release], template_name: &str) -> Result<String> {
+        let mut out = String::from("# Changelog\n");
+        for r in releases {
+            out.push('\n');
+            out.push_str(
+                &self
+                    .render_one(r, true)
+                    .map_err(|e| template_error(template_name, &e))?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> Error {
+    Error::Template {
+        key: "changelog.template".into(),
+        template: name.into(),
+        message: describe(e),
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time.
+pub fn day(ts: i64) -> String {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{Filters, Group};
+
+    fn c(sha: &str, msg: &str) -> Commit {
+        Commit::from_record(&format!(
+            "{sha}\x1f{}\x1fp\x1fA\x1fa@x\x1f0\x1f{msg}",
+            &sha[..7]
+        ))
+        .unwrap()
+    }
+
+    fn renderer(cfg: &Changelog) -> Renderer {
+        Renderer::new(cfg, "t", DEFAULT_TEMPLATE.into()).unwrap()
+    }
+
+    #[test]
+    fn first_match_wins_and_order_sorts_sections() {
+        // GoReleaser's documented example: declared order decides who takes a commit.
+        let cfg = Changelog {
+            groups: vec![
+                Group {
+                    title: "Deps".into(),
+                    regexp: Some(r"^.*?(feat|fix)\(deps\)!?:.+$".into()),
+                    order: 300,
+                },
+                Group {
+                    title: "Features".into(),
+                    regexp: Some(r"^.*?feat(\([[:word:]]+\))??!?:.+$".into()),
+                    order: 100,
+                },
+                Group {
+                    title: "Others".into(),
+                    regexp: None,
+                    order: 9999,
+                },
+            ],
+            ..Default::default()
+        };
+        let commits = [
+            c("1111111aaaa", "feat(deps): bump x"),
+            c("2222222bbbb", "feat(cli): add y"),
+            c("3333333cccc", "chore: z"),
+        ];
+        let r = renderer(&cfg);
+        let sel = r.select(&commits);
+        let g = r.groups(&sel);
+        let titles: Vec<(&str, usize)> = g.iter().map(|g| (g.title, g.commits.len())).collect();
+        assert_eq!(titles, [("Features", 1), ("Deps", 1), ("Others", 1)]);
+        assert_eq!(g[1].commits[0].subject, "feat(deps): bump x");
+    }
+
+    #[test]
+    fn filters_and_sort() {
+        let cfg = Changelog {
+            sort: Sort::Asc,
+            filters: Filters {
+                exclude: vec!["^docs:".into()],
+                include: vec![],
+            },
+            ..Default::default()
+        };
+        let commits = [
+            c("1111111aaaa", "fix: b"),
+            c("2222222bbbb", "docs: x"),
+            c("3333333cccc", "feat: a"),
+        ];
+        let r = renderer(&cfg);
+        let subjects: Vec<&str> = r
+            .select(&commits)
+            .iter()
+            .map(|c| c.subject.as_str())
+            .collect();
+        assert_eq!(subjects, ["feat: a", "fix: b"]);
+    }
+
+    #[test]
+    fn revert_pairs_cancel() {
+        let commits = [
+            c(
+                "3333333cccc",
+                "Revert \"Revert \\\"feat: a\\\"\"\n\nThis reverts commit 2222222bbbb.",
+            ),
+            c(
+                "2222222bbbb",
+                "Revert \"feat: a\"\n\nThis reverts commit 1111111aaaa.",
+            ),
+            c("1111111aaaa", "feat: a"),
+            c(
+                "4444444dddd",
+                "Revert \"feat: old\"\n\nThis reverts commit 9999999999.",
+            ),
+        ];
+        let r = renderer(&Changelog::default());
+        let subjects: Vec<&str> = r
+            .select(&commits)
+            .iter()
+            .map(|c| c.subject.as_str())
+            .collect();
+        assert_eq!(subjects, ["feat: a", "Revert \"feat: old\""]);
+    }
+
+    #[test]
+    fn templates_are_checked() {
+        assert!(check_template(DEFAULT_TEMPLATE).is_ok());
+        assert!(check_template("{% for g in groups %}{{ g.title }}{% endfor %}").is_ok());
+        assert!(
+            check_template("{{ nosuch }}")
+                .unwrap_err()
+                .contains("undefined"),
+            "{:?}",
+            check_template("{{ nosuch }}")
+        );
+        assert!(check_template("{% for c in commits %}{{ c.nope }}{% endfor %}").is_err());
+        assert!(check_template("{% if %}").is_err());
+    }
+}

@@ -1,0 +1,86 @@
+//! The changelog stage: `dist/release-notes.md` for this release.
+//!
+//! The range is the previous tag to the tag being released, or the last tag to HEAD for a
+//! snapshot (what would go into the next release). The notes are registered as
+//! `Kind::ReleaseNotes` so publishing can use them as the release body.
+
+use crate::artifact::{Artifact, Kind};
+use crate::changelog::{self, render};
+use crate::context::Context;
+use crate::dist;
+use crate::error::Result;
+use crate::stage::{Stage, skipped_by_flag};
+use std::path::Path;
+
+/// Writes the release notes.
+pub struct ChangelogStage;
+
+/// The folder a `changelog.template` path is relative to: the config file's folder.
+pub fn template_base(config_file: &Path) -> &Path {
+    config_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+impl Stage for ChangelogStage {
+    fn name(&self) -> &'static str {
+        "changelog"
+    }
+
+    fn skip(&self, ctx: &Context) -> Option<String> {
+        if ctx.config.changelog.disable {
+            return Some("changelog.disable".into());
+        }
+        if !ctx.git.is_repo {
+            return Some("not a git repository".into());
+        }
+        skipped_by_flag(ctx, "changelog")
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<()> {
+        let cfg = &ctx.config.changelog;
+        let (name, text) =
+            render::load_template(template_base(&ctx.loaded.file), cfg.template.as_deref())?;
+        let renderer = render::Renderer::new(cfg, &name, text)?;
+        let gh = changelog::github_repo(&ctx.config, ctx.git.remote_url.as_deref());
+        let release = if ctx.options.snapshot {
+            let last = ctx.git.reachable_tags.first().map(String::as_str);
+            changelog::release(&ctx.root, last, "HEAD", None, "", None, gh.as_ref())?
+        } else {
+            // Not `ctx.previous_tag` as such: a stable release's notes pass over its
+            // prereleases and over tags on its own commit (see `previous_of`).
+            let previous =
+                changelog::previous_of(&ctx.root, &ctx.git.reachable_tags, &ctx.tag, "")?;
+            changelog::release(
+                &ctx.root,
+                previous.as_deref(),
+                &ctx.tag,
+                Some(&ctx.tag),
+                "",
+                None,
+                gh.as_ref(),
+            )?
+        };
+        let notes = renderer.render(&release, &name)?;
+        let path = ctx.dist.join("release-notes.md");
+        dist::write_atomic(&path, notes.as_bytes())?;
+        let mut a = Artifact::new(Kind::ReleaseNotes, "release-notes.md", ctx.rel_path(&path));
+        a.size = Some(notes.len() as u64);
+        a.extra.insert(
+            "commits".into(),
+            serde_json::json!(renderer.select(&release.commits).len()),
+        );
+        ctx.artifacts.add(a);
+        tracing::info!(
+            "changelog: {} ({} commits since {})",
+            ctx.rel_path(&path),
+            renderer.select(&release.commits).len(),
+            release
+                .previous_tag
+                .as_deref()
+                .unwrap_or("the first commit")
+        );
+        Ok(())
+    }
+}
