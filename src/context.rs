@@ -262,7 +262,7 @@ impl Context {
             (
                 tag.to_string(),
                 v,
-                git.previous_tag(Some(tag)).map(String::from),
+                crate::changelog::previous_of(root, &git.reachable_tags, tag, "")?,
             )
         };
 

@@ -48,10 +48,9 @@ impl Stage for ChangelogStage {
             let last = ctx.git.reachable_tags.first().map(String::as_str);
             changelog::release(&ctx.root, last, "HEAD", None, "", None, gh.as_ref())?
         } else {
-            // Not `ctx.previous_tag` as such: a stable release's notes pass over its
-            // prereleases and over tags on its own commit (see `previous_of`).
-            let previous =
-                changelog::previous_of(&ctx.root, &ctx.git.reachable_tags, &ctx.tag, "")?;
+            // `ctx.previous_tag` passes over a stable release's prereleases and over tags on
+            // its own commit (see `changelog::previous_of`).
+            let previous = ctx.previous_tag.clone();
             changelog::release(
                 &ctx.root,
                 previous.as_deref(),
