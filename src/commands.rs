@@ -76,8 +76,11 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
     let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
     if a.dry_run {
         print!("{}", dry_run(&ctx)?);
-        return Ok(());
+        let (text, checks) = crate::stage::publish::dry_run(&ctx);
+        print!("{text}");
+        return checks;
     }
+    crate::stage::publish::preflight(&ctx)?;
     tracing::info!("releasing {} {}{}", ctx.config.project_name.as_deref().unwrap_or_default(), ctx.version, if a.snapshot { " (snapshot)" } else { "" });
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));

@@ -8,7 +8,12 @@ use serde_json::json;
 
 /// The stages of `rel release`, in order.
 pub fn release_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::before::Before, &stage::build::BuildStage]
+    vec![
+        &stage::before::Before,
+        &stage::build::BuildStage,
+        // Last: publishing reads every artifact the stages before it registered.
+        &stage::publish::Publish,
+    ]
 }
 
 /// The stages of `rel build`.

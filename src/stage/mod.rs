@@ -5,6 +5,7 @@
 
 pub mod before;
 pub mod build;
+pub mod publish;
 
 use crate::context::Context;
 use crate::error::Result;
