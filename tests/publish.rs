@@ -159,7 +159,7 @@ fn a_502_on_create_that_created_the_release_does_not_duplicate_it() {
 #[test]
 fn a_reset_in_the_middle_of_an_upload_is_retried() {
     let fake = fake();
-    fake.fault(Fault::once("POST", "/assets", Action::ResetMidBody { after: 1000 }));
+    fake.fault(Fault::once("POST", "/assets?name=big.bin", Action::ResetMidBody { after: 1000 }));
     let dir = project(&fake, "  upload_concurrency: 1\n");
     ok(release(dir.path(), &[]));
     // The reset upload left an unfinished asset, which was deleted and uploaded again.
@@ -304,7 +304,7 @@ fn an_asset_with_other_content_is_an_error_naming_it_unless_replace_is_set() {
 fn the_token_never_appears_in_output_errors_or_files() {
     let secret = "ghp_LEAKCHECK0123456789abcdefXYZ";
     let fake = Fake::start(Options { token: secret.into(), ..Options::default() });
-    fake.fault(Fault::once("POST", "/assets", Action::ResetMidBody { after: 500 }));
+    fake.fault(Fault::once("POST", "/assets?name=big.bin", Action::ResetMidBody { after: 500 }));
     fake.fault(Fault::once("POST", "/repos/acme/demo/releases", Action::AfterHandling { status: 502, body: "{}".into() }));
     let dir = project(&fake, "");
     let mut outputs = Vec::new();

@@ -32,7 +32,7 @@ pub enum Action {
     Block,
 }
 
-/// A fault for requests with `method` whose path contains `path_contains`: the first `skip`
+/// A fault for requests with `method` whose `path?query` contains `path_contains`: the first `skip`
 /// matches pass, the next `times` get `action`.
 #[derive(Debug, Clone)]
 pub struct Fault {
@@ -271,7 +271,8 @@ impl Fake {
 
     /// The content of an asset, by release tag and name, through the web download URL.
     pub fn download(&self, tag: &str, name: &str) -> Vec<u8> {
-        let url = format!("{}/{}/{}/releases/download/{}/{}", self.api(), self.inner.opts.owner, self.inner.opts.repo, tag, name);
+        let enc = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let url = format!("{}/{}/{}/releases/download/{}/{enc}", self.api(), self.inner.opts.owner, self.inner.opts.repo, tag);
         let (status, body) = http_get(&url);
         assert_eq!(status, 200, "download {url}");
         body
@@ -325,7 +326,8 @@ impl Fake {
 
     fn take_fault(&self, req: &Req) -> Option<Action> {
         let mut s = self.inner.state.lock().unwrap();
-        let i = s.faults.iter().position(|f| f.method == req.method && req.path.contains(&f.path_contains) && f.times > 0)?;
+        let full = format!("{}?{}", req.path, req.query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"));
+        let i = s.faults.iter().position(|f| f.method == req.method && full.contains(&f.path_contains) && f.times > 0)?;
         let f = &mut s.faults[i];
         if f.skip > 0 {
             f.skip -= 1;

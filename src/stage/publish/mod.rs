@@ -52,9 +52,11 @@ impl Stage for Publish {
         let repo = repository(ctx)?;
         register_extra_files(ctx)?;
         let plan = plan(ctx, &repo)?;
+        let rt = runtime()?;
+        // octocrab spawns its connection workers when built: it needs the runtime entered.
+        let _guard = rt.enter();
         let client = Client::new(token, urls(ctx)).map_err(Error::Failed)?;
         let progress = Progress::default();
-        let rt = runtime()?;
         tracing::info!("publish: {} assets to {} ({})", plan.assets.len(), repo, plan.tag);
         match rt.block_on(flow::publish(&client, &plan, &progress)) {
             Ok(url) => {
@@ -286,8 +288,9 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
         }
     };
     out.push_str("  token: set\n");
-    let client = Client::new(token, urls).map_err(Error::Failed)?;
     let rt = runtime()?;
+    let _guard = rt.enter();
+    let client = Client::new(token, urls).map_err(Error::Failed)?;
     let tag = ctx.tag.clone();
     let checked = rt.block_on(async {
         let url = client.api(&format!("/repos/{repo}"));
