@@ -16,7 +16,13 @@ fn main() {
         let mut it = args.iter().skip(1);
         while let Some(a) = it.next() {
             match a.as_str() {
-                "--latency-ms" => opts.latency = std::time::Duration::from_millis(it.next().and_then(|v| v.parse().ok()).expect("--latency-ms N")),
+                "--latency-ms" => {
+                    opts.latency = std::time::Duration::from_millis(
+                        it.next()
+                            .and_then(|v| v.parse().ok())
+                            .expect("--latency-ms N"),
+                    )
+                }
                 "--token" => opts.token = it.next().expect("--token T").clone(),
                 other => panic!("unknown argument {other}"),
             }
@@ -32,19 +38,59 @@ fn main() {
         return;
     }
     let fake = Fake::start(Options::default());
-    let auth = [("authorization", "Bearer fake-token"), ("content-type", "application/json")];
-    let (st, _) = http_request("POST", &format!("{}/repos/acme/demo/releases", fake.api()), &auth, br#"{"tag_name":"v1.0.0","draft":true}"#);
+    let auth = [
+        ("authorization", "Bearer fake-token"),
+        ("content-type", "application/json"),
+    ];
+    let (st, _) = http_request(
+        "POST",
+        &format!("{}/repos/acme/demo/releases", fake.api()),
+        &auth,
+        br#"{"tag_name":"v1.0.0","draft":true}"#,
+    );
     assert_eq!(st, 201, "a valid create is served");
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
-    let (st, _) = http_request("POST", &format!("{}/repos/acme/demo/releases", fake.api()), &auth, br#"{"tag_name":"v1.0.0","draft":"yes"}"#);
+    let (st, _) = http_request(
+        "POST",
+        &format!("{}/repos/acme/demo/releases", fake.api()),
+        &auth,
+        br#"{"tag_name":"v1.0.0","draft":"yes"}"#,
+    );
     assert_eq!(st, 404);
-    assert!(fake.violations().iter().any(|v| v.contains("body does not match")), "{:?}", fake.violations());
-    let (st, _) = http_request("GET", &format!("{}/repos/acme/demo/not-an-endpoint", fake.api()), &auth, b"");
+    assert!(
+        fake.violations()
+            .iter()
+            .any(|v| v.contains("body does not match")),
+        "{:?}",
+        fake.violations()
+    );
+    let (st, _) = http_request(
+        "GET",
+        &format!("{}/repos/acme/demo/not-an-endpoint", fake.api()),
+        &auth,
+        b"",
+    );
     assert_eq!(st, 404);
-    assert!(fake.violations().iter().any(|v| v.contains("not in GitHub's OpenAPI description")), "{:?}", fake.violations());
-    let (st, _) = http_request("GET", &format!("{}/repos/acme/demo/releases?per_page=x", fake.api()), &auth, b"");
+    assert!(
+        fake.violations()
+            .iter()
+            .any(|v| v.contains("not in GitHub's OpenAPI description")),
+        "{:?}",
+        fake.violations()
+    );
+    let (st, _) = http_request(
+        "GET",
+        &format!("{}/repos/acme/demo/releases?per_page=x", fake.api()),
+        &auth,
+        b"",
+    );
     assert_eq!(st, 404, "a non-integer per_page is rejected");
-    let (st, _) = http_request("GET", &format!("{}/repos/acme/demo/releases", fake.api()), &[("authorization", "Bearer wrong")], b"");
+    let (st, _) = http_request(
+        "GET",
+        &format!("{}/repos/acme/demo/releases", fake.api()),
+        &[("authorization", "Bearer wrong")],
+        b"",
+    );
     assert_eq!(st, 401, "a wrong token is rejected");
     println!("fake_github_server: self-check ok");
 }

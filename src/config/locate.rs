@@ -88,8 +88,7 @@ fn next_node<'a>(events: &mut impl Iterator<Item = (Event<'a>, Span)>) -> Option
             }
             Event::MappingStart(..) => {
                 let mut entries = vec![];
-                loop {
-                    let Some((kev, kspan)) = events.next() else { break };
+                while let Some((kev, kspan)) = events.next() {
                     let key = match kev {
                         Event::MappingEnd => break,
                         Event::Scalar(v, ..) => v.to_string(),

@@ -22,7 +22,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Answer with this instead of handling the request.
-    Respond { status: u16, headers: Vec<(String, String)>, body: String },
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
     /// Handle the request normally, then answer with this (the work was done, the client
     /// hears of a failure).
     AfterHandling { status: u16, body: String },
@@ -46,7 +50,13 @@ pub struct Fault {
 impl Fault {
     /// A fault on the next matching request.
     pub fn once(method: &'static str, path_contains: &str, action: Action) -> Fault {
-        Fault { method, path_contains: path_contains.into(), skip: 0, times: 1, action }
+        Fault {
+            method,
+            path_contains: path_contains.into(),
+            skip: 0,
+            times: 1,
+            action,
+        }
     }
 }
 
@@ -109,7 +119,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { token: "fake-token".into(), owner: "acme".into(), repo: "demo".into(), latency: Duration::ZERO, omit_digest: false }
+        Options {
+            token: "fake-token".into(),
+            owner: "acme".into(),
+            repo: "demo".into(),
+            latency: Duration::ZERO,
+            omit_digest: false,
+        }
     }
 }
 
@@ -148,11 +164,16 @@ impl Req {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl Fake {
@@ -163,7 +184,10 @@ impl Fake {
         let api_l = TcpListener::bind("127.0.0.1:0").unwrap();
         let up_l = TcpListener::bind("127.0.0.1:0").unwrap();
         let inner = Arc::new(Shared {
-            state: Mutex::new(State { next_id: 1, ..Default::default() }),
+            state: Mutex::new(State {
+                next_id: 1,
+                ..Default::default()
+            }),
             cond: Condvar::new(),
             opts,
             dir: tempfile::tempdir().unwrap(),
@@ -213,7 +237,10 @@ impl Fake {
     /// Forget releases, requests, history and faults.
     pub fn reset(&self) {
         let mut s = self.inner.state.lock().unwrap();
-        *s = State { next_id: s.next_id, ..Default::default() };
+        *s = State {
+            next_id: s.next_id,
+            ..Default::default()
+        };
     }
 
     /// Add a release as another tool would have made it; returns its id.
@@ -237,7 +264,14 @@ impl Fake {
             s.next_id += 1;
             let file = self.inner.dir.path().join(format!("asset-{aid}"));
             std::fs::write(&file, data).unwrap();
-            rel.assets.push(Asset { id: aid, name: name.to_string(), size: data.len() as u64, state: "uploaded".into(), sha256: hex(&Sha256::digest(data)), file });
+            rel.assets.push(Asset {
+                id: aid,
+                name: name.to_string(),
+                size: data.len() as u64,
+                state: "uploaded".into(),
+                sha256: hex(&Sha256::digest(data)),
+                file,
+            });
         }
         s.releases.push(rel);
         id
@@ -271,8 +305,15 @@ impl Fake {
 
     /// The content of an asset, by release tag and name, through the web download URL.
     pub fn download(&self, tag: &str, name: &str) -> Vec<u8> {
-        let enc = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
-        let url = format!("{}/{}/{}/releases/download/{}/{enc}", self.api(), self.inner.opts.owner, self.inner.opts.repo, tag);
+        let enc = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        let url = format!(
+            "{}/{}/{}/releases/download/{}/{enc}",
+            self.api(),
+            self.inner.opts.owner,
+            self.inner.opts.repo,
+            tag
+        );
         let (status, body) = http_get(&url);
         assert_eq!(status, 200, "download {url}");
         body
@@ -316,7 +357,12 @@ impl Fake {
                     (decode(k), decode(v))
                 })
                 .collect();
-            let req = Req { method, path: path.to_string(), query, headers };
+            let req = Req {
+                method,
+                path: path.to_string(),
+                query,
+                headers,
+            };
             let keep = self.handle(&req, port, &mut reader, &mut out);
             if !keep {
                 return;
@@ -326,8 +372,18 @@ impl Fake {
 
     fn take_fault(&self, req: &Req) -> Option<Action> {
         let mut s = self.inner.state.lock().unwrap();
-        let full = format!("{}?{}", req.path, req.query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"));
-        let i = s.faults.iter().position(|f| f.method == req.method && full.contains(&f.path_contains) && f.times > 0)?;
+        let full = format!(
+            "{}?{}",
+            req.path,
+            req.query
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        );
+        let i = s.faults.iter().position(|f| {
+            f.method == req.method && full.contains(&f.path_contains) && f.times > 0
+        })?;
         let f = &mut s.faults[i];
         if f.skip > 0 {
             f.skip -= 1;
@@ -343,17 +399,49 @@ impl Fake {
     }
 
     /// Handle one request; false when the connection must be dropped.
-    fn handle(&self, req: &Req, port: Port, reader: &mut BufReader<TcpStream>, out: &mut TcpStream) -> bool {
-        let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    fn handle(
+        &self,
+        req: &Req,
+        port: Port,
+        reader: &mut BufReader<TcpStream>,
+        out: &mut TcpStream,
+    ) -> bool {
+        let len: usize = req
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         if req.header("transfer-encoding").is_some() {
-            self.violation(format!("{} {}: chunked body (GitHub needs Content-Length)", req.method, req.path));
+            self.violation(format!(
+                "{} {}: chunked body (GitHub needs Content-Length)",
+                req.method, req.path
+            ));
             return false;
         }
-        let full = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")) };
-        self.inner.state.lock().unwrap().requests.push(format!("{} {full}", req.method));
+        let full = if req.query.is_empty() {
+            req.path.clone()
+        } else {
+            format!(
+                "{}?{}",
+                req.path,
+                req.query
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            )
+        };
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .requests
+            .push(format!("{} {full}", req.method));
 
         // Fake-only endpoints: web downloads and test control.
-        let web = format!("/{}/{}/releases/download/", self.inner.opts.owner, self.inner.opts.repo);
+        let web = format!(
+            "/{}/{}/releases/download/",
+            self.inner.opts.owner, self.inner.opts.repo
+        );
         if req.path == "/__fake/reset" {
             discard(reader, len);
             self.reset();
@@ -365,7 +453,12 @@ impl Fake {
             let (tag, name) = (decode(tag), decode(name));
             let file = {
                 let s = self.inner.state.lock().unwrap();
-                s.releases.iter().filter(|r| r.tag_name == tag).flat_map(|r| r.assets.iter()).find(|a| a.name == name && a.state == "uploaded").map(|a| a.file.clone())
+                s.releases
+                    .iter()
+                    .filter(|r| r.tag_name == tag)
+                    .flat_map(|r| r.assets.iter())
+                    .find(|a| a.name == name && a.state == "uploaded")
+                    .map(|a| a.file.clone())
             };
             return match file {
                 Some(f) => respond_file(out, &f),
@@ -375,20 +468,38 @@ impl Fake {
 
         let is_upload = req.method == "POST" && req.path.ends_with("/assets");
         if is_upload != (port == Port::Uploads) {
-            self.violation(format!("{} {}: sent to the {} host", req.method, req.path, if port == Port::Api { "API" } else { "uploads" }));
+            self.violation(format!(
+                "{} {}: sent to the {} host",
+                req.method,
+                req.path,
+                if port == Port::Api { "API" } else { "uploads" }
+            ));
         }
         // Auth.
         let auth = req.header("authorization").unwrap_or("");
         let token = &self.inner.opts.token;
         if auth != format!("Bearer {token}") && auth != format!("token {token}") {
             discard(reader, len);
-            return respond(out, 401, &[], r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#);
+            return respond(
+                out,
+                401,
+                &[],
+                r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#,
+            );
         }
         let fault = self.take_fault(req);
-        if let Some(Action::Respond { status, headers, body }) = &fault {
+        if let Some(Action::Respond {
+            status,
+            headers,
+            body,
+        }) = &fault
+        {
             discard(reader, len);
             std::thread::sleep(self.inner.opts.latency);
-            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             return respond(out, *status, &h, body);
         }
         if is_upload {
@@ -401,7 +512,13 @@ impl Fake {
         if let Some(Action::ResetMidBody { .. }) = fault {
             return false;
         }
-        if let Err(v) = openapi::get().check(&req.method, &req.path, &req.query, req.header("content-type"), Some(&body)) {
+        if let Err(v) = openapi::get().check(
+            &req.method,
+            &req.path,
+            &req.query,
+            req.header("content-type"),
+            Some(&body),
+        ) {
             self.violation(v);
             return respond(out, 404, &[], r#"{"message":"Not Found"}"#);
         }
@@ -415,8 +532,21 @@ impl Fake {
         respond(out, status, &extra, &text)
     }
 
-    fn upload(&self, req: &Req, reader: &mut BufReader<TcpStream>, out: &mut TcpStream, len: usize, fault: Option<Action>) -> bool {
-        if let Err(v) = openapi::get().check(&req.method, &req.path, &req.query, req.header("content-type"), None) {
+    fn upload(
+        &self,
+        req: &Req,
+        reader: &mut BufReader<TcpStream>,
+        out: &mut TcpStream,
+        len: usize,
+        fault: Option<Action>,
+    ) -> bool {
+        if let Err(v) = openapi::get().check(
+            &req.method,
+            &req.path,
+            &req.query,
+            req.header("content-type"),
+            None,
+        ) {
             self.violation(v);
             discard(reader, len);
             return respond(out, 404, &[], r#"{"message":"Not Found"}"#);
@@ -424,11 +554,28 @@ impl Fake {
         if !req.headers.contains_key("content-length") {
             self.violation(format!("POST {}: upload without Content-Length", req.path));
         }
-        if req.header("content-type").is_none_or(|c| c != "application/octet-stream") {
-            self.violation(format!("POST {}: upload content type {:?}", req.path, req.header("content-type")));
+        if req
+            .header("content-type")
+            .is_none_or(|c| c != "application/octet-stream")
+        {
+            self.violation(format!(
+                "POST {}: upload content type {:?}",
+                req.path,
+                req.header("content-type")
+            ));
         }
-        let name = req.query.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
-        let release_id: u64 = req.path.split('/').nth(5).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let name = req
+            .query
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let release_id: u64 = req
+            .path
+            .split('/')
+            .nth(5)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         // Like GitHub, the asset exists (state "open") from the start of the upload.
         let (aid, file) = {
             let mut s = self.inner.state.lock().unwrap();
@@ -451,7 +598,14 @@ impl Fake {
                     r#"{"message":"Validation Failed","errors":[{"resource":"ReleaseAsset","code":"already_exists","field":"name"}]}"#,
                 );
             }
-            rel.assets.push(Asset { id, name: name.clone(), size: 0, state: "open".into(), sha256: String::new(), file: file.clone() });
+            rel.assets.push(Asset {
+                id,
+                name: name.clone(),
+                size: 0,
+                state: "open".into(),
+                sha256: String::new(),
+                file: file.clone(),
+            });
             (id, file)
         };
         if let Some(Action::Block) = fault {
@@ -510,7 +664,17 @@ impl Fake {
     fn release_json(&self, r: &Release) -> Value {
         let o = &self.inner.opts;
         let base = format!("{}/repos/{}/{}", self.inner.api, o.owner, o.repo);
-        let html = if r.draft { format!("https://github.example/{}/{}/releases/tag/untagged-{}", o.owner, o.repo, r.id) } else { format!("https://github.example/{}/{}/releases/tag/{}", o.owner, o.repo, r.tag_name) };
+        let html = if r.draft {
+            format!(
+                "https://github.example/{}/{}/releases/tag/untagged-{}",
+                o.owner, o.repo, r.id
+            )
+        } else {
+            format!(
+                "https://github.example/{}/{}/releases/tag/{}",
+                o.owner, o.repo, r.tag_name
+            )
+        };
         json!({
             "url": format!("{base}/releases/{}", r.id),
             "html_url": html,
@@ -530,7 +694,7 @@ impl Fake {
         let o = &self.inner.opts;
         json!({
             "url": format!("{}/repos/{}/{}/releases/assets/{}", self.inner.api, o.owner, o.repo, a.id),
-            "browser_download_url": format!("{}/{}/{}/releases/download/{}/{}", self.inner.api, o.owner, o.repo, tag, a.name),
+            "browser_download_url": format!("{}/{}/{}/releases/download/{}/{}", self.inner.api, o.owner, o.repo, tag, percent_encoding::utf8_percent_encode(&a.name, percent_encoding::NON_ALPHANUMERIC)),
             "id": a.id, "node_id": format!("RA_{}", a.id), "name": a.name, "label": null,
             "state": a.state, "content_type": "application/octet-stream", "size": a.size,
             "digest": if o.omit_digest || a.state != "uploaded" { Value::Null } else { json!(format!("sha256:{}", a.sha256)) },
@@ -545,27 +709,56 @@ impl Fake {
         if req.path == "/user" {
             return (200, json!({"login": "octocat", "id": 1}), vec![]);
         }
-        let Some(rest) = req.path.strip_prefix(&prefix) else { return not_found };
-        let segs: Vec<&str> = rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let Some(rest) = req.path.strip_prefix(&prefix) else {
+            return not_found;
+        };
+        let segs: Vec<&str> = rest
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
         let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let mut s = self.inner.state.lock().unwrap();
         // Asset JSON needs the tag, read under the same lock.
         let m = req.method.as_str();
         match (m, segs.as_slice()) {
-            ("GET", []) => (200, json!({"id": 1, "name": o.repo, "full_name": format!("{}/{}", o.owner, o.repo), "permissions": {"admin": false, "push": true, "pull": true}}), vec![]),
+            ("GET", []) => (
+                200,
+                json!({"id": 1, "name": o.repo, "full_name": format!("{}/{}", o.owner, o.repo), "permissions": {"admin": false, "push": true, "pull": true}}),
+                vec![],
+            ),
             ("GET", ["releases"]) => {
-                let per: usize = req.query.iter().find(|(k, _)| k == "per_page").and_then(|(_, v)| v.parse().ok()).unwrap_or(30);
-                let page: usize = req.query.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
+                let per: usize = req
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == "per_page")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = req
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == "page")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(1);
                 let mut list: Vec<Release> = s.releases.clone();
                 list.sort_by_key(|r| std::cmp::Reverse(r.id));
                 drop(s);
-                let items: Vec<Value> = list.iter().skip((page - 1) * per).take(per).map(|r| self.release_json(r)).collect();
+                let items: Vec<Value> = list
+                    .iter()
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|r| self.release_json(r))
+                    .collect();
                 (200, Value::Array(items), vec![])
             }
             ("POST", ["releases"]) => {
                 let tag = input["tag_name"].as_str().unwrap_or_default().to_string();
                 if s.releases.iter().any(|r| r.tag_name == tag && !r.draft) {
-                    return (422, json!({"message": "Validation Failed", "errors": [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]}), vec![]);
+                    return (
+                        422,
+                        json!({"message": "Validation Failed", "errors": [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]}),
+                        vec![],
+                    );
                 }
                 let id = s.next_id;
                 s.next_id += 1;
@@ -581,15 +774,28 @@ impl Fake {
                     assets: vec![],
                 };
                 if !r.draft {
-                    s.publications.push(Publication { release_id: id, tag: r.tag_name.clone(), assets: vec![] });
+                    s.publications.push(Publication {
+                        release_id: id,
+                        tag: r.tag_name.clone(),
+                        assets: vec![],
+                    });
                 }
                 s.releases.push(r.clone());
                 drop(s);
-                (201, self.release_json(&r), vec![("location", format!("{}{prefix}/releases/{id}", self.inner.api))])
+                (
+                    201,
+                    self.release_json(&r),
+                    vec![(
+                        "location",
+                        format!("{}{prefix}/releases/{id}", self.inner.api),
+                    )],
+                )
             }
             (_, ["releases", id]) => {
                 let id: u64 = id.parse().unwrap_or(0);
-                let Some(i) = s.releases.iter().position(|r| r.id == id) else { return not_found };
+                let Some(i) = s.releases.iter().position(|r| r.id == id) else {
+                    return not_found;
+                };
                 match m {
                     "GET" => {
                         let r = s.releases[i].clone();
@@ -617,8 +823,17 @@ impl Fake {
                         }
                         let r = r.clone();
                         if was_draft && !r.draft {
-                            let assets = r.assets.iter().filter(|a| a.state == "uploaded").map(|a| a.name.clone()).collect();
-                            s.publications.push(Publication { release_id: r.id, tag: r.tag_name.clone(), assets });
+                            let assets = r
+                                .assets
+                                .iter()
+                                .filter(|a| a.state == "uploaded")
+                                .map(|a| a.name.clone())
+                                .collect();
+                            s.publications.push(Publication {
+                                release_id: r.id,
+                                tag: r.tag_name.clone(),
+                                assets,
+                            });
                         }
                         drop(s);
                         (200, self.release_json(&r), vec![])
@@ -627,27 +842,55 @@ impl Fake {
             }
             ("GET", ["releases", id, "assets"]) => {
                 let id: u64 = id.parse().unwrap_or(0);
-                let Some(r) = s.releases.iter().find(|r| r.id == id).cloned() else { return not_found };
+                let Some(r) = s.releases.iter().find(|r| r.id == id).cloned() else {
+                    return not_found;
+                };
                 drop(s);
-                let per: usize = req.query.iter().find(|(k, _)| k == "per_page").and_then(|(_, v)| v.parse().ok()).unwrap_or(30);
-                let page: usize = req.query.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
-                let items: Vec<Value> = r.assets.iter().skip((page - 1) * per).take(per).map(|a| self.asset_json(a, &r.tag_name)).collect();
+                let per: usize = req
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == "per_page")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = req
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == "page")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(1);
+                let items: Vec<Value> = r
+                    .assets
+                    .iter()
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|a| self.asset_json(a, &r.tag_name))
+                    .collect();
                 (200, Value::Array(items), vec![])
             }
             (_, ["releases", "assets", id]) => {
                 let id: u64 = id.parse().unwrap_or(0);
-                let Some((ri, ai)) = s.releases.iter().enumerate().find_map(|(ri, r)| r.assets.iter().position(|a| a.id == id).map(|ai| (ri, ai))) else { return not_found };
+                let Some((ri, ai)) = s.releases.iter().enumerate().find_map(|(ri, r)| {
+                    r.assets.iter().position(|a| a.id == id).map(|ai| (ri, ai))
+                }) else {
+                    return not_found;
+                };
                 match m {
                     "DELETE" => {
                         s.releases[ri].assets.remove(ai);
                         (204, Value::Null, vec![])
                     }
                     "GET" => {
-                        let (a, tag) = (s.releases[ri].assets[ai].clone(), s.releases[ri].tag_name.clone());
+                        let (a, tag) = (
+                            s.releases[ri].assets[ai].clone(),
+                            s.releases[ri].tag_name.clone(),
+                        );
                         drop(s);
                         let j = self.asset_json(&a, &tag);
                         if req.header("accept") == Some("application/octet-stream") {
-                            let loc = j["browser_download_url"].as_str().unwrap_or_default().to_string();
+                            let loc = j["browser_download_url"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string();
                             return (302, Value::Null, vec![("location", loc)]);
                         }
                         (200, j, vec![])
@@ -685,13 +928,26 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn rate_headers() -> String {
-    format!("x-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4999\r\nx-ratelimit-reset: {}\r\nx-ratelimit-resource: core\r\n", now() + 3600)
+    format!(
+        "x-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4999\r\nx-ratelimit-reset: {}\r\nx-ratelimit-resource: core\r\n",
+        now() + 3600
+    )
 }
 
 fn respond(out: &mut TcpStream, status: u16, headers: &[(&str, &str)], body: &str) -> bool {
-    let body = if status == 204 || body == "null" { "" } else { body };
-    let mut head = format!("HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n", reason(status), body.len());
-    let overrides_rate = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-ratelimit-remaining"));
+    let body = if status == 204 || body == "null" {
+        ""
+    } else {
+        body
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n",
+        reason(status),
+        body.len()
+    );
+    let overrides_rate = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("x-ratelimit-remaining"));
     if !overrides_rate {
         head.push_str(&rate_headers());
     }
@@ -699,12 +955,16 @@ fn respond(out: &mut TcpStream, status: u16, headers: &[(&str, &str)], body: &st
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    out.write_all(head.as_bytes()).is_ok() && out.write_all(body.as_bytes()).is_ok() && out.flush().is_ok()
+    out.write_all(head.as_bytes()).is_ok()
+        && out.write_all(body.as_bytes()).is_ok()
+        && out.flush().is_ok()
 }
 
 fn respond_file(out: &mut TcpStream, path: &std::path::Path) -> bool {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {len}\r\n\r\n");
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {len}\r\n\r\n"
+    );
     if out.write_all(head.as_bytes()).is_err() {
         return false;
     }
@@ -718,11 +978,22 @@ pub fn http_get(url: &str) -> (u16, Vec<u8>) {
 }
 
 /// A minimal HTTP/1.1 request for tests: (status, body).
-pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+pub fn http_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let rest = url.strip_prefix("http://").expect("http url");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut s = TcpStream::connect(host).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -732,7 +1003,11 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
-    let status: u16 = line.split(' ').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+    let status: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0);
     let mut len = None;
     loop {
         let mut h = String::new();

@@ -98,11 +98,11 @@ fn label(pb: &PlannedBuild) -> String {
 
 fn find_cargo_executable(json: &str, bin: &str) -> Option<PathBuf> {
     json.lines()
+        .rev()
         .filter(|l| l.starts_with('{'))
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == bin)
-        .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .last()
+        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
 }
 
 fn build_one(ctx: &Context, pb: &PlannedBuild, cancel: &AtomicBool) -> Result<Artifact> {

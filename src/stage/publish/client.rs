@@ -8,7 +8,7 @@ use super::retry::{self, Failure};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use octocrab::{Octocrab, OctoBody};
+use octocrab::{OctoBody, Octocrab};
 use std::sync::Once;
 use std::time::Duration;
 
@@ -28,7 +28,11 @@ impl Token {
 
     /// Remove the token from a text that may contain it (an error from a lower layer).
     pub fn redact(&self, text: &str) -> String {
-        if self.0.len() < 4 { text.to_string() } else { text.replace(&self.0, "***") }
+        if self.0.len() < 4 {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "***")
+        }
     }
 }
 
@@ -66,7 +70,8 @@ pub struct Response {
 impl Response {
     /// The body as JSON.
     pub fn json(&self) -> Result<serde_json::Value, Failure> {
-        serde_json::from_slice(&self.body).map_err(|e| Failure::Fatal(format!("GitHub sent a response that is not JSON ({e})")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Failure::Fatal(format!("GitHub sent a response that is not JSON ({e})")))
     }
 
     /// GitHub's `message` field, for errors.
@@ -74,13 +79,29 @@ impl Response {
         let v: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
         let mut m = v["message"].as_str().unwrap_or("").to_string();
         if let Some(errs) = v["errors"].as_array() {
-            let codes: Vec<String> =
-                errs.iter().map(|e| e["code"].as_str().or(e["message"].as_str()).unwrap_or("").to_string()).filter(|s| !s.is_empty()).collect();
+            let codes: Vec<String> = errs
+                .iter()
+                .map(|e| {
+                    e["code"]
+                        .as_str()
+                        .or(e["message"].as_str())
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .filter(|s| !s.is_empty())
+                .collect();
             if !codes.is_empty() {
                 m.push_str(&format!(" ({})", codes.join(", ")));
             }
         }
-        if m.is_empty() { String::from_utf8_lossy(&self.body).chars().take(200).collect() } else { m }
+        if m.is_empty() {
+            String::from_utf8_lossy(&self.body)
+                .chars()
+                .take(200)
+                .collect()
+        } else {
+            m
+        }
     }
 }
 
@@ -120,7 +141,13 @@ impl Client {
 
     /// One request, one attempt. Transport errors and retryable statuses are `Transient`;
     /// other non-2xx statuses are returned as responses for the caller to interpret.
-    pub async fn send(&self, method: Method, url: &str, headers: &[(&str, String)], body: OctoBody) -> Result<Response, Failure> {
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: OctoBody,
+    ) -> Result<Response, Failure> {
         tracing::debug!("github: {method} {url}");
         let mut req = Request::builder()
             .method(method.clone())
@@ -131,21 +158,42 @@ impl Client {
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        let req = req.body(body).map_err(|e| Failure::Fatal(format!("invalid request {method} {url}: {e}")))?;
-        let res = self.octo.execute(req).await.map_err(|e| Failure::Transient {
-            message: self.redact(&format!("{method} {url}: {}", transport(&e))),
-            wait: None,
-        })?;
+        let req = req
+            .body(body)
+            .map_err(|e| Failure::Fatal(format!("invalid request {method} {url}: {e}")))?;
+        let res = self
+            .octo
+            .execute(req)
+            .await
+            .map_err(|e| Failure::Transient {
+                message: self.redact(&format!("{method} {url}: {}", transport(&e))),
+                wait: None,
+            })?;
         let (parts, body) = res.into_parts();
         let body = body.collect().await.map_err(|e| Failure::Transient {
-            message: self.redact(&format!("{method} {url}: reading the response failed: {}", transport(&e))),
+            message: self.redact(&format!(
+                "{method} {url}: reading the response failed: {}",
+                transport(&e)
+            )),
             wait: None,
         })?;
-        let r = Response { status: parts.status, headers: parts.headers, body: body.to_bytes() };
+        let r = Response {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.to_bytes(),
+        };
         tracing::debug!("github: {method} {url} -> {}", r.status.as_u16());
-        if let Some(wait) = retry::classify(r.status.as_u16(), &r.headers, &String::from_utf8_lossy(&r.body)) {
+        if let Some(wait) = retry::classify(
+            r.status.as_u16(),
+            &r.headers,
+            &String::from_utf8_lossy(&r.body),
+        ) {
             return Err(Failure::Transient {
-                message: self.redact(&format!("{method} {url}: {} {}", r.status.as_u16(), r.message())),
+                message: self.redact(&format!(
+                    "{method} {url}: {} {}",
+                    r.status.as_u16(),
+                    r.message()
+                )),
                 wait,
             });
         }
@@ -153,9 +201,17 @@ impl Client {
     }
 
     /// A JSON request (or none) expecting a 2xx answer.
-    pub async fn json(&self, method: Method, url: &str, body: Option<&serde_json::Value>) -> Result<Response, Failure> {
+    pub async fn json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, Failure> {
         let (headers, body) = match body {
-            Some(b) => (vec![("content-type", "application/json".to_string())], OctoBody::from(serde_json::to_vec(b).expect("json"))),
+            Some(b) => (
+                vec![("content-type", "application/json".to_string())],
+                OctoBody::from(serde_json::to_vec(b).expect("json")),
+            ),
             None => (vec![], OctoBody::empty()),
         };
         let r = self.send(method.clone(), url, &headers, body).await?;
@@ -173,7 +229,11 @@ impl Client {
             404 => "; the repository does not exist or the token cannot see it",
             _ => "",
         };
-        Failure::Fatal(self.redact(&format!("{method} {url}: {} {}{hint}", r.status.as_u16(), r.message())))
+        Failure::Fatal(self.redact(&format!(
+            "{method} {url}: {} {}{hint}",
+            r.status.as_u16(),
+            r.message()
+        )))
     }
 
     /// The underlying octocrab client, for streamed requests.

@@ -108,7 +108,12 @@ pub async fn find(client: &Client, repo: &str, tag: &str) -> Result<Option<Relea
         let r = client.json(Method::GET, &url, None).await?;
         let list = r.json()?;
         let items = list.as_array().cloned().unwrap_or_default();
-        found.extend(items.iter().filter(|v| v["tag_name"].as_str() == Some(tag)).filter_map(Release::from_json));
+        found.extend(
+            items
+                .iter()
+                .filter(|v| v["tag_name"].as_str() == Some(tag))
+                .filter_map(Release::from_json),
+        );
         if items.len() < 100 {
             break;
         }
@@ -118,10 +123,16 @@ pub async fn find(client: &Client, repo: &str, tag: &str) -> Result<Option<Relea
 }
 
 /// All assets of a release.
-pub async fn list_assets(client: &Client, repo: &str, id: u64) -> Result<BTreeMap<String, Remote>, Failure> {
+pub async fn list_assets(
+    client: &Client,
+    repo: &str,
+    id: u64,
+) -> Result<BTreeMap<String, Remote>, Failure> {
     let mut out = BTreeMap::new();
     for page in 1..=100 {
-        let url = client.api(&format!("/repos/{repo}/releases/{id}/assets?per_page=100&page={page}"));
+        let url = client.api(&format!(
+            "/repos/{repo}/releases/{id}/assets?per_page=100&page={page}"
+        ));
         let r = client.json(Method::GET, &url, None).await?;
         let items = r.json()?.as_array().cloned().unwrap_or_default();
         for a in items.iter().filter_map(Remote::from_json) {
@@ -179,7 +190,8 @@ async fn ensure_release(client: &Client, plan: &Plan) -> Result<(Release, bool),
         }
         let url = client.api(&format!("/repos/{}/releases", plan.repo));
         let r = client.json(Method::POST, &url, Some(&body)).await?;
-        let rel = Release::from_json(&r.json()?).ok_or_else(|| Failure::Fatal(format!("POST {url}: unexpected response")))?;
+        let rel = Release::from_json(&r.json()?)
+            .ok_or_else(|| Failure::Fatal(format!("POST {url}: unexpected response")))?;
         Ok((rel, true))
     })
     .await
@@ -203,7 +215,10 @@ async fn update_existing(client: &Client, plan: &Plan, rel: &Release) -> Result<
     }
     let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
     let patch = Value::Object(patch);
-    step(plan, "updating the release", || client.json(Method::PATCH, &url, Some(&patch))).await?;
+    step(plan, "updating the release", || {
+        client.json(Method::PATCH, &url, Some(&patch))
+    })
+    .await?;
     Ok(())
 }
 
@@ -215,7 +230,13 @@ enum AssetResult {
 }
 
 /// Make sure `local` is on the release with its content: skip, upload, or replace.
-async fn ensure_asset(client: &Client, plan: &Plan, release_id: u64, local: &Local, remote: &Mutex<BTreeMap<String, Remote>>) -> Result<AssetResult, Failure> {
+async fn ensure_asset(
+    client: &Client,
+    plan: &Plan,
+    release_id: u64,
+    local: &Local,
+    remote: &Mutex<BTreeMap<String, Remote>>,
+) -> Result<AssetResult, Failure> {
     let what = format!("uploading {}", local.name);
     step(plan, &what, || async {
         let existing = remote.lock().expect("assets").get(&local.name).cloned();
@@ -259,11 +280,18 @@ async fn ensure_asset(client: &Client, plan: &Plan, release_id: u64, local: &Loc
 /// Run the flow. Returns the release's web URL.
 pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Result<String, Failure> {
     let (rel, created) = ensure_release(client, plan).await?;
-    let state = if rel.draft { "draft" } else { "published release" };
+    let state = if rel.draft {
+        "draft"
+    } else {
+        "published release"
+    };
     if created {
         progress.note(format!("created draft release {} for {}", rel.id, plan.tag));
     } else {
-        progress.note(format!("found existing {state} {} for {}", rel.id, plan.tag));
+        progress.note(format!(
+            "found existing {state} {} for {}",
+            rel.id, plan.tag
+        ));
         update_existing(client, plan, &rel).await?;
     }
     *progress.published.lock().expect("progress") = Some(!rel.draft);
@@ -271,10 +299,18 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
     let remote = if created {
         BTreeMap::new()
     } else {
-        step(plan, "listing assets", || list_assets(client, &plan.repo, rel.id)).await?
+        step(plan, "listing assets", || {
+            list_assets(client, &plan.repo, rel.id)
+        })
+        .await?
     };
     if rel.immutable && !rel.draft {
-        let missing: Vec<&str> = plan.assets.iter().filter(|a| !remote.contains_key(&a.name)).map(|a| a.name.as_str()).collect();
+        let missing: Vec<&str> = plan
+            .assets
+            .iter()
+            .filter(|a| !remote.contains_key(&a.name))
+            .map(|a| a.name.as_str())
+            .collect();
         if !missing.is_empty() {
             return Err(Failure::Fatal(format!(
                 "release {} is published and immutable, so assets cannot be added (missing: {}); delete the release or release a new tag",
@@ -284,32 +320,59 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
         }
     }
     let remote = Mutex::new(remote);
-    let results: Vec<(String, Result<AssetResult, Failure>)> = futures_util::stream::iter(plan.assets.iter())
-        .map(|a| {
-            let remote = &remote;
-            async move { (a.name.clone(), ensure_asset(client, plan, rel.id, a, remote).await) }
-        })
-        .buffer_unordered(plan.concurrency.max(1))
-        .collect()
-        .await;
-    let uploaded = results.iter().filter(|(_, r)| matches!(r, Ok(AssetResult::Uploaded))).count();
-    let kept = results.iter().filter(|(_, r)| matches!(r, Ok(AssetResult::AlreadyThere))).count();
-    let failed: Vec<String> = results.iter().filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {}", e.message()))).collect();
-    progress.note(format!("assets: {uploaded} uploaded, {kept} already there, {} failed", failed.len()));
+    let results: Vec<(String, Result<AssetResult, Failure>)> =
+        futures_util::stream::iter(plan.assets.iter())
+            .map(|a| {
+                let remote = &remote;
+                async move {
+                    (
+                        a.name.clone(),
+                        ensure_asset(client, plan, rel.id, a, remote).await,
+                    )
+                }
+            })
+            .buffer_unordered(plan.concurrency.max(1))
+            .collect()
+            .await;
+    let uploaded = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(AssetResult::Uploaded)))
+        .count();
+    let kept = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(AssetResult::AlreadyThere)))
+        .count();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {}", e.message())))
+        .collect();
+    progress.note(format!(
+        "assets: {uploaded} uploaded, {kept} already there, {} failed",
+        failed.len()
+    ));
     if !failed.is_empty() {
         return Err(Failure::Fatal(failed.join("\n  ")));
     }
 
     // Read the list back: publish only what GitHub confirms complete.
-    let now = step(plan, "verifying assets", || list_assets(client, &plan.repo, rel.id)).await?;
+    let now = step(plan, "verifying assets", || {
+        list_assets(client, &plan.repo, rel.id)
+    })
+    .await?;
     let missing: Vec<&str> = plan
         .assets
         .iter()
-        .filter(|a| !now.get(&a.name).is_some_and(|r| r.state == "uploaded" && r.size == a.size))
+        .filter(|a| {
+            !now.get(&a.name)
+                .is_some_and(|r| r.state == "uploaded" && r.size == a.size)
+        })
         .map(|a| a.name.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(Failure::Fatal(format!("GitHub does not list these assets as complete after uploading them: {}", missing.join(", "))));
+        return Err(Failure::Fatal(format!(
+            "GitHub does not list these assets as complete after uploading them: {}",
+            missing.join(", ")
+        )));
     }
 
     if !rel.draft || plan.draft {
@@ -323,8 +386,12 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
         body["make_latest"] = json!(l.to_string());
     }
     let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
-    let r = step(plan, "publishing the release", || client.json(Method::PATCH, &url, Some(&body))).await?;
-    let published = Release::from_json(&r.json()?).ok_or_else(|| Failure::Fatal(format!("PATCH {url}: unexpected response")))?;
+    let r = step(plan, "publishing the release", || {
+        client.json(Method::PATCH, &url, Some(&body))
+    })
+    .await?;
+    let published = Release::from_json(&r.json()?)
+        .ok_or_else(|| Failure::Fatal(format!("PATCH {url}: unexpected response")))?;
     *progress.published.lock().expect("progress") = Some(true);
     progress.note(format!("published {}", published.html_url));
     Ok(published.html_url)
@@ -341,7 +408,15 @@ mod tests {
         assert_eq!(merged_body(NotesMode::Replace, "old", "new"), "new");
         assert_eq!(merged_body(NotesMode::Append, "old", "new"), "old\n\nnew");
         assert_eq!(merged_body(NotesMode::Prepend, "old", "new"), "new\n\nold");
-        assert_eq!(merged_body(NotesMode::Append, "old\n\nnew", "new"), "old\n\nnew", "a re-run adds nothing");
-        assert_eq!(merged_body(NotesMode::Replace, "old", ""), "old", "no notes: body untouched");
+        assert_eq!(
+            merged_body(NotesMode::Append, "old\n\nnew", "new"),
+            "old\n\nnew",
+            "a re-run adds nothing"
+        );
+        assert_eq!(
+            merged_body(NotesMode::Replace, "old", ""),
+            "old",
+            "no notes: body untouched"
+        );
     }
 }

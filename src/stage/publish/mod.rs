@@ -57,13 +57,23 @@ impl Stage for Publish {
         let _guard = rt.enter();
         let client = Client::new(token, urls(ctx)).map_err(Error::Failed)?;
         let progress = Progress::default();
-        tracing::info!("publish: {} assets to {} ({})", plan.assets.len(), repo, plan.tag);
+        tracing::info!(
+            "publish: {} assets to {} ({})",
+            plan.assets.len(),
+            repo,
+            plan.tag
+        );
         match rt.block_on(flow::publish(&client, &plan, &progress)) {
             Ok(url) => {
-                ctx.vars.insert("release_url".into(), minijinja::Value::from(url));
+                ctx.vars
+                    .insert("release_url".into(), minijinja::Value::from(url));
                 Ok(())
             }
-            Err(e) => Err(Error::Failed(client.redact(&failure_message(&plan, &progress, e.message())))),
+            Err(e) => Err(Error::Failed(client.redact(&failure_message(
+                &plan,
+                &progress,
+                e.message(),
+            )))),
         }
     }
 }
@@ -84,7 +94,11 @@ fn failure_message(plan: &Plan, progress: &Progress, cause: &str) -> String {
         Some(true) => "The release was already published before this run.",
         None => "No release was created.",
     };
-    let done = if done.is_empty() { "nothing".to_string() } else { done.join("; ") };
+    let done = if done.is_empty() {
+        "nothing".to_string()
+    } else {
+        done.join("; ")
+    };
     format!(
         "publishing {} to {} did not finish:\n  {cause}\ndone so far: {done}.\n{state} Re-running `rel release --clean` finishes the job: assets already uploaded with the same content are kept.",
         plan.tag, plan.repo
@@ -114,7 +128,11 @@ fn repository(ctx: &Context) -> Result<String> {
 }
 
 fn base(url: Option<&str>, default: &str) -> String {
-    url.filter(|u| !u.trim().is_empty()).unwrap_or(default).trim().trim_end_matches('/').to_string()
+    url.filter(|u| !u.trim().is_empty())
+        .unwrap_or(default)
+        .trim()
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn urls(ctx: &Context) -> Urls {
@@ -160,20 +178,35 @@ fn extra_files(ctx: &Context) -> Result<Vec<(String, String)>> {
             .into_iter()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().is_file())
-            .filter_map(|e| e.path().strip_prefix(&ctx.root).ok().map(|p| p.to_string_lossy().replace('\\', "/")))
+            .filter_map(|e| {
+                e.path()
+                    .strip_prefix(&ctx.root)
+                    .ok()
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+            })
             .filter(|p| matcher.is_match(p))
             .collect();
         found.sort();
         if found.is_empty() {
-            return Err(Error::Failed(format!("release.extra_files[{i}]: `{}` matches no file", f.glob)));
+            return Err(Error::Failed(format!(
+                "release.extra_files[{i}]: `{}` matches no file",
+                f.glob
+            )));
         }
         for path in found {
-            let file = Path::new(&path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file = Path::new(&path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let name = match &f.name_template {
                 Some(t) => {
                     let mut vars = ctx.vars.clone();
                     vars.insert("filename".into(), minijinja::Value::from(file.clone()));
-                    ctx.templates.render(&format!("release.extra_files[{i}].name_template"), t, &vars)?
+                    ctx.templates.render(
+                        &format!("release.extra_files[{i}].name_template"),
+                        t,
+                        &vars,
+                    )?
                 }
                 None => file,
             };
@@ -185,10 +218,16 @@ fn extra_files(ctx: &Context) -> Result<Vec<(String, String)>> {
 
 /// Add `release.extra_files` to the registry (once per path), so `artifacts.json` lists them.
 fn register_extra_files(ctx: &Context) -> Result<()> {
-    let known: Vec<String> = ctx.artifacts.filter(|a| a.kind == Kind::ExtraFile).into_iter().map(|a| a.path).collect();
+    let known: Vec<String> = ctx
+        .artifacts
+        .filter(|a| a.kind == Kind::ExtraFile)
+        .into_iter()
+        .map(|a| a.path)
+        .collect();
     for (name, path) in extra_files(ctx)? {
         if !known.contains(&path) {
-            ctx.artifacts.add(Artifact::new(Kind::ExtraFile, name, path));
+            ctx.artifacts
+                .add(Artifact::new(Kind::ExtraFile, name, path));
         }
     }
     Ok(())
@@ -229,7 +268,15 @@ fn assets(ctx: &Context) -> Result<Vec<Local>> {
                 a.path
             )));
         }
-        by_name.insert(a.name.clone(), Local { name: a.name, path, size, sha256 });
+        by_name.insert(
+            a.name.clone(),
+            Local {
+                name: a.name,
+                path,
+                size,
+                sha256,
+            },
+        );
     }
     Ok(by_name.into_values().collect())
 }
@@ -237,10 +284,15 @@ fn assets(ctx: &Context) -> Result<Vec<Local>> {
 /// Resolve everything the flow needs.
 fn plan(ctx: &Context, repo: &str) -> Result<Plan> {
     let r = &ctx.config.release;
-    let name = ctx.render("release.name_template", r.name_template.as_deref().unwrap_or("{{ tag }}"))?;
+    let name = ctx.render(
+        "release.name_template",
+        r.name_template.as_deref().unwrap_or("{{ tag }}"),
+    )?;
     let prerelease = match r.prerelease {
         Auto::Bool(b) => b,
-        Auto::Auto => semver::Version::parse(&ctx.version).map(|v| !v.pre.is_empty()).unwrap_or(false),
+        Auto::Auto => semver::Version::parse(&ctx.version)
+            .map(|v| !v.pre.is_empty())
+            .unwrap_or(false),
     };
     let make_latest = match r.make_latest {
         Auto::Bool(b) => Some(b),
@@ -279,7 +331,10 @@ pub fn dry_run(ctx: &Context) -> (String, Result<()>) {
 fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
     let repo = repository(ctx)?;
     let urls = urls(ctx);
-    out.push_str(&format!("  repository: {repo}\n  api: {}\n  uploads: {}\n", urls.api, urls.uploads));
+    out.push_str(&format!(
+        "  repository: {repo}\n  api: {}\n  uploads: {}\n",
+        urls.api, urls.uploads
+    ));
     let token = match token(ctx) {
         Ok(t) => t,
         Err(e) => {
@@ -301,29 +356,61 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
         Ok::<_, retry::Failure>((push, found))
     });
     let (push, found) = checked.map_err(|e| Error::Failed(client.redact(e.message())))?;
-    out.push_str(&format!("  check: GET /repos/{repo}: token accepted, repository visible\n"));
+    out.push_str(&format!(
+        "  check: GET /repos/{repo}: token accepted, repository visible\n"
+    ));
     if push == Some(false) {
         out.push_str("  check: the token cannot write to the repository\n");
-        return Err(Error::Failed(format!("the token has no write access to {repo}: publishing needs `contents: write`")));
+        return Err(Error::Failed(format!(
+            "the token has no write access to {repo}: publishing needs `contents: write`"
+        )));
     }
-    let names: Vec<String> = ctx.artifacts.filter(|a| a.kind.uploadable()).into_iter().map(|a| a.name).chain(extra_files(ctx).unwrap_or_default().into_iter().map(|(n, _)| n)).collect();
+    let names: Vec<String> = ctx
+        .artifacts
+        .filter(|a| a.kind.uploadable())
+        .into_iter()
+        .map(|a| a.name)
+        .chain(
+            extra_files(ctx)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(n, _)| n),
+        )
+        .collect();
     out.push_str("  would call:\n");
-    out.push_str(&format!("    GET /repos/{repo}/releases?per_page=100&page=1\n"));
+    out.push_str(&format!(
+        "    GET /repos/{repo}/releases?per_page=100&page=1\n"
+    ));
     let id = match &found {
         Some(r) => {
-            out.push_str(&format!("  check: release {} exists ({}, id {})\n", tag, if r.draft { "draft" } else { "published" }, r.id));
+            out.push_str(&format!(
+                "  check: release {} exists ({}, id {})\n",
+                tag,
+                if r.draft { "draft" } else { "published" },
+                r.id
+            ));
             out.push_str(&format!("    PATCH /repos/{repo}/releases/{} (name, prerelease, body by release.mode, when they differ)\n", r.id));
-            out.push_str(&format!("    GET /repos/{repo}/releases/{}/assets?per_page=100&page=1\n", r.id));
+            out.push_str(&format!(
+                "    GET /repos/{repo}/releases/{}/assets?per_page=100&page=1\n",
+                r.id
+            ));
             r.id.to_string()
         }
         None => {
             out.push_str(&format!("  check: no release for {tag} yet\n"));
-            out.push_str(&format!("    POST /repos/{repo}/releases (draft {tag}, target {})\n", ctx.git.commit));
+            out.push_str(&format!(
+                "    POST /repos/{repo}/releases (draft {tag}, target {})\n",
+                ctx.git.commit
+            ));
             "{release_id}".to_string()
         }
     };
     for n in &names {
-        out.push_str(&format!("    POST {}/repos/{repo}/releases/{id}/assets?name={}\n", client.urls.uploads, upload::encode_name(n)));
+        out.push_str(&format!(
+            "    POST {}/repos/{repo}/releases/{id}/assets?name={}\n",
+            client.urls.uploads,
+            upload::encode_name(n)
+        ));
     }
     out.push_str(&format!(
         "    POST {}/repos/{repo}/releases/{id}/assets?name=... for each archive, checksum and other uploadable file the release builds\n",
@@ -333,7 +420,9 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
     if ctx.config.release.draft {
         out.push_str("    (left as a draft: release.draft is true)\n");
     } else if found.as_ref().is_none_or(|r| r.draft) {
-        out.push_str(&format!("    PATCH /repos/{repo}/releases/{id} (publish: draft false)\n"));
+        out.push_str(&format!(
+            "    PATCH /repos/{repo}/releases/{id} (publish: draft false)\n"
+        ));
     }
     Ok(())
 }

@@ -17,7 +17,11 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 /// Characters left as they are in a query value; everything else is percent-encoded.
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encode an asset name for the `name` query parameter.
 pub fn encode_name(name: &str) -> String {
@@ -77,21 +81,37 @@ pub enum Compared {
 }
 
 /// Compare an existing asset with the local file.
-pub async fn compare(client: &Client, repo: &str, local: &Local, remote: &Remote) -> Result<Compared, Failure> {
+pub async fn compare(
+    client: &Client,
+    repo: &str,
+    local: &Local,
+    remote: &Remote,
+) -> Result<Compared, Failure> {
     if remote.state != "uploaded" {
         return Ok(Compared::Incomplete);
     }
     if remote.size != local.size {
-        return Ok(Compared::Different(format!("{} bytes on GitHub, {} bytes here", remote.size, local.size)));
+        return Ok(Compared::Different(format!(
+            "{} bytes on GitHub, {} bytes here",
+            remote.size, local.size
+        )));
     }
-    let theirs = match remote.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
+    let theirs = match remote
+        .digest
+        .as_deref()
+        .and_then(|d| d.strip_prefix("sha256:"))
+    {
         Some(hex) => hex.to_ascii_lowercase(),
         None => download_sha256(client, repo, remote).await?,
     };
     Ok(if theirs == local.sha256 {
         Compared::Same
     } else {
-        Compared::Different(format!("sha256 {} on GitHub, {} here", short(&theirs), short(&local.sha256)))
+        Compared::Different(format!(
+            "sha256 {} on GitHub, {} here",
+            short(&theirs),
+            short(&local.sha256)
+        ))
     })
 }
 
@@ -116,33 +136,55 @@ async fn download_sha256(client: &Client, repo: &str, remote: &Remote) -> Result
             .octo()
             .execute(req)
             .await
-            .map_err(|e| Failure::Transient { message: client.redact(&format!("GET {url}: {e}")), wait: None })?;
+            .map_err(|e| Failure::Transient {
+                message: client.redact(&format!("GET {url}: {e}")),
+                wait: None,
+            })?;
         let status = res.status();
         if status.is_redirection() {
-            let loc = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let loc = res
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
             if loc.is_empty() {
-                return Err(Failure::Fatal(format!("GET {url}: redirect without a location")));
+                return Err(Failure::Fatal(format!(
+                    "GET {url}: redirect without a location"
+                )));
             }
             url = loc;
             continue;
         }
         if status.as_u16() >= 500 {
-            return Err(Failure::Transient { message: format!("GET {url}: {status}"), wait: None });
+            return Err(Failure::Transient {
+                message: format!("GET {url}: {status}"),
+                wait: None,
+            });
         }
         if !status.is_success() {
-            return Err(Failure::Fatal(format!("downloading asset {} to compare it failed: GET {url}: {status}", remote.name)));
+            return Err(Failure::Fatal(format!(
+                "downloading asset {} to compare it failed: GET {url}: {status}",
+                remote.name
+            )));
         }
         let mut body = res.into_body();
         let mut h = Sha256::new();
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Failure::Transient { message: client.redact(&format!("GET {url}: {e}")), wait: None })?;
+            let frame = frame.map_err(|e| Failure::Transient {
+                message: client.redact(&format!("GET {url}: {e}")),
+                wait: None,
+            })?;
             if let Some(d) = frame.data_ref() {
                 h.update(d);
             }
         }
         return Ok(crate::dist::hex(&h.finalize()));
     }
-    Err(Failure::Fatal(format!("downloading asset {}: too many redirects", remote.name)))
+    Err(Failure::Fatal(format!(
+        "downloading asset {}: too many redirects",
+        remote.name
+    )))
 }
 
 /// What an upload attempt ended with.
@@ -156,8 +198,17 @@ pub enum Uploaded {
 }
 
 /// Upload `local` to release `release_id`, streaming the file.
-pub async fn upload(client: &Client, repo: &str, release_id: u64, local: &Local) -> Result<Uploaded, Failure> {
-    let url = format!("{}/repos/{repo}/releases/{release_id}/assets?name={}", client.urls.uploads, encode_name(&local.name));
+pub async fn upload(
+    client: &Client,
+    repo: &str,
+    release_id: u64,
+    local: &Local,
+) -> Result<Uploaded, Failure> {
+    let url = format!(
+        "{}/repos/{repo}/releases/{release_id}/assets?name={}",
+        client.urls.uploads,
+        encode_name(&local.name)
+    );
     let file = tokio::fs::File::open(&local.path)
         .await
         .map_err(|e| Failure::Fatal(format!("cannot open {}: {e}", local.path.display())))?;
@@ -170,7 +221,9 @@ pub async fn upload(client: &Client, repo: &str, release_id: u64, local: &Local)
     let r = client.send(Method::POST, &url, &headers, body).await?;
     if r.status.is_success() {
         let v = r.json()?;
-        return Remote::from_json(&v).map(Uploaded::Done).ok_or_else(|| Failure::Fatal(format!("POST {url}: unexpected response")));
+        return Remote::from_json(&v)
+            .map(Uploaded::Done)
+            .ok_or_else(|| Failure::Fatal(format!("POST {url}: unexpected response")));
     }
     if r.status.as_u16() == 422 && String::from_utf8_lossy(&r.body).contains("already_exists") {
         return Ok(Uploaded::AlreadyExists);
@@ -195,7 +248,10 @@ mod tests {
 
     #[test]
     fn encodes_names_for_the_query() {
-        assert_eq!(encode_name("hello_1.0.0_linux_amd64.tar.gz"), "hello_1.0.0_linux_amd64.tar.gz");
+        assert_eq!(
+            encode_name("hello_1.0.0_linux_amd64.tar.gz"),
+            "hello_1.0.0_linux_amd64.tar.gz"
+        );
         assert_eq!(encode_name("a b+c&d=é.zip"), "a%20b%2Bc%26d%3D%C3%A9.zip");
     }
 }
