@@ -92,7 +92,7 @@ fn failure_message(plan: &Plan, progress: &Progress, cause: &str) -> String {
     let state = match *progress.published.lock().expect("progress") {
         Some(false) => "The release is still a draft, so nobody sees it incomplete.",
         Some(true) => "The release was already published before this run.",
-        None => "No release was created.",
+        None => "No release was found or created by this run.",
     };
     let done = if done.is_empty() {
         "nothing".to_string()
