@@ -214,6 +214,16 @@ fn prerelease_follows_semver_and_draft_true_stays_draft() {
 #[test]
 fn a_502_on_create_that_created_the_release_does_not_duplicate_it() {
     let fake = fake();
+    // First a 502 before anything happened, then one after the release was created.
+    fake.fault(Fault::once(
+        "POST",
+        "/repos/acme/demo/releases",
+        Action::Respond {
+            status: 502,
+            headers: vec![],
+            body: r#"{"message":"Server Error"}"#.into(),
+        },
+    ));
     fake.fault(Fault::once(
         "POST",
         "/repos/acme/demo/releases",
@@ -652,4 +662,24 @@ release:
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(text.matches(": OK").count(), 2, "{text}");
+}
+
+#[test]
+fn an_immutable_published_release_missing_assets_is_a_clear_error() {
+    let fake = fake();
+    let id = fake.add_release("v1.0.0", false, "", &[("a.txt", b"alpha\n")]);
+    fake.set_immutable(id);
+    let dir = project(&fake, "");
+    let (code, _, err) = release(dir.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("immutable") && err.contains("big.bin"),
+        "{err}"
+    );
+    assert!(
+        !fake.requests().iter().any(|r| r.contains("/assets?name=")),
+        "no upload attempted: {:?}",
+        fake.requests()
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

@@ -277,6 +277,15 @@ impl Fake {
         id
     }
 
+    /// Mark a release immutable (GitHub's immutable releases: no assets can be added once
+    /// published).
+    pub fn set_immutable(&self, id: u64) {
+        let mut s = self.inner.state.lock().unwrap();
+        if let Some(r) = s.releases.iter_mut().find(|r| r.id == id) {
+            r.immutable = true;
+        }
+    }
+
     /// All releases.
     pub fn releases(&self) -> Vec<Release> {
         self.inner.state.lock().unwrap().releases.clone()
@@ -588,6 +597,16 @@ impl Fake {
                 discard(reader, len);
                 return respond(out, 404, &[], r#"{"message":"Not Found"}"#);
             };
+            if rel.immutable && !rel.draft {
+                drop(s);
+                discard(reader, len);
+                return respond(
+                    out,
+                    422,
+                    &[],
+                    r#"{"message":"Cannot upload assets to an immutable release."}"#,
+                );
+            }
             if rel.assets.iter().any(|a| a.name == name) {
                 drop(s);
                 discard(reader, len);
