@@ -99,8 +99,15 @@ fn failure_message(plan: &Plan, progress: &Progress, cause: &str) -> String {
     } else {
         done.join("; ")
     };
+    // Network trouble and rate limits need nothing but time; anything else needs the cause
+    // fixed first (a token, a conflicting asset).
+    let rerun = if cause.contains("gave up after") {
+        "Re-running `rel release --clean` finishes the job"
+    } else {
+        "Once the cause above is fixed, re-running `rel release --clean` finishes the job"
+    };
     format!(
-        "publishing {} to {} did not finish:\n  {cause}\ndone so far: {done}.\n{state} Re-running `rel release --clean` finishes the job: assets already uploaded with the same content are kept.",
+        "publishing {} to {} did not finish:\n  {cause}\ndone so far: {done}.\n{state} {rerun}: assets already uploaded with the same content are kept.",
         plan.tag, plan.repo
     )
 }
@@ -377,18 +384,21 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
                 .map(|(n, _)| n),
         )
         .collect();
+    match &found {
+        Some(r) => out.push_str(&format!(
+            "  check: release {} exists ({}, id {})\n",
+            tag,
+            if r.draft { "draft" } else { "published" },
+            r.id
+        )),
+        None => out.push_str(&format!("  check: no release for {tag} yet\n")),
+    }
     out.push_str("  would call:\n");
     out.push_str(&format!(
         "    GET /repos/{repo}/releases?per_page=100&page=1\n"
     ));
     let id = match &found {
         Some(r) => {
-            out.push_str(&format!(
-                "  check: release {} exists ({}, id {})\n",
-                tag,
-                if r.draft { "draft" } else { "published" },
-                r.id
-            ));
             out.push_str(&format!("    PATCH /repos/{repo}/releases/{} (name, prerelease, body by release.mode, when they differ)\n", r.id));
             out.push_str(&format!(
                 "    GET /repos/{repo}/releases/{}/assets?per_page=100&page=1\n",
@@ -397,7 +407,6 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
             r.id.to_string()
         }
         None => {
-            out.push_str(&format!("  check: no release for {tag} yet\n"));
             out.push_str(&format!(
                 "    POST /repos/{repo}/releases (draft {tag}, target {})\n",
                 ctx.git.commit
