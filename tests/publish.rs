@@ -683,3 +683,16 @@ fn an_immutable_published_release_missing_assets_is_a_clear_error() {
     );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }
+
+#[test]
+fn gh_token_works_and_make_latest_is_sent_when_set() {
+    let fake = fake();
+    let dir = project(&fake, "  make_latest: false\n");
+    let mut c = release_cmd(dir.path(), None, &[]);
+    c.env("GH_TOKEN", TOKEN);
+    ok(run(c));
+    assert_complete(&fake, &assets());
+    let p = fake.publications();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].make_latest.as_deref(), Some("false"));
+}

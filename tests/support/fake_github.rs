@@ -89,6 +89,8 @@ pub struct Publication {
     pub release_id: u64,
     pub tag: String,
     pub assets: Vec<String>,
+    /// The `make_latest` sent with the publish, if any.
+    pub make_latest: Option<String>,
 }
 
 #[derive(Default)]
@@ -797,6 +799,7 @@ impl Fake {
                         release_id: id,
                         tag: r.tag_name.clone(),
                         assets: vec![],
+                        make_latest: input["make_latest"].as_str().map(String::from),
                     });
                 }
                 s.releases.push(r.clone());
@@ -852,6 +855,7 @@ impl Fake {
                                 release_id: r.id,
                                 tag: r.tag_name.clone(),
                                 assets,
+                                make_latest: input["make_latest"].as_str().map(String::from),
                             });
                         }
                         drop(s);
