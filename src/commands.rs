@@ -155,7 +155,9 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
     let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
     if a.dry_run {
         print!("{}", dry_run(&ctx)?);
-        return Ok(());
+        let (text, checks) = crate::stage::publish::dry_run(&ctx);
+        print!("{text}");
+        return checks;
     }
     tracing::info!(
         "releasing {} {}{}",
@@ -174,6 +176,7 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         );
         return Ok(());
     }
+    crate::stage::publish::preflight(&ctx)?;
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
     Ok(())
@@ -194,6 +197,7 @@ fn merge(g: &Global, root: &Path) -> Result<()> {
     let mut opts = options(g, snapshot)?;
     opts.phase = context::Phase::Merge;
     let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
+    crate::stage::publish::preflight(&ctx)?;
     let plan = Plan::new(&ctx)?;
     let expected = plan
         .builds

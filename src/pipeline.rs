@@ -14,6 +14,8 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::before::Before,
         &stage::changelog::ChangelogStage,
         &stage::build::BuildStage,
+        // Last: publishing reads every artifact the stages before it registered.
+        &stage::publish::Publish,
     ]
 }
 
@@ -24,7 +26,7 @@ pub fn split_stages() -> Vec<&'static dyn Stage> {
 
 /// The stages of `rel continue --merge`: everything that needs all targets.
 pub fn merge_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::changelog::ChangelogStage]
+    vec![&stage::changelog::ChangelogStage, &stage::publish::Publish]
 }
 
 /// The stages of `rel build`.

@@ -559,6 +559,9 @@ pub struct Release {
     /// Do not publish.
     #[serde(default)]
     pub disable: bool,
+    /// Asset uploads in flight at once. Default: 8.
+    #[serde(default)]
+    pub upload_concurrency: Option<usize>,
 }
 
 /// An OCI image built from linux binaries.

@@ -351,6 +351,39 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
             None,
         );
     }
+    if config.release.upload_concurrency == Some(0) {
+        c.push(
+            p(&["release".into(), "upload_concurrency".into()]),
+            "release.upload_concurrency must be at least 1",
+            None,
+        );
+    }
+    for (i, f) in config.release.extra_files.iter().enumerate() {
+        if let Some(t) = &f.name_template {
+            c.template(
+                p(&[
+                    "release".into(),
+                    "extra_files".into(),
+                    i.into(),
+                    "name_template".into(),
+                ]),
+                t,
+                &[globals.as_slice(), &["filename"]].concat(),
+            );
+        }
+        if let Err(e) = globset::Glob::new(&f.glob) {
+            c.push(
+                p(&[
+                    "release".into(),
+                    "extra_files".into(),
+                    i.into(),
+                    "glob".into(),
+                ]),
+                format!("invalid glob: {e}"),
+                None,
+            );
+        }
+    }
     for (i, img) in config.images.iter().enumerate() {
         let base = |rest: &[Seg]| {
             let mut v = vec![Seg::from("images"), Seg::from(i)];

@@ -1,0 +1,275 @@
+//! The GitHub client: octocrab over rustls, one attempt per call, errors without secrets.
+//!
+//! Calls go through `Octocrab::execute` with raw requests rather than the typed builders, so
+//! that every response's status and headers reach the retry logic (rate-limit headers) and
+//! upload bodies can be streams. octocrab adds the token only for the API and upload hosts.
+
+use super::retry::{self, Failure};
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use octocrab::{OctoBody, Octocrab};
+use std::sync::Once;
+use std::time::Duration;
+
+/// The GitHub token. It has no `Debug` or `Display`, so it cannot be formatted by accident.
+pub struct Token(String);
+
+impl Token {
+    /// `GITHUB_TOKEN`, else `GH_TOKEN`; empty values count as unset.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Option<Token> {
+        ["GITHUB_TOKEN", "GH_TOKEN"]
+            .iter()
+            .filter_map(|k| env(k))
+            .map(|v| v.trim().to_string())
+            .find(|v| !v.is_empty())
+            .map(Token)
+    }
+
+    /// Remove the token from a text that may contain it (an error from a lower layer).
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.len() < 4 {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "***")
+        }
+    }
+}
+
+static PROVIDER: Once = Once::new();
+
+/// Install ring as the process-wide rustls crypto provider, once. Several dependencies can
+/// enable rustls backends; with one provider installed explicitly none of them has to guess.
+pub fn install_crypto_provider() {
+    PROVIDER.call_once(|| {
+        // Err means a provider is already installed, which is what we want.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Where the API, uploads and web pages live.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// REST API base, without trailing slash.
+    pub api: String,
+    /// Upload base, without trailing slash.
+    pub uploads: String,
+}
+
+/// A response read whole (API responses are small JSON documents).
+#[derive(Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The body as JSON.
+    pub fn json(&self) -> Result<serde_json::Value, Failure> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Failure::Fatal(format!("GitHub sent a response that is not JSON ({e})")))
+    }
+
+    /// GitHub's `message` field, for errors.
+    pub fn message(&self) -> String {
+        let v: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
+        let mut m = v["message"].as_str().unwrap_or("").to_string();
+        if let Some(errs) = v["errors"].as_array() {
+            let codes: Vec<String> = errs
+                .iter()
+                .map(|e| {
+                    e["code"]
+                        .as_str()
+                        .or(e["message"].as_str())
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .filter(|s| !s.is_empty())
+                .collect();
+            if !codes.is_empty() {
+                m.push_str(&format!(" ({})", codes.join(", ")));
+            }
+        }
+        if m.is_empty() {
+            String::from_utf8_lossy(&self.body)
+                .chars()
+                .take(200)
+                .collect()
+        } else {
+            m
+        }
+    }
+}
+
+/// The client used by the publish flow.
+pub struct Client {
+    octo: Octocrab,
+    token: Token,
+    /// Base URLs.
+    pub urls: Urls,
+}
+
+impl Client {
+    /// A client for `urls` authenticating with `token`.
+    pub fn new(token: Token, urls: Urls) -> Result<Client, String> {
+        install_crypto_provider();
+        let octo = Octocrab::builder()
+            .base_uri(urls.api.as_str())
+            .and_then(|b| b.upload_uri(urls.uploads.as_str()))
+            .map_err(|e| format!("invalid GitHub URL: {e}"))?
+            .personal_token(token.0.clone())
+            .set_connect_timeout(Some(Duration::from_secs(30)))
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .build()
+            .map_err(|e| token.redact(&format!("cannot create the GitHub client: {e}")))?;
+        Ok(Client { octo, token, urls })
+    }
+
+    /// Redact the token from `text`.
+    pub fn redact(&self, text: &str) -> String {
+        self.token.redact(text)
+    }
+
+    /// An API URL for `path` (which starts with `/`).
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.urls.api)
+    }
+
+    /// One request, one attempt. Transport errors and retryable statuses are `Transient`;
+    /// other non-2xx statuses are returned as responses for the caller to interpret.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: OctoBody,
+    ) -> Result<Response, Failure> {
+        tracing::debug!("github: {method} {url}");
+        let mut req = Request::builder()
+            .method(method.clone())
+            .uri(url)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .header("user-agent", concat!("rel/", env!("CARGO_PKG_VERSION")));
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let req = req
+            .body(body)
+            .map_err(|e| Failure::Fatal(format!("invalid request {method} {url}: {e}")))?;
+        let res = self
+            .octo
+            .execute(req)
+            .await
+            .map_err(|e| Failure::Transient {
+                message: self.redact(&format!("{method} {url}: {}", transport(&e))),
+                wait: None,
+            })?;
+        let (parts, body) = res.into_parts();
+        let body = body.collect().await.map_err(|e| Failure::Transient {
+            message: self.redact(&format!(
+                "{method} {url}: reading the response failed: {}",
+                transport(&e)
+            )),
+            wait: None,
+        })?;
+        let r = Response {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.to_bytes(),
+        };
+        tracing::debug!("github: {method} {url} -> {}", r.status.as_u16());
+        if let Some(wait) = retry::classify(
+            r.status.as_u16(),
+            &r.headers,
+            &String::from_utf8_lossy(&r.body),
+        ) {
+            return Err(Failure::Transient {
+                message: self.redact(&format!(
+                    "{method} {url}: {} {}",
+                    r.status.as_u16(),
+                    r.message()
+                )),
+                wait,
+            });
+        }
+        Ok(r)
+    }
+
+    /// A JSON request (or none) expecting a 2xx answer.
+    pub async fn json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, Failure> {
+        let (headers, body) = match body {
+            Some(b) => (
+                vec![("content-type", "application/json".to_string())],
+                OctoBody::from(serde_json::to_vec(b).expect("json")),
+            ),
+            None => (vec![], OctoBody::empty()),
+        };
+        let r = self.send(method.clone(), url, &headers, body).await?;
+        if !r.status.is_success() {
+            return Err(self.status_error(&method, url, &r));
+        }
+        Ok(r)
+    }
+
+    /// A non-retryable status as an error a person can act on.
+    pub fn status_error(&self, method: &Method, url: &str, r: &Response) -> Failure {
+        let hint = match r.status.as_u16() {
+            401 => "; the token was rejected: check GITHUB_TOKEN (or GH_TOKEN)",
+            403 => "; the token lacks permission: it needs `contents: write` on the repository",
+            404 => "; the repository does not exist or the token cannot see it",
+            _ => "",
+        };
+        Failure::Fatal(self.redact(&format!(
+            "{method} {url}: {} {}{hint}",
+            r.status.as_u16(),
+            r.message()
+        )))
+    }
+
+    /// The underlying octocrab client, for streamed requests.
+    pub fn octo(&self) -> &Octocrab {
+        &self.octo
+    }
+}
+
+/// The deepest cause of a transport error, which is the informative part ("connection
+/// reset by peer") rather than the wrapper's name.
+fn transport(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.contains(&t) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_prefers_github_token_and_redacts() {
+        let env = |k: &str| match k {
+            "GITHUB_TOKEN" => Some(" ".to_string()),
+            "GH_TOKEN" => Some("ghp_secretvalue".to_string()),
+            _ => None,
+        };
+        let t = Token::from_env(env).expect("GH_TOKEN used when GITHUB_TOKEN is blank");
+        assert_eq!(t.redact("auth ghp_secretvalue failed"), "auth *** failed");
+        assert!(Token::from_env(|_| None).is_none());
+    }
+}

@@ -1,0 +1,422 @@
+//! The publish flow: find or create the draft, upload, verify, publish last.
+//!
+//! Every step is idempotent and re-reads what it depends on, so a step can be retried after
+//! any failure and a later `rel release` finishes what an earlier one started. The release is
+//! published (undrafted) only after the asset list has been read back and found complete,
+//! so nobody ever sees a published release with missing assets.
+
+use super::client::Client;
+use super::retry::{self, Failure, Policy};
+use super::upload::{self, Compared, Local, Remote, Uploaded};
+use crate::config::model::NotesMode;
+use futures_util::StreamExt;
+use http::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Everything the flow needs, resolved from the config before any request.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `owner/name`.
+    pub repo: String,
+    /// The tag.
+    pub tag: String,
+    /// The commit the tag points to (GitHub creates the tag there if it is missing).
+    pub commit: String,
+    /// Release title.
+    pub name: String,
+    /// Release notes (may be empty).
+    pub notes: String,
+    /// Prerelease flag.
+    pub prerelease: bool,
+    /// `Some` to force "latest" on or off; `None` lets GitHub decide.
+    pub make_latest: Option<bool>,
+    /// Leave the release a draft.
+    pub draft: bool,
+    /// How the notes combine with an existing body.
+    pub mode: NotesMode,
+    /// Replace assets with other content instead of failing.
+    pub replace: bool,
+    /// Uploads in flight at once.
+    pub concurrency: usize,
+    /// The files to upload.
+    pub assets: Vec<Local>,
+    /// Retry policy for each step.
+    pub policy: Policy,
+    /// `--timeout`.
+    pub deadline: Option<Instant>,
+}
+
+/// A release as GitHub describes it (the fields the flow uses).
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// Release id.
+    pub id: u64,
+    /// Whether it is a draft.
+    pub draft: bool,
+    /// Title.
+    pub name: String,
+    /// Body.
+    pub body: String,
+    /// Prerelease flag.
+    pub prerelease: bool,
+    /// Web page.
+    pub html_url: String,
+    /// Published releases can be immutable: no assets can be added.
+    pub immutable: bool,
+}
+
+impl Release {
+    fn from_json(v: &Value) -> Option<Release> {
+        Some(Release {
+            id: v["id"].as_u64()?,
+            draft: v["draft"].as_bool().unwrap_or(false),
+            name: v["name"].as_str().unwrap_or_default().to_string(),
+            body: v["body"].as_str().unwrap_or_default().to_string(),
+            prerelease: v["prerelease"].as_bool().unwrap_or(false),
+            html_url: v["html_url"].as_str().unwrap_or_default().to_string(),
+            immutable: v["immutable"].as_bool().unwrap_or(false),
+        })
+    }
+}
+
+/// What has been done so far, for the final message.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Steps done, in order.
+    pub done: Mutex<Vec<String>>,
+    /// Whether the release was published by this run (or already was).
+    pub published: Mutex<Option<bool>>,
+}
+
+impl Progress {
+    fn note(&self, s: impl Into<String>) {
+        let s = s.into();
+        tracing::info!("publish: {s}");
+        self.done.lock().expect("progress").push(s);
+    }
+}
+
+/// Find the release for `tag`. Lists releases (drafts included: get-by-tag does not see
+/// drafts) and prefers a published release, then the oldest draft.
+pub async fn find(client: &Client, repo: &str, tag: &str) -> Result<Option<Release>, Failure> {
+    let mut found: Vec<Release> = Vec::new();
+    for page in 1..=10 {
+        let url = client.api(&format!("/repos/{repo}/releases?per_page=100&page={page}"));
+        let r = client.json(Method::GET, &url, None).await?;
+        let list = r.json()?;
+        let items = list.as_array().cloned().unwrap_or_default();
+        found.extend(
+            items
+                .iter()
+                .filter(|v| v["tag_name"].as_str() == Some(tag))
+                .filter_map(Release::from_json),
+        );
+        if items.len() < 100 {
+            break;
+        }
+    }
+    found.sort_by_key(|r| (r.draft, r.id));
+    Ok(found.into_iter().next())
+}
+
+/// All assets of a release.
+pub async fn list_assets(
+    client: &Client,
+    repo: &str,
+    id: u64,
+) -> Result<BTreeMap<String, Remote>, Failure> {
+    let mut out = BTreeMap::new();
+    for page in 1..=100 {
+        let url = client.api(&format!(
+            "/repos/{repo}/releases/{id}/assets?per_page=100&page={page}"
+        ));
+        let r = client.json(Method::GET, &url, None).await?;
+        let items = r.json()?.as_array().cloned().unwrap_or_default();
+        for a in items.iter().filter_map(Remote::from_json) {
+            out.insert(a.name.clone(), a);
+        }
+        if items.len() < 100 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The body of an existing release after applying `mode`.
+pub fn merged_body(mode: NotesMode, existing: &str, notes: &str) -> String {
+    if notes.trim().is_empty() {
+        return existing.to_string();
+    }
+    match mode {
+        NotesMode::KeepExisting if !existing.trim().is_empty() => existing.to_string(),
+        NotesMode::KeepExisting | NotesMode::Replace => notes.to_string(),
+        // Idempotent: a re-run does not add the notes a second time.
+        NotesMode::Append if existing.contains(notes.trim()) => existing.to_string(),
+        NotesMode::Prepend if existing.contains(notes.trim()) => existing.to_string(),
+        NotesMode::Append => format!("{}\n\n{}", existing.trim_end(), notes),
+        NotesMode::Prepend => format!("{}\n\n{}", notes.trim_end(), existing),
+    }
+}
+
+async fn step<T, F, Fut>(plan: &Plan, what: &str, f: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    retry::run(plan.policy, plan.deadline, what, f).await
+}
+
+/// Find or create the draft; returns it and whether it was created now.
+async fn ensure_release(client: &Client, plan: &Plan) -> Result<(Release, bool), Failure> {
+    step(plan, "finding or creating the release", || async {
+        if let Some(r) = find(client, &plan.repo, &plan.tag).await? {
+            return Ok((r, false));
+        }
+        let mut body = json!({
+            "tag_name": plan.tag,
+            "target_commitish": plan.commit,
+            "name": plan.name,
+            "body": plan.notes,
+            "draft": true,
+            "prerelease": plan.prerelease,
+        });
+        if plan.draft
+            && let Some(l) = plan.make_latest
+        {
+            body["make_latest"] = json!(l.to_string());
+        }
+        let url = client.api(&format!("/repos/{}/releases", plan.repo));
+        let r = client.json(Method::POST, &url, Some(&body)).await?;
+        let rel = Release::from_json(&r.json()?)
+            .ok_or_else(|| Failure::Fatal(format!("POST {url}: unexpected response")))?;
+        Ok((rel, true))
+    })
+    .await
+}
+
+/// Bring name, prerelease and body of an existing release in line with the config.
+async fn update_existing(client: &Client, plan: &Plan, rel: &Release) -> Result<(), Failure> {
+    let body = merged_body(plan.mode, &rel.body, &plan.notes);
+    let mut patch = serde_json::Map::new();
+    if rel.name != plan.name {
+        patch.insert("name".into(), json!(plan.name));
+    }
+    if rel.prerelease != plan.prerelease {
+        patch.insert("prerelease".into(), json!(plan.prerelease));
+    }
+    if body != rel.body {
+        patch.insert("body".into(), json!(body));
+    }
+    if patch.is_empty() {
+        return Ok(());
+    }
+    let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
+    let patch = Value::Object(patch);
+    step(plan, "updating the release", || {
+        client.json(Method::PATCH, &url, Some(&patch))
+    })
+    .await?;
+    Ok(())
+}
+
+/// What happened to one asset.
+#[derive(Debug, PartialEq, Eq)]
+enum AssetResult {
+    Uploaded,
+    AlreadyThere,
+}
+
+/// Make sure `local` is on the release with its content: skip, upload, or replace.
+async fn ensure_asset(
+    client: &Client,
+    plan: &Plan,
+    release_id: u64,
+    local: &Local,
+    remote: &Mutex<BTreeMap<String, Remote>>,
+) -> Result<AssetResult, Failure> {
+    let what = format!("uploading {}", local.name);
+    step(plan, &what, || async {
+        let existing = remote.lock().expect("assets").get(&local.name).cloned();
+        if let Some(r) = existing {
+            match upload::compare(client, &plan.repo, local, &r).await? {
+                Compared::Same => return Ok(AssetResult::AlreadyThere),
+                Compared::Incomplete => {
+                    tracing::info!("publish: {} is an unfinished upload on GitHub; uploading it again", local.name);
+                    upload::delete(client, &plan.repo, &r).await?;
+                }
+                Compared::Different(how) if plan.replace => {
+                    tracing::info!("publish: replacing {} ({how})", local.name);
+                    upload::delete(client, &plan.repo, &r).await?;
+                }
+                Compared::Different(how) => {
+                    return Err(Failure::Fatal(format!(
+                        "asset {} already exists on the release with other content ({how}); delete it, or set `release.replace_existing_artifacts: true` to replace it",
+                        local.name
+                    )));
+                }
+            }
+            remote.lock().expect("assets").remove(&local.name);
+        }
+        match upload::upload(client, &plan.repo, release_id, local).await? {
+            Uploaded::Done(r) => {
+                remote.lock().expect("assets").insert(r.name.clone(), r);
+                Ok(AssetResult::Uploaded)
+            }
+            Uploaded::AlreadyExists => {
+                // An earlier attempt may have reached GitHub after all: read the assets again
+                // and let the next attempt compare.
+                let fresh = list_assets(client, &plan.repo, release_id).await?;
+                *remote.lock().expect("assets") = fresh;
+                Err(Failure::Transient { message: format!("{} already exists on GitHub; comparing it", local.name), wait: Some(Duration::ZERO) })
+            }
+        }
+    })
+    .await
+}
+
+/// Run the flow. Returns the release's web URL.
+pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Result<String, Failure> {
+    let (rel, created) = ensure_release(client, plan).await?;
+    let state = if rel.draft {
+        "draft"
+    } else {
+        "published release"
+    };
+    if created {
+        progress.note(format!("created draft release {} for {}", rel.id, plan.tag));
+    } else {
+        progress.note(format!(
+            "found existing {state} {} for {}",
+            rel.id, plan.tag
+        ));
+        update_existing(client, plan, &rel).await?;
+    }
+    *progress.published.lock().expect("progress") = Some(!rel.draft);
+
+    let remote = if created {
+        BTreeMap::new()
+    } else {
+        step(plan, "listing assets", || {
+            list_assets(client, &plan.repo, rel.id)
+        })
+        .await?
+    };
+    if rel.immutable && !rel.draft {
+        let missing: Vec<&str> = plan
+            .assets
+            .iter()
+            .filter(|a| !remote.contains_key(&a.name))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Failure::Fatal(format!(
+                "release {} is published and immutable, so assets cannot be added (missing: {}); delete the release or release a new tag",
+                plan.tag,
+                missing.join(", ")
+            )));
+        }
+    }
+    let remote = Mutex::new(remote);
+    let results: Vec<(String, Result<AssetResult, Failure>)> =
+        futures_util::stream::iter(plan.assets.iter())
+            .map(|a| {
+                let remote = &remote;
+                async move {
+                    (
+                        a.name.clone(),
+                        ensure_asset(client, plan, rel.id, a, remote).await,
+                    )
+                }
+            })
+            .buffer_unordered(plan.concurrency.max(1))
+            .collect()
+            .await;
+    let uploaded = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(AssetResult::Uploaded)))
+        .count();
+    let kept = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(AssetResult::AlreadyThere)))
+        .count();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {}", e.message())))
+        .collect();
+    progress.note(format!(
+        "assets: {uploaded} uploaded, {kept} already there, {} failed",
+        failed.len()
+    ));
+    if !failed.is_empty() {
+        return Err(Failure::Fatal(failed.join("\n  ")));
+    }
+
+    // Read the list back: publish only what GitHub confirms complete.
+    let now = step(plan, "verifying assets", || {
+        list_assets(client, &plan.repo, rel.id)
+    })
+    .await?;
+    let missing: Vec<&str> = plan
+        .assets
+        .iter()
+        .filter(|a| {
+            !now.get(&a.name)
+                .is_some_and(|r| r.state == "uploaded" && r.size == a.size)
+        })
+        .map(|a| a.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::Fatal(format!(
+            "GitHub does not list these assets as complete after uploading them: {}",
+            missing.join(", ")
+        )));
+    }
+
+    if !rel.draft || plan.draft {
+        if plan.draft {
+            progress.note("left as a draft (release.draft: true)");
+        }
+        return Ok(rel.html_url);
+    }
+    let mut body = json!({"draft": false});
+    if let Some(l) = plan.make_latest {
+        body["make_latest"] = json!(l.to_string());
+    }
+    let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
+    let r = step(plan, "publishing the release", || {
+        client.json(Method::PATCH, &url, Some(&body))
+    })
+    .await?;
+    let published = Release::from_json(&r.json()?)
+        .ok_or_else(|| Failure::Fatal(format!("PATCH {url}: unexpected response")))?;
+    *progress.published.lock().expect("progress") = Some(true);
+    progress.note(format!("published {}", published.html_url));
+    Ok(published.html_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_bodies_by_mode_and_idempotently() {
+        assert_eq!(merged_body(NotesMode::KeepExisting, "old", "new"), "old");
+        assert_eq!(merged_body(NotesMode::KeepExisting, "", "new"), "new");
+        assert_eq!(merged_body(NotesMode::Replace, "old", "new"), "new");
+        assert_eq!(merged_body(NotesMode::Append, "old", "new"), "old\n\nnew");
+        assert_eq!(merged_body(NotesMode::Prepend, "old", "new"), "new\n\nold");
+        assert_eq!(
+            merged_body(NotesMode::Append, "old\n\nnew", "new"),
+            "old\n\nnew",
+            "a re-run adds nothing"
+        );
+        assert_eq!(
+            merged_body(NotesMode::Replace, "old", ""),
+            "old",
+            "no notes: body untouched"
+        );
+    }
+}
