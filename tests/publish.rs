@@ -21,9 +21,8 @@ fn config(fake: &Fake, release_extra: &str) -> String {
     format!(
         r#"version: 1
 project_name: demo
-before:
-  hooks:
-    - sh -c "mkdir -p dist && printf '## Changes\n\n- first release\n' > dist/release-notes.md"
+changelog:
+  template: notes.md.j2
 release:
   github: {{owner: acme, name: demo}}
   github_urls: {{api: "{}/", uploads: "{}/"}}
@@ -53,6 +52,8 @@ fn project(fake: &Fake, release_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), ".gitignore", "dist/\n");
     write(dir.path(), ".release.yaml", &config(fake, release_extra));
+    // The changelog stage renders dist/release-notes.md from this (fixed) template.
+    write(dir.path(), "notes.md.j2", "## Changes\n\n- first release\n");
     for (name, data) in assets() {
         std::fs::create_dir_all(dir.path().join("assets")).unwrap();
         std::fs::write(dir.path().join("assets").join(name), data).unwrap();
