@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// The stages of `rel release`, in order.
 pub fn release_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::before::Before, &stage::build::BuildStage]
+    vec![&stage::before::Before, &stage::build::BuildStage, &stage::image::ImageStage]
 }
 
 /// The stages of `rel build`.

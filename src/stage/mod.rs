@@ -5,6 +5,7 @@
 
 pub mod before;
 pub mod build;
+pub mod image;
 
 use crate::context::Context;
 use crate::error::Result;

@@ -1,0 +1,163 @@
+//! The images stage: multi-platform OCI images of the linux binaries, built and pushed
+//! without a container engine (the way ko does it for Go, for every builder).
+//!
+//! Each `images` entry becomes an OCI layout under `dist/images/<id>/` (one reproducible
+//! layer with the binaries on top of `scratch` or a base image, a config and a manifest per
+//! platform, one index for all tags). A snapshot stops there; a release pushes the layout's
+//! content to the registry and then writes the `manifests` indexes. Every image and index is
+//! recorded in `artifacts.json` with its digest.
+
+pub mod assemble;
+pub mod auth;
+pub mod base;
+pub mod config;
+pub mod layer;
+pub mod layout;
+pub mod manifests;
+pub mod platform;
+pub mod push;
+pub mod registry;
+pub mod spec;
+
+use super::Stage;
+use crate::artifact::{Artifact, Kind};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use serde_json::json;
+
+/// The images stage.
+pub struct ImageStage;
+
+fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(ctx.options.parallelism.clamp(1, 4))
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))
+}
+
+fn image_artifacts(ctx: &Context, spec: &spec::ImageSpec, built: &assemble::Assembled, pushed: bool) -> Vec<Artifact> {
+    let path = ctx.rel_path(&built.layout.root);
+    let mut out = vec![];
+    for (img, (_, bins)) in built.images.iter().zip(&spec.platforms) {
+        let mut a = Artifact::new(Kind::Image, format!("{}@{}", spec.repository, img.manifest.digest), path.clone());
+        a.build_id = bins[0].build_id.clone();
+        a.target = bins[0].target.clone();
+        a.os = Some(img.platform.os.clone());
+        a.arch = Some(img.platform.arch.clone());
+        a.arm = bins[0].arm.clone();
+        a.size = Some(img.manifest.size);
+        a.extra.insert("id".into(), spec.id.clone().into());
+        a.extra.insert("digest".into(), img.manifest.digest.clone().into());
+        a.extra.insert("repository".into(), spec.repository.clone().into());
+        a.extra.insert("platform".into(), img.platform.to_string().into());
+        a.extra.insert("media_type".into(), layout::media::MANIFEST.into());
+        a.extra.insert("pushed".into(), pushed.into());
+        out.push(a);
+    }
+    for tag in &spec.tags {
+        let mut a = Artifact::new(Kind::ImageIndex, spec.tag_ref(tag), path.clone());
+        a.size = Some(built.index.size);
+        a.extra.insert("id".into(), spec.id.clone().into());
+        a.extra.insert("digest".into(), built.index.digest.clone().into());
+        a.extra.insert("repository".into(), spec.repository.clone().into());
+        a.extra.insert("tag".into(), tag.clone().into());
+        a.extra.insert("platforms".into(), json!(built.images.iter().map(|i| i.platform.to_string()).collect::<Vec<_>>()));
+        a.extra.insert("media_type".into(), layout::media::INDEX.into());
+        a.extra.insert("pushed".into(), pushed.into());
+        out.push(a);
+    }
+    out
+}
+
+impl Stage for ImageStage {
+    fn name(&self) -> &'static str {
+        "images"
+    }
+
+    fn skip(&self, ctx: &Context) -> Option<String> {
+        super::skipped_by_flag(ctx, "images").or_else(|| (ctx.config.images.is_empty() && ctx.config.manifests.is_empty()).then(|| "no images or manifests configured".into()))
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<()> {
+        let binaries = ctx.artifacts.of_kind(Kind::Binary);
+        let specs = spec::specs(ctx, &binaries)?;
+        let manifest_specs = manifests::specs(ctx)?;
+        let rt = runtime(ctx)?;
+        for s in &specs {
+            let start = std::time::Instant::now();
+            let built = assemble::assemble(ctx, s, &rt)?;
+            tracing::debug!("images: assembled {} in {:.2?}", s.id, start.elapsed());
+            let pushed = !ctx.options.snapshot;
+            if pushed {
+                let start = std::time::Instant::now();
+                rt.block_on(push::push(s, &built))?;
+                tracing::debug!("images: pushed {} in {:.2?}", s.id, start.elapsed());
+            } else {
+                tracing::info!("images: built {} ({}) into {} (snapshot: not pushed)", s.id, s.tags.join(", "), ctx.rel_path(&built.layout.root));
+            }
+            for a in image_artifacts(ctx, s, &built, pushed) {
+                ctx.artifacts.add(a);
+            }
+        }
+        if ctx.options.snapshot {
+            if !manifest_specs.is_empty() {
+                tracing::info!("manifests: skipped (snapshot)");
+            }
+            return Ok(());
+        }
+        for m in &manifest_specs {
+            let a = rt.block_on(manifests::push(m))?;
+            ctx.artifacts.add(a);
+        }
+        Ok(())
+    }
+}
+
+/// The dry-run lines: every reference that would be pushed.
+pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
+    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
+        return Ok(vec![]);
+    }
+    if ctx.options.skips("images") {
+        return Ok(vec!["(skipped: --skip images)".into()]);
+    }
+    // The planned binaries stand in for the built ones.
+    let plan = Plan::new(ctx)?;
+    let binaries: Vec<Artifact> = plan
+        .builds
+        .iter()
+        .map(|pb| {
+            let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
+            a.build_id = Some(pb.id.clone());
+            a.os = Some(pb.target.os.clone());
+            a.arch = Some(pb.target.arch.clone());
+            a.arm = pb.target.arm.clone();
+            a.amd64 = pb.target.amd64.clone();
+            a
+        })
+        .collect();
+    let mut out = vec![];
+    let verb = if ctx.options.snapshot { "would build (snapshot, not pushed)" } else { "would push" };
+    for s in spec::specs(ctx, &binaries)? {
+        let platforms: Vec<String> = s.platforms.iter().map(|(p, _)| p.to_string()).collect();
+        let base = s.base.as_ref().map(|b| b.whole()).unwrap_or_else(|| "scratch".into());
+        out.push(format!("{} ({}) on {base} -> dist/images/{}/", s.id, platforms.join(", "), s.id));
+        for (p, bins) in &s.platforms {
+            let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+            out.push(format!("  {verb} {}@sha256:<{p} manifest> ({})", s.repository, names.join(", ")));
+        }
+        for t in &s.tags {
+            out.push(format!("  {verb} {} (image index)", s.tag_ref(t)));
+        }
+    }
+    for m in manifests::specs(ctx)? {
+        let imgs: Vec<String> = m.images.iter().map(|i| i.whole()).collect();
+        out.push(format!("manifest {}: index of {}", m.name.whole(), imgs.join(", ")));
+        if ctx.options.snapshot {
+            out.push("  skipped in a snapshot".into());
+        }
+    }
+    Ok(out)
+}
