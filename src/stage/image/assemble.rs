@@ -47,7 +47,11 @@ fn annotations(spec: &ImageSpec) -> Option<Value> {
 }
 
 /// Build `spec` into `dist/images/<id>/`.
-pub fn assemble(ctx: &Context, spec: &ImageSpec, rt: &tokio::runtime::Runtime) -> Result<Assembled> {
+pub fn assemble(
+    ctx: &Context,
+    spec: &ImageSpec,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Assembled> {
     let layout = Layout::create(&ctx.dist.join("images").join(&spec.id))?;
     let wanted: Vec<Platform> = spec.platforms.iter().map(|(p, _)| p.clone()).collect();
     let bases: BTreeMap<Platform, BaseImage> = match &spec.base {
@@ -63,9 +67,27 @@ pub fn assemble(ctx: &Context, spec: &ImageSpec, rt: &tokio::runtime::Runtime) -
         .platforms
         .par_iter()
         .map(|(_, bins)| {
-            let mut entries: BTreeMap<String, Entry> = spec.files.iter().map(|(k, (src, mode))| (k.clone(), Entry { src: src.clone(), mode: *mode })).collect();
+            let mut entries: BTreeMap<String, Entry> = spec
+                .files
+                .iter()
+                .map(|(k, (src, mode))| {
+                    (
+                        k.clone(),
+                        Entry {
+                            src: src.clone(),
+                            mode: *mode,
+                        },
+                    )
+                })
+                .collect();
             for b in bins {
-                entries.insert(b.name.clone(), Entry { src: ctx.root.join(&b.path), mode: 0o755 });
+                entries.insert(
+                    b.name.clone(),
+                    Entry {
+                        src: ctx.root.join(&b.path),
+                        mode: 0o755,
+                    },
+                );
             }
             layer::write(&layout, &entries, mtime)
         })
@@ -75,7 +97,13 @@ pub fn assemble(ctx: &Context, spec: &ImageSpec, rt: &tokio::runtime::Runtime) -
         let base = bases.get(platform);
         let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
         let comment = format!("rel: {}", names.join(", "));
-        let cfg = config::build(base.map(|b| &b.config), platform, &spec.settings, &layer.diff_id, &comment);
+        let cfg = config::build(
+            base.map(|b| &b.config),
+            platform,
+            &spec.settings,
+            &layer.diff_id,
+            &comment,
+        );
         let (cfg_d, _) = layout.put_json(media::CONFIG, &cfg)?;
         let mut layers: Vec<Descriptor> = base.map(|b| b.layers.clone()).unwrap_or_default();
         let base_layers = layers.iter().map(|l| l.digest.clone()).collect();
@@ -113,7 +141,13 @@ pub fn assemble(ctx: &Context, spec: &ImageSpec, rt: &tokio::runtime::Runtime) -
         index["annotations"] = a;
     }
     let (index_d, index_bytes) = layout.put_json(media::INDEX, &index)?;
-    layout.write_index(&spec.tags.iter().map(|t| (t.clone(), index_d.clone())).collect::<Vec<_>>())?;
+    layout.write_index(
+        &spec
+            .tags
+            .iter()
+            .map(|t| (t.clone(), index_d.clone()))
+            .collect::<Vec<_>>(),
+    )?;
     Ok(Assembled {
         layout,
         images,

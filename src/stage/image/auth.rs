@@ -25,7 +25,9 @@ impl std::fmt::Debug for Credentials {
 /// The key docker uses for a registry host in config.json.
 fn docker_key(registry: &str) -> String {
     match registry {
-        "docker.io" | "index.docker.io" | "registry-1.docker.io" => "https://index.docker.io/v1/".into(),
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => {
+            "https://index.docker.io/v1/".into()
+        }
         r => r.to_string(),
     }
 }
@@ -54,17 +56,25 @@ pub fn resolve(registry: &str) -> Credentials {
             source: "docker config (~/.docker/config.json)".into(),
         },
         Ok(docker_credential::DockerCredential::IdentityToken(_)) => {
-            tracing::warn!("the docker config holds an identity token for {registry}, which rel cannot use; trying anonymously (set REL_REGISTRY_USERNAME/REL_REGISTRY_PASSWORD)");
+            tracing::warn!(
+                "the docker config holds an identity token for {registry}, which rel cannot use; trying anonymously (set REL_REGISTRY_USERNAME/REL_REGISTRY_PASSWORD)"
+            );
             anonymous()
         }
-        Err(docker_credential::CredentialRetrievalError::NoCredentialConfigured) | Err(docker_credential::CredentialRetrievalError::ConfigNotFound) | Err(docker_credential::CredentialRetrievalError::ConfigReadError) => anonymous(),
+        Err(docker_credential::CredentialRetrievalError::NoCredentialConfigured)
+        | Err(docker_credential::CredentialRetrievalError::ConfigNotFound)
+        | Err(docker_credential::CredentialRetrievalError::ConfigReadError) => anonymous(),
         Err(docker_credential::CredentialRetrievalError::HelperFailure { helper, .. }) => {
             // The helper's output is not shown: it may hold a secret.
-            tracing::warn!("the credential helper docker-credential-{helper} failed for {registry}; trying anonymously");
+            tracing::warn!(
+                "the credential helper docker-credential-{helper} failed for {registry}; trying anonymously"
+            );
             anonymous()
         }
         Err(e) => {
-            tracing::warn!("cannot read docker credentials for {registry} ({e}); trying anonymously");
+            tracing::warn!(
+                "cannot read docker credentials for {registry} ({e}); trying anonymously"
+            );
             anonymous()
         }
     }
@@ -73,7 +83,8 @@ pub fn resolve(registry: &str) -> Credentials {
 fn anonymous() -> Credentials {
     Credentials {
         auth: RegistryAuth::Anonymous,
-        source: "anonymous (no REL_REGISTRY_USERNAME/REL_REGISTRY_PASSWORD and no docker login)".into(),
+        source: "anonymous (no REL_REGISTRY_USERNAME/REL_REGISTRY_PASSWORD and no docker login)"
+            .into(),
     }
 }
 

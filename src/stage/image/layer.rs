@@ -39,7 +39,9 @@ fn header(mode: u32, size: u64, mtime: u64, kind: tar::EntryType) -> Result<tar:
     h.set_gid(0);
     h.set_mtime(mtime);
     h.set_size(size);
-    h.set_username("").and_then(|_| h.set_groupname("")).map_err(|e| Error::Failed(format!("tar header: {e}")))?;
+    h.set_username("")
+        .and_then(|_| h.set_groupname(""))
+        .map_err(|e| Error::Failed(format!("tar header: {e}")))?;
     Ok(h)
 }
 
@@ -47,9 +49,13 @@ fn header(mode: u32, size: u64, mtime: u64, kind: tar::EntryType) -> Result<tar:
 pub fn write(layout: &Layout, entries: &BTreeMap<String, Entry>, mtime: i64) -> Result<Layer> {
     let mtime = mtime.max(0) as u64;
     let tmp = layout.temp()?;
-    let file = std::io::BufWriter::with_capacity(1 << 20, tmp.reopen().ctx("cannot open", tmp.path())?);
+    let file =
+        std::io::BufWriter::with_capacity(1 << 20, tmp.reopen().ctx("cannot open", tmp.path())?);
     let compressed = HashWriter::new(file);
-    let gz = GzBuilder::new().mtime(0).operating_system(255).write(compressed, Compression::default());
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(compressed, Compression::default());
     let mut tar = tar::Builder::new(HashWriter::new(gz));
     tar.mode(tar::HeaderMode::Deterministic);
     // Parent folders first (sorted with the files, as a BTreeMap of paths sorts them).
@@ -68,17 +74,22 @@ pub fn write(layout: &Layout, entries: &BTreeMap<String, Entry>, mtime: i64) -> 
         match entry {
             None => {
                 let mut h = header(0o755, 0, mtime, tar::EntryType::Directory)?;
-                tar.append_data(&mut h, &path, std::io::empty()).ctx("cannot write layer entry", &path)?;
+                tar.append_data(&mut h, &path, std::io::empty())
+                    .ctx("cannot write layer entry", &path)?;
             }
             Some(e) => {
                 let f = std::fs::File::open(&e.src).ctx("cannot read", &e.src)?;
                 let size = f.metadata().ctx("cannot read", &e.src)?.len();
                 let mut h = header(e.mode, size, mtime, tar::EntryType::Regular)?;
-                tar.append_data(&mut h, &path, f).ctx("cannot write layer entry for", &e.src)?;
+                tar.append_data(&mut h, &path, f)
+                    .ctx("cannot write layer entry for", &e.src)?;
             }
         }
     }
-    let (gz, diff_id, _) = tar.into_inner().ctx("cannot finish layer in", &layout.root)?.finish();
+    let (gz, diff_id, _) = tar
+        .into_inner()
+        .ctx("cannot finish layer in", &layout.root)?
+        .finish();
     let compressed = gz.finish().ctx("cannot compress layer in", &layout.root)?;
     let (mut file, digest, size) = compressed.finish();
     file.flush().ctx("cannot write", tmp.path())?;
@@ -101,8 +112,20 @@ mod tests {
     fn layer_in(dir: &std::path::Path, src: &std::path::Path) -> Layer {
         let layout = Layout::create(dir).unwrap();
         let mut e = BTreeMap::new();
-        e.insert("hello".to_string(), Entry { src: src.join("hello"), mode: 0o755 });
-        e.insert("etc/hello/conf.txt".to_string(), Entry { src: src.join("conf.txt"), mode: 0o644 });
+        e.insert(
+            "hello".to_string(),
+            Entry {
+                src: src.join("hello"),
+                mode: 0o755,
+            },
+        );
+        e.insert(
+            "etc/hello/conf.txt".to_string(),
+            Entry {
+                src: src.join("conf.txt"),
+                mode: 0o644,
+            },
+        );
         write(&layout, &e, 1_700_000_000).unwrap()
     }
 
@@ -117,7 +140,13 @@ mod tests {
         assert_eq!(la.blob, lb.blob);
         assert_eq!(la.diff_id, lb.diff_id);
         // Read it back with the tar crate: sorted entries, modes, owners and times.
-        let f = std::fs::File::open(Layout { root: a.path().into() }.blob_path(&la.blob.digest)).unwrap();
+        let f = std::fs::File::open(
+            Layout {
+                root: a.path().into(),
+            }
+            .blob_path(&la.blob.digest),
+        )
+        .unwrap();
         let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(f));
         let got: Vec<(String, u32, u64, u64)> = ar
             .entries()
@@ -125,7 +154,12 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 let h = e.header();
-                (e.path().unwrap().to_string_lossy().into_owned(), h.mode().unwrap(), h.uid().unwrap(), h.mtime().unwrap())
+                (
+                    e.path().unwrap().to_string_lossy().into_owned(),
+                    h.mode().unwrap(),
+                    h.uid().unwrap(),
+                    h.mtime().unwrap(),
+                )
             })
             .collect();
         assert_eq!(

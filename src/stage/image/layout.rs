@@ -87,8 +87,13 @@ impl Layout {
     pub fn create(root: &Path) -> Result<Layout> {
         let blobs = root.join("blobs/sha256");
         std::fs::create_dir_all(&blobs).ctx("cannot create", &blobs)?;
-        crate::dist::write_atomic(&root.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-        Ok(Layout { root: root.to_path_buf() })
+        crate::dist::write_atomic(
+            &root.join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )?;
+        Ok(Layout {
+            root: root.to_path_buf(),
+        })
     }
 
     /// Where the blob with `digest` lives.
@@ -131,7 +136,8 @@ impl Layout {
     /// Move a finished temporary file to its digest's path.
     pub fn commit(&self, tmp: tempfile::NamedTempFile, digest: &str) -> Result<()> {
         let path = self.blob_path(digest);
-        tmp.persist(&path).map_err(|e| crate::error::Error::io("cannot write", &path, e.error))?;
+        tmp.persist(&path)
+            .map_err(|e| crate::error::Error::io("cannot write", &path, e.error))?;
         Ok(())
     }
 
@@ -169,7 +175,11 @@ impl<W: Write> HashWriter<W> {
 
     /// The inner writer, the `sha256:` digest and the byte count.
     pub fn finish(self) -> (W, String, u64) {
-        (self.inner, format!("sha256:{}", hex(&self.hasher.finalize())), self.count)
+        (
+            self.inner,
+            format!("sha256:{}", hex(&self.hasher.finalize())),
+            self.count,
+        )
     }
 }
 
@@ -193,7 +203,10 @@ mod tests {
     #[test]
     fn canonical_sorts_keys_at_every_level() {
         let v = serde_json::json!({"b": 1, "a": {"z": [ {"y": 1, "x": 2} ], "c": "d"}});
-        assert_eq!(String::from_utf8(canonical(&v)).unwrap(), r#"{"a":{"c":"d","z":[{"x":2,"y":1}]},"b":1}"#);
+        assert_eq!(
+            String::from_utf8(canonical(&v)).unwrap(),
+            r#"{"a":{"c":"d","z":[{"x":2,"y":1}]},"b":1}"#
+        );
     }
 
     #[test]
@@ -201,10 +214,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Layout::create(dir.path()).unwrap();
         let d = l.put_bytes(media::CONFIG, b"{}").unwrap();
-        assert_eq!(d.digest, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+        assert_eq!(
+            d.digest,
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
         assert!(l.has(&d.digest));
         l.write_index(&[("1.0.0".into(), d)]).unwrap();
-        let idx: Value = serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
-        assert_eq!(idx["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], "1.0.0");
+        let idx: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
+        assert_eq!(
+            idx["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+            "1.0.0"
+        );
     }
 }

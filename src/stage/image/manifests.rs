@@ -34,20 +34,34 @@ pub fn specs(ctx: &Context) -> Result<Vec<ManifestSpec>> {
     let mut out = vec![];
     for (i, m) in ctx.config.manifests.iter().enumerate() {
         let key = format!("manifests[{i}]");
-        let name = parse_ref(&ctx.render(&format!("{key}.name_template"), &m.name_template)?, &format!("{key}.name_template"))?;
+        let name = parse_ref(
+            &ctx.render(&format!("{key}.name_template"), &m.name_template)?,
+            &format!("{key}.name_template"),
+        )?;
         let mut images = vec![];
         for (j, t) in m.images.iter().enumerate() {
             let k = format!("{key}.images[{j}]");
             let r = parse_ref(&ctx.render(&k, t)?, &k)?;
             if r.resolve_registry() != name.resolve_registry() {
-                return Err(Error::Usage(format!("{k}: {} is on another registry than the index {}; an index can only list images of its own registry", r.whole(), name.whole())));
+                return Err(Error::Usage(format!(
+                    "{k}: {} is on another registry than the index {}; an index can only list images of its own registry",
+                    r.whole(),
+                    name.whole()
+                )));
             }
             images.push(r);
         }
         if images.is_empty() {
-            return Err(Error::Usage(format!("{key}.images: list at least one image")));
+            return Err(Error::Usage(format!(
+                "{key}.images: list at least one image"
+            )));
         }
-        out.push(ManifestSpec { index: i, name, images, insecure: m.insecure });
+        out.push(ManifestSpec {
+            index: i,
+            name,
+            images,
+            insecure: m.insecure,
+        });
     }
     Ok(out)
 }
@@ -61,23 +75,45 @@ fn descriptor(v: &Value) -> Option<Descriptor> {
 }
 
 /// Copy the manifest `m` (digest `d`) from `src` into `target`'s repository.
-async fn copy_into(reg: &Registry, src: &Reference, target: &Reference, d: &Descriptor, bytes: &[u8]) -> Result<()> {
+async fn copy_into(
+    reg: &Registry,
+    src: &Reference,
+    target: &Reference,
+    d: &Descriptor,
+    bytes: &[u8],
+) -> Result<()> {
     if src.repository() == target.repository() {
         return Ok(());
     }
-    let m: Value = serde_json::from_slice(bytes).map_err(|e| Error::Failed(format!("{} has an unreadable manifest: {e}", src.whole())))?;
+    let m: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Failed(format!("{} has an unreadable manifest: {e}", src.whole())))?;
     let mut blobs: Vec<Descriptor> = m.get("config").and_then(descriptor).into_iter().collect();
-    blobs.extend(m.get("layers").and_then(Value::as_array).map(|a| a.iter().filter_map(descriptor).collect::<Vec<_>>()).unwrap_or_default());
+    blobs.extend(
+        m.get("layers")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(descriptor).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
     for b in blobs {
         // Mount when possible; otherwise go through a temporary file.
-        let tmp = tempfile::NamedTempFile::new().map_err(|e| Error::io("cannot create a temporary file", std::path::Path::new("/tmp"), e))?;
+        let tmp = tempfile::NamedTempFile::new().map_err(|e| {
+            Error::io(
+                "cannot create a temporary file",
+                std::path::Path::new("/tmp"),
+                e,
+            )
+        })?;
         let target_has = reg.ensure_blob(target, &b, tmp.path(), Some(src)).await;
         if target_has.is_err() {
             reg.get_blob_to(src, &b.digest, tmp.path()).await?;
             reg.ensure_blob(target, &b, tmp.path(), None).await?;
         }
     }
-    let r = Reference::with_digest(target.registry().into(), target.repository().into(), d.digest.clone());
+    let r = Reference::with_digest(
+        target.registry().into(),
+        target.repository().into(),
+        d.digest.clone(),
+    );
     reg.put_manifest(&r, &d.media_type, bytes).await
 }
 
@@ -90,25 +126,65 @@ pub async fn push(spec: &ManifestSpec) -> Result<Artifact> {
     for img in &spec.images {
         reg.login(img, RegistryOperation::Pull).await?;
         let (bytes, digest) = reg.get_manifest(img).await?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Failed(format!("{} has an unreadable manifest: {e}", img.whole())))?;
-        let mt = v.get("mediaType").and_then(Value::as_str).unwrap_or(media::MANIFEST).to_string();
-        let children: Vec<(Descriptor, Platform, Vec<u8>)> = if mt == media::INDEX || mt == media::DOCKER_LIST {
-            let mut c = vec![];
-            for e in v.get("manifests").and_then(Value::as_array).cloned().unwrap_or_default() {
-                let (Some(d), Some(p)) = (descriptor(&e), e.get("platform").and_then(Platform::from_json)) else { continue };
-                let (b, _) = reg.get_manifest(&img.clone_with_digest(d.digest.clone())).await?;
-                c.push((d, p, b.to_vec()));
-            }
-            c
-        } else {
-            let cfg = v.get("config").and_then(descriptor).ok_or_else(|| Error::Failed(format!("{} has no config", img.whole())))?;
-            let cfg: Value = serde_json::from_slice(&reg.get_blob(img, &cfg.digest).await?).unwrap_or(Value::Null);
-            let p = Platform::from_json(&cfg).ok_or_else(|| Error::Failed(format!("{} does not say its platform (os/architecture)", img.whole())))?;
-            vec![(Descriptor { media_type: mt, digest, size: bytes.len() as u64 }, p, bytes.to_vec())]
-        };
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Failed(format!("{} has an unreadable manifest: {e}", img.whole()))
+        })?;
+        let mt = v
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .unwrap_or(media::MANIFEST)
+            .to_string();
+        let children: Vec<(Descriptor, Platform, Vec<u8>)> =
+            if mt == media::INDEX || mt == media::DOCKER_LIST {
+                let mut c = vec![];
+                for e in v
+                    .get("manifests")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    let (Some(d), Some(p)) = (
+                        descriptor(&e),
+                        e.get("platform").and_then(Platform::from_json),
+                    ) else {
+                        continue;
+                    };
+                    let (b, _) = reg
+                        .get_manifest(&img.clone_with_digest(d.digest.clone()))
+                        .await?;
+                    c.push((d, p, b.to_vec()));
+                }
+                c
+            } else {
+                let cfg = v
+                    .get("config")
+                    .and_then(descriptor)
+                    .ok_or_else(|| Error::Failed(format!("{} has no config", img.whole())))?;
+                let cfg: Value = serde_json::from_slice(&reg.get_blob(img, &cfg.digest).await?)
+                    .unwrap_or(Value::Null);
+                let p = Platform::from_json(&cfg).ok_or_else(|| {
+                    Error::Failed(format!(
+                        "{} does not say its platform (os/architecture)",
+                        img.whole()
+                    ))
+                })?;
+                vec![(
+                    Descriptor {
+                        media_type: mt,
+                        digest,
+                        size: bytes.len() as u64,
+                    },
+                    p,
+                    bytes.to_vec(),
+                )]
+            };
         for (d, p, b) in children {
             if platforms.contains(&p) {
-                return Err(Error::Failed(format!("manifests[{}]: two images for {p} in {}", spec.index, spec.name.whole())));
+                return Err(Error::Failed(format!(
+                    "manifests[{}]: two images for {p} in {}",
+                    spec.index,
+                    spec.name.whole()
+                )));
             }
             copy_into(&reg, img, &spec.name, &d, &b).await?;
             let mut e = d.to_json();
@@ -121,12 +197,27 @@ pub async fn push(spec: &ManifestSpec) -> Result<Artifact> {
     let bytes = super::layout::canonical(&index);
     let digest = super::layout::digest_of(&bytes);
     reg.put_manifest(&spec.name, media::INDEX, &bytes).await?;
-    tracing::info!("manifests: pushed {} ({}) = {digest}", spec.name.whole(), platforms.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
+    tracing::info!(
+        "manifests: pushed {} ({}) = {digest}",
+        spec.name.whole(),
+        platforms
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut a = Artifact::new(Kind::ImageIndex, spec.name.whole(), "");
     a.extra.insert("digest".into(), digest.into());
-    a.extra.insert("repository".into(), format!("{}/{}", spec.name.registry(), spec.name.repository()).into());
-    a.extra.insert("tag".into(), spec.name.tag().unwrap_or_default().into());
-    a.extra.insert("platforms".into(), json!(platforms.iter().map(|p| p.to_string()).collect::<Vec<_>>()));
+    a.extra.insert(
+        "repository".into(),
+        format!("{}/{}", spec.name.registry(), spec.name.repository()).into(),
+    );
+    a.extra
+        .insert("tag".into(), spec.name.tag().unwrap_or_default().into());
+    a.extra.insert(
+        "platforms".into(),
+        json!(platforms.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
+    );
     a.extra.insert("pushed".into(), true.into());
     Ok(a)
 }

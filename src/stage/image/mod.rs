@@ -37,11 +37,20 @@ fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))
 }
 
-fn image_artifacts(ctx: &Context, spec: &spec::ImageSpec, built: &assemble::Assembled, pushed: bool) -> Vec<Artifact> {
+fn image_artifacts(
+    ctx: &Context,
+    spec: &spec::ImageSpec,
+    built: &assemble::Assembled,
+    pushed: bool,
+) -> Vec<Artifact> {
     let path = ctx.rel_path(&built.layout.root);
     let mut out = vec![];
     for (img, (_, bins)) in built.images.iter().zip(&spec.platforms) {
-        let mut a = Artifact::new(Kind::Image, format!("{}@{}", spec.repository, img.manifest.digest), path.clone());
+        let mut a = Artifact::new(
+            Kind::Image,
+            format!("{}@{}", spec.repository, img.manifest.digest),
+            path.clone(),
+        );
         a.build_id = bins[0].build_id.clone();
         a.target = bins[0].target.clone();
         a.os = Some(img.platform.os.clone());
@@ -49,10 +58,14 @@ fn image_artifacts(ctx: &Context, spec: &spec::ImageSpec, built: &assemble::Asse
         a.arm = bins[0].arm.clone();
         a.size = Some(img.manifest.size);
         a.extra.insert("id".into(), spec.id.clone().into());
-        a.extra.insert("digest".into(), img.manifest.digest.clone().into());
-        a.extra.insert("repository".into(), spec.repository.clone().into());
-        a.extra.insert("platform".into(), img.platform.to_string().into());
-        a.extra.insert("media_type".into(), layout::media::MANIFEST.into());
+        a.extra
+            .insert("digest".into(), img.manifest.digest.clone().into());
+        a.extra
+            .insert("repository".into(), spec.repository.clone().into());
+        a.extra
+            .insert("platform".into(), img.platform.to_string().into());
+        a.extra
+            .insert("media_type".into(), layout::media::MANIFEST.into());
         a.extra.insert("pushed".into(), pushed.into());
         out.push(a);
     }
@@ -60,11 +73,23 @@ fn image_artifacts(ctx: &Context, spec: &spec::ImageSpec, built: &assemble::Asse
         let mut a = Artifact::new(Kind::ImageIndex, spec.tag_ref(tag), path.clone());
         a.size = Some(built.index.size);
         a.extra.insert("id".into(), spec.id.clone().into());
-        a.extra.insert("digest".into(), built.index.digest.clone().into());
-        a.extra.insert("repository".into(), spec.repository.clone().into());
+        a.extra
+            .insert("digest".into(), built.index.digest.clone().into());
+        a.extra
+            .insert("repository".into(), spec.repository.clone().into());
         a.extra.insert("tag".into(), tag.clone().into());
-        a.extra.insert("platforms".into(), json!(built.images.iter().map(|i| i.platform.to_string()).collect::<Vec<_>>()));
-        a.extra.insert("media_type".into(), layout::media::INDEX.into());
+        a.extra.insert(
+            "platforms".into(),
+            json!(
+                built
+                    .images
+                    .iter()
+                    .map(|i| i.platform.to_string())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        a.extra
+            .insert("media_type".into(), layout::media::INDEX.into());
         a.extra.insert("pushed".into(), pushed.into());
         out.push(a);
     }
@@ -77,7 +102,10 @@ impl Stage for ImageStage {
     }
 
     fn skip(&self, ctx: &Context) -> Option<String> {
-        super::skipped_by_flag(ctx, "images").or_else(|| (ctx.config.images.is_empty() && ctx.config.manifests.is_empty()).then(|| "no images or manifests configured".into()))
+        super::skipped_by_flag(ctx, "images").or_else(|| {
+            (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
+                .then(|| "no images or manifests configured".into())
+        })
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
@@ -95,7 +123,12 @@ impl Stage for ImageStage {
                 rt.block_on(push::push(s, &built))?;
                 tracing::debug!("images: pushed {} in {:.2?}", s.id, start.elapsed());
             } else {
-                tracing::info!("images: built {} ({}) into {} (snapshot: not pushed)", s.id, s.tags.join(", "), ctx.rel_path(&built.layout.root));
+                tracing::info!(
+                    "images: built {} ({}) into {} (snapshot: not pushed)",
+                    s.id,
+                    s.tags.join(", "),
+                    ctx.rel_path(&built.layout.root)
+                );
             }
             for a in image_artifacts(ctx, s, &built, pushed) {
                 ctx.artifacts.add(a);
@@ -139,14 +172,31 @@ pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
         })
         .collect();
     let mut out = vec![];
-    let verb = if ctx.options.snapshot { "would build (snapshot, not pushed)" } else { "would push" };
+    let verb = if ctx.options.snapshot {
+        "would build (snapshot, not pushed)"
+    } else {
+        "would push"
+    };
     for s in spec::specs(ctx, &binaries)? {
         let platforms: Vec<String> = s.platforms.iter().map(|(p, _)| p.to_string()).collect();
-        let base = s.base.as_ref().map(|b| b.whole()).unwrap_or_else(|| "scratch".into());
-        out.push(format!("{} ({}) on {base} -> dist/images/{}/", s.id, platforms.join(", "), s.id));
+        let base = s
+            .base
+            .as_ref()
+            .map(|b| b.whole())
+            .unwrap_or_else(|| "scratch".into());
+        out.push(format!(
+            "{} ({}) on {base} -> dist/images/{}/",
+            s.id,
+            platforms.join(", "),
+            s.id
+        ));
         for (p, bins) in &s.platforms {
             let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
-            out.push(format!("  {verb} {}@sha256:<{p} manifest> ({})", s.repository, names.join(", ")));
+            out.push(format!(
+                "  {verb} {}@sha256:<{p} manifest> ({})",
+                s.repository,
+                names.join(", ")
+            ));
         }
         for t in &s.tags {
             out.push(format!("  {verb} {} (image index)", s.tag_ref(t)));
@@ -154,7 +204,11 @@ pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
     }
     for m in manifests::specs(ctx)? {
         let imgs: Vec<String> = m.images.iter().map(|i| i.whole()).collect();
-        out.push(format!("manifest {}: index of {}", m.name.whole(), imgs.join(", ")));
+        out.push(format!(
+            "manifest {}: index of {}",
+            m.name.whole(),
+            imgs.join(", ")
+        ));
         if ctx.options.snapshot {
             out.push("  skipped in a snapshot".into());
         }

@@ -70,7 +70,11 @@ impl Platform {
     pub fn from_json(v: &serde_json::Value) -> Option<Platform> {
         let os = v.get("os")?.as_str()?;
         let arch = v.get("architecture")?.as_str()?;
-        Some(Platform::new(os, arch, v.get("variant").and_then(|x| x.as_str())))
+        Some(Platform::new(
+            os,
+            arch,
+            v.get("variant").and_then(|x| x.as_str()),
+        ))
     }
 
     /// A short tag-safe name: `linux-arm-v7`.
@@ -95,10 +99,19 @@ mod tests {
 
     #[test]
     fn parses_and_normalises() {
-        assert_eq!(Platform::parse("linux/arm64/v8"), Platform::parse("linux/arm64"));
-        assert_eq!(Platform::parse("linux/arm/v7").unwrap().to_string(), "linux/arm/v7");
+        assert_eq!(
+            Platform::parse("linux/arm64/v8"),
+            Platform::parse("linux/arm64")
+        );
+        assert_eq!(
+            Platform::parse("linux/arm/v7").unwrap().to_string(),
+            "linux/arm/v7"
+        );
         assert!(Platform::parse("linux").is_none());
-        assert_eq!(Platform::parse("linux/arm/v7").unwrap().slug(), "linux-arm-v7");
+        assert_eq!(
+            Platform::parse("linux/arm/v7").unwrap().slug(),
+            "linux-arm-v7"
+        );
     }
 
     #[test]
@@ -109,6 +122,9 @@ mod tests {
         a.arm = Some("6".into());
         assert_eq!(Platform::of_binary(&a).unwrap().to_string(), "linux/arm/v6");
         a.arch = Some("386".into());
-        assert_eq!(Platform::of_binary(&a).unwrap().to_json(), serde_json::json!({"architecture": "386", "os": "linux"}));
+        assert_eq!(
+            Platform::of_binary(&a).unwrap().to_json(),
+            serde_json::json!({"architecture": "386", "os": "linux"})
+        );
     }
 }

@@ -17,14 +17,20 @@ const CONCURRENT_BLOBS: usize = 4;
 
 /// Push `built` to `spec.repository`; returns the registry (its stats say what was sent).
 pub async fn push(spec: &ImageSpec, built: &Assembled) -> Result<Registry> {
-    let target = super::spec::check_reference(&format!("images[{}].repository", spec.index), &spec.repository, &spec.tags[0])?;
+    let target = super::spec::check_reference(
+        &format!("images[{}].repository", spec.index),
+        &spec.repository,
+        &spec.tags[0],
+    )?;
     let reg = Registry::new(target.resolve_registry(), spec.insecure);
     reg.login(&target, RegistryOperation::Push).await?;
     let mut blobs = BTreeMap::new();
     for img in &built.images {
         for b in &img.blobs {
             let from_base = img.base_layers.contains(&b.digest);
-            blobs.entry(b.digest.clone()).or_insert((b.clone(), from_base));
+            blobs
+                .entry(b.digest.clone())
+                .or_insert((b.clone(), from_base));
         }
     }
     let reg_ref = &reg;
@@ -32,22 +38,33 @@ pub async fn push(spec: &ImageSpec, built: &Assembled) -> Result<Registry> {
     futures::stream::iter(blobs.into_values().map(Ok))
         .try_for_each_concurrent(CONCURRENT_BLOBS, |(b, from_base)| async move {
             let mount = if from_base { spec.base.as_ref() } else { None };
-            reg_ref.ensure_blob(target_ref, &b, &built.layout.blob_path(&b.digest), mount).await
+            reg_ref
+                .ensure_blob(target_ref, &b, &built.layout.blob_path(&b.digest), mount)
+                .await
         })
         .await?;
     let registry = target.registry().to_string();
     let repository = target.repository().to_string();
     futures::stream::iter(&built.images)
         .map(|img| {
-            let r = Reference::with_digest(registry.clone(), repository.clone(), img.manifest.digest.clone());
-            async move { reg_ref.put_manifest(&r, media::MANIFEST, &img.manifest_bytes).await }
+            let r = Reference::with_digest(
+                registry.clone(),
+                repository.clone(),
+                img.manifest.digest.clone(),
+            );
+            async move {
+                reg_ref
+                    .put_manifest(&r, media::MANIFEST, &img.manifest_bytes)
+                    .await
+            }
         })
         .buffer_unordered(CONCURRENT_BLOBS)
         .try_collect::<Vec<()>>()
         .await?;
     for tag in &spec.tags {
         let r = Reference::with_tag(registry.clone(), repository.clone(), tag.clone());
-        reg.put_manifest(&r, media::INDEX, &built.index_bytes).await?;
+        reg.put_manifest(&r, media::INDEX, &built.index_bytes)
+            .await?;
     }
     tracing::info!(
         "images: pushed {} ({} platforms) as {}: {} blobs uploaded ({:.1} MB), {} already present, {} mounted",

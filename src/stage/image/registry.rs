@@ -41,8 +41,19 @@ pub struct Stats {
 
 /// Whether plain HTTP is used for `host`: only when asked, or for the local machine.
 pub fn plain_http(host: &str, insecure: bool) -> bool {
-    let name = host.rsplit_once(':').filter(|(h, p)| !h.ends_with(']') || p.is_empty()).map(|x| x.0).unwrap_or(host);
-    let name = if host.starts_with('[') { host.split(']').next().unwrap_or(host).trim_start_matches('[') } else { name };
+    let name = host
+        .rsplit_once(':')
+        .filter(|(h, p)| !h.ends_with(']') || p.is_empty())
+        .map(|x| x.0)
+        .unwrap_or(host);
+    let name = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .unwrap_or(host)
+            .trim_start_matches('[')
+    } else {
+        name
+    };
     insecure || matches!(name, "localhost" | "127.0.0.1" | "::1")
 }
 
@@ -61,7 +72,8 @@ fn status_of(e: &OciDistributionError) -> Option<u16> {
     match e {
         OciDistributionError::RequestError(r) => r.status().map(|s| s.as_u16()),
         OciDistributionError::ServerError { code, .. } => Some(*code),
-        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => Some(401),
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_) => Some(401),
         OciDistributionError::RegistryError { envelope, .. } => {
             let s = format!("{envelope:?}").to_lowercase();
             if s.contains("unauthorized") {
@@ -78,7 +90,9 @@ fn status_of(e: &OciDistributionError) -> Option<u16> {
 
 fn retryable(e: &OciDistributionError) -> bool {
     match e {
-        OciDistributionError::RequestError(r) if r.status().is_none() => r.is_connect() || r.is_timeout() || r.is_request() || r.is_body(),
+        OciDistributionError::RequestError(r) if r.status().is_none() => {
+            r.is_connect() || r.is_timeout() || r.is_request() || r.is_body()
+        }
         OciDistributionError::IoError(_) => true,
         _ => matches!(status_of(e), Some(s) if s >= 500 || s == 429),
     }
@@ -91,7 +105,11 @@ fn is_connect(e: &OciDistributionError) -> bool {
 impl Registry {
     /// A client for `host`, TLS unless `insecure` or local.
     pub fn new(host: &str, insecure: bool) -> Registry {
-        let protocol = if plain_http(host, insecure) { ClientProtocol::Http } else { ClientProtocol::Https };
+        let protocol = if plain_http(host, insecure) {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        };
         let config = ClientConfig {
             protocol,
             use_monolithic_push: true,
@@ -116,15 +134,24 @@ impl Registry {
                 "the registry {host} answered 401 Unauthorized: the credentials from {} were refused or are missing; set REL_REGISTRY_USERNAME and REL_REGISTRY_PASSWORD, or run `docker login {host}`",
                 self.creds.source
             ),
-            Some(403) => format!("the registry {host} answered 403 Forbidden: the credentials from {} may not push to this repository", self.creds.source),
+            Some(403) => format!(
+                "the registry {host} answered 403 Forbidden: the credentials from {} may not push to this repository",
+                self.creds.source
+            ),
             Some(404) => format!("not found on {host}"),
-            _ if is_connect(e) => format!("cannot connect to the registry {host} ({e}); is it running and reachable? Re-run to finish: what was already pushed is kept"),
+            _ if is_connect(e) => format!(
+                "cannot connect to the registry {host} ({e}); is it running and reachable? Re-run to finish: what was already pushed is kept"
+            ),
             _ => format!("{e}; re-run to finish: what was already pushed is kept"),
         };
         Error::Failed(format!("{doing} {what}: {msg}"))
     }
 
-    async fn retry<T, F, Fut>(&self, label: &str, mut f: F) -> std::result::Result<T, OciDistributionError>
+    async fn retry<T, F, Fut>(
+        &self,
+        label: &str,
+        mut f: F,
+    ) -> std::result::Result<T, OciDistributionError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, OciDistributionError>>,
@@ -135,7 +162,9 @@ impl Registry {
             match f().await {
                 Ok(v) => return Ok(v),
                 Err(e) if attempt < ATTEMPTS && retryable(&e) => {
-                    tracing::debug!("{label}: {e}; retrying in {delay:?} (attempt {attempt} of {ATTEMPTS})");
+                    tracing::debug!(
+                        "{label}: {e}; retrying in {delay:?} (attempt {attempt} of {ATTEMPTS})"
+                    );
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     attempt += 1;
@@ -156,41 +185,67 @@ impl Registry {
 
     /// Make sure `blob` (stored at `path`) is in the repository of `target`: HEAD, then a
     /// mount from `mount_from` (same registry), then a POST+PUT upload.
-    pub async fn ensure_blob(&self, target: &Reference, blob: &Descriptor, path: &Path, mount_from: Option<&Reference>) -> Result<()> {
+    pub async fn ensure_blob(
+        &self,
+        target: &Reference,
+        blob: &Descriptor,
+        path: &Path,
+        mount_from: Option<&Reference>,
+    ) -> Result<()> {
         let what = format!("{} in {}", blob.digest, target.repository());
-        let exists = self.retry("HEAD blob", || self.client.blob_exists(target, &blob.digest)).await.map_err(|e| self.explain("cannot check blob", &what, &e))?;
+        let exists = self
+            .retry("HEAD blob", || {
+                self.client.blob_exists(target, &blob.digest)
+            })
+            .await
+            .map_err(|e| self.explain("cannot check blob", &what, &e))?;
         if exists {
             self.stats.present.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        if let Some(src) = mount_from.filter(|s| s.resolve_registry() == target.resolve_registry() && s.repository() != target.repository()) {
+        if let Some(src) = mount_from.filter(|s| {
+            s.resolve_registry() == target.resolve_registry()
+                && s.repository() != target.repository()
+        }) {
             match self.client.mount_blob(target, src, &blob.digest).await {
                 Ok(()) => {
                     self.stats.mounted.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
                 }
-                Err(e) => tracing::debug!("mount of {} from {} failed ({e}); uploading", blob.digest, src.repository()),
+                Err(e) => tracing::debug!(
+                    "mount of {} from {} failed ({e}); uploading",
+                    blob.digest,
+                    src.repository()
+                ),
             }
         }
         self.retry("upload blob", || async {
             let file = tokio::fs::File::open(path).await?;
-            let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map_err(OciDistributionError::from);
-            self.client.push_blob_stream(target, stream, &blob.digest, Some(blob.size)).await
+            let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
+                .map_err(OciDistributionError::from);
+            self.client
+                .push_blob_stream(target, stream, &blob.digest, Some(blob.size))
+                .await
         })
         .await
         .map_err(|e| self.explain("cannot upload blob", &what, &e))?;
         self.stats.uploaded.fetch_add(1, Ordering::Relaxed);
-        self.stats.uploaded_bytes.fetch_add(blob.size, Ordering::Relaxed);
+        self.stats
+            .uploaded_bytes
+            .fetch_add(blob.size, Ordering::Relaxed);
         Ok(())
     }
 
     /// PUT a manifest or index (exact bytes) at `r` (a tag or a digest reference).
     pub async fn put_manifest(&self, r: &Reference, media_type: &str, bytes: &[u8]) -> Result<()> {
         let body = bytes::Bytes::copy_from_slice(bytes);
-        let ct: reqwest::header::HeaderValue = media_type.parse().expect("media type is a valid header");
-        self.retry("PUT manifest", || self.client.push_manifest_raw(r, body.clone(), ct.clone()))
-            .await
-            .map_err(|e| self.explain("cannot push manifest", &r.whole(), &e))?;
+        let ct: reqwest::header::HeaderValue =
+            media_type.parse().expect("media type is a valid header");
+        self.retry("PUT manifest", || {
+            self.client.push_manifest_raw(r, body.clone(), ct.clone())
+        })
+        .await
+        .map_err(|e| self.explain("cannot push manifest", &r.whole(), &e))?;
         self.stats.manifests.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -199,9 +254,11 @@ impl Registry {
     pub async fn get_manifest(&self, r: &Reference) -> Result<(bytes::Bytes, String)> {
         use super::layout::media::*;
         let accept = [INDEX, MANIFEST, DOCKER_LIST, DOCKER_MANIFEST];
-        self.retry("GET manifest", || self.client.pull_manifest_raw(r, &self.creds.auth, &accept))
-            .await
-            .map_err(|e| self.explain("cannot read the manifest of", &r.whole(), &e))
+        self.retry("GET manifest", || {
+            self.client.pull_manifest_raw(r, &self.creds.auth, &accept)
+        })
+        .await
+        .map_err(|e| self.explain("cannot read the manifest of", &r.whole(), &e))
     }
 
     /// GET a blob into `path` (the digest is verified while it streams).
@@ -214,7 +271,13 @@ impl Registry {
             Ok(())
         })
         .await
-        .map_err(|e| self.explain("cannot download blob", &format!("{digest} of {}", r.whole()), &e))
+        .map_err(|e| {
+            self.explain(
+                "cannot download blob",
+                &format!("{digest} of {}", r.whole()),
+                &e,
+            )
+        })
     }
 
     /// GET a small blob into memory.
@@ -225,7 +288,13 @@ impl Registry {
             Ok(out)
         })
         .await
-        .map_err(|e| self.explain("cannot download blob", &format!("{digest} of {}", r.whole()), &e))
+        .map_err(|e| {
+            self.explain(
+                "cannot download blob",
+                &format!("{digest} of {}", r.whole()),
+                &e,
+            )
+        })
     }
 }
 

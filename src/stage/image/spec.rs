@@ -53,8 +53,16 @@ pub fn image_id(ctx: &Context, i: usize) -> String {
     match &ctx.config.images[i].id {
         Some(id) if !id.is_empty() => id.clone(),
         _ => {
-            let p = ctx.config.project_name.clone().unwrap_or_else(|| "image".into());
-            if ctx.config.images.iter().filter(|m| m.id.is_none()).count() > 1 { format!("{p}-{i}") } else { p }
+            let p = ctx
+                .config
+                .project_name
+                .clone()
+                .unwrap_or_else(|| "image".into());
+            if ctx.config.images.iter().filter(|m| m.id.is_none()).count() > 1 {
+                format!("{p}-{i}")
+            } else {
+                p
+            }
         }
     }
 }
@@ -62,29 +70,45 @@ pub fn image_id(ctx: &Context, i: usize) -> String {
 /// Check a repository and tag render to a valid reference (`Error::Usage`: exit 2).
 pub fn check_reference(key: &str, repository: &str, tag: &str) -> Result<Reference> {
     let last = repository.rsplit('/').next().unwrap_or(repository);
-    if repository.contains('@') || (repository.contains('/') && last.contains(':')) || repository.trim() != repository || repository.is_empty() {
-        return Err(Error::Usage(format!("{key}: `{repository}` is not a valid image repository (expected e.g. ghcr.io/owner/name, without a tag or digest)")));
+    if repository.contains('@')
+        || (repository.contains('/') && last.contains(':'))
+        || repository.trim() != repository
+        || repository.is_empty()
+    {
+        return Err(Error::Usage(format!(
+            "{key}: `{repository}` is not a valid image repository (expected e.g. ghcr.io/owner/name, without a tag or digest)"
+        )));
     }
     let whole = format!("{repository}:{tag}");
     let r = base::parse_ref(&whole, key)?;
     if r.repository().chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(Error::Usage(format!("{key}: `{repository}` is not a valid image repository: repository names must be lowercase")));
+        return Err(Error::Usage(format!(
+            "{key}: `{repository}` is not a valid image repository: repository names must be lowercase"
+        )));
     }
     Ok(r)
 }
 
 /// The linux binaries of `img`'s builds, grouped by platform and filtered by `platforms`.
-pub fn select(img: &Image, label: &str, binaries: &[Artifact]) -> Result<Vec<(Platform, Vec<Artifact>)>> {
+pub fn select(
+    img: &Image,
+    label: &str,
+    binaries: &[Artifact],
+) -> Result<Vec<(Platform, Vec<Artifact>)>> {
     let mut by_platform: BTreeMap<Platform, Vec<Artifact>> = BTreeMap::new();
     let mut bins: Vec<&Artifact> = binaries
         .iter()
         .filter(|a| a.kind == Kind::Binary && a.os.as_deref() == Some("linux"))
-        .filter(|a| img.builds.is_empty() || a.build_id.as_ref().is_some_and(|b| img.builds.contains(b)))
+        .filter(|a| {
+            img.builds.is_empty() || a.build_id.as_ref().is_some_and(|b| img.builds.contains(b))
+        })
         .collect();
     // amd64 levels: the lowest one built serves `linux/amd64`.
     bins.sort_by(|a, b| a.amd64.cmp(&b.amd64));
     for a in bins {
-        let Some(p) = Platform::of_binary(a) else { continue };
+        let Some(p) = Platform::of_binary(a) else {
+            continue;
+        };
         let list = by_platform.entry(p).or_default();
         if !list.iter().any(|x| x.build_id == a.build_id) {
             list.push(a.clone());
@@ -92,13 +116,25 @@ pub fn select(img: &Image, label: &str, binaries: &[Artifact]) -> Result<Vec<(Pl
     }
     // Binaries in the order of `builds` (then build id), so the entrypoint default is stable.
     for list in by_platform.values_mut() {
-        list.sort_by_key(|a| (img.builds.iter().position(|b| Some(b) == a.build_id.as_ref()).unwrap_or(usize::MAX), a.build_id.clone()));
+        list.sort_by_key(|a| {
+            (
+                img.builds
+                    .iter()
+                    .position(|b| Some(b) == a.build_id.as_ref())
+                    .unwrap_or(usize::MAX),
+                a.build_id.clone(),
+            )
+        });
     }
     let built: Vec<String> = by_platform.keys().map(|p| p.to_string()).collect();
     if by_platform.is_empty() {
         return Err(Error::Failed(format!(
             "{label}: no linux binaries were built by {}; images need `goos: [linux]` (or a linux target)",
-            if img.builds.is_empty() { "any build".to_string() } else { format!("builds [{}]", img.builds.join(", ")) }
+            if img.builds.is_empty() {
+                "any build".to_string()
+            } else {
+                format!("builds [{}]", img.builds.join(", "))
+            }
         )));
     }
     if img.platforms.is_empty() {
@@ -117,43 +153,74 @@ pub fn select(img: &Image, label: &str, binaries: &[Artifact]) -> Result<Vec<(Pl
     Ok(out)
 }
 
-fn expand_files(ctx: &Context, files: &[ArchiveFile], label: &str) -> Result<BTreeMap<String, (PathBuf, u32)>> {
+fn expand_files(
+    ctx: &Context,
+    files: &[ArchiveFile],
+    label: &str,
+) -> Result<BTreeMap<String, (PathBuf, u32)>> {
     let mut out = BTreeMap::new();
     for f in files {
         let (glob, dst, keep_path) = match f {
             ArchiveFile::Glob(g) => (g.clone(), None, false),
             ArchiveFile::Spec(s) => (s.src.clone(), s.dst.clone(), s.strip_parent),
         };
-        let m = globset::Glob::new(&glob).map_err(|e| Error::Usage(format!("{label}.files: `{glob}` is not a valid glob: {e}")))?.compile_matcher();
+        let m = globset::Glob::new(&glob)
+            .map_err(|e| Error::Usage(format!("{label}.files: `{glob}` is not a valid glob: {e}")))?
+            .compile_matcher();
         let mut found = false;
-        let walker = walkdir::WalkDir::new(&ctx.root).sort_by_file_name().into_iter().filter_entry(|e| {
-            let rel = e.path().strip_prefix(&ctx.root).unwrap_or(e.path());
-            rel.as_os_str().is_empty() || !(rel.starts_with(".git") || rel.starts_with(&ctx.config.dist))
-        });
-        for e in walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()) {
+        let walker = walkdir::WalkDir::new(&ctx.root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let rel = e.path().strip_prefix(&ctx.root).unwrap_or(e.path());
+                rel.as_os_str().is_empty()
+                    || !(rel.starts_with(".git") || rel.starts_with(&ctx.config.dist))
+            });
+        for e in walker
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+        {
             let rel = e.path().strip_prefix(&ctx.root).unwrap_or(e.path());
             if !m.is_match(rel) {
                 continue;
             }
             found = true;
-            let name = if keep_path { rel.to_string_lossy().into_owned() } else { e.file_name().to_string_lossy().into_owned() };
+            let name = if keep_path {
+                rel.to_string_lossy().into_owned()
+            } else {
+                e.file_name().to_string_lossy().into_owned()
+            };
             let path = match &dst {
                 Some(d) => format!("{}/{name}", d.trim_matches('/')),
                 None => name,
             };
             use std::os::unix::fs::PermissionsExt;
-            let exec = e.metadata().map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false);
-            out.insert(path.trim_start_matches('/').to_string(), (e.path().to_path_buf(), if exec { 0o755 } else { 0o644 }));
+            let exec = e
+                .metadata()
+                .map(|m| m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false);
+            out.insert(
+                path.trim_start_matches('/').to_string(),
+                (e.path().to_path_buf(), if exec { 0o755 } else { 0o644 }),
+            );
         }
         if !found {
-            return Err(Error::Failed(format!("{label}.files: `{glob}` matches no file")));
+            return Err(Error::Failed(format!(
+                "{label}.files: `{glob}` matches no file"
+            )));
         }
     }
     Ok(out)
 }
 
-fn render_map(ctx: &Context, key: &str, m: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
-    m.iter().map(|(k, v)| Ok((k.clone(), ctx.render(&format!("{key}.{k}"), v)?))).collect()
+fn render_map(
+    ctx: &Context,
+    key: &str,
+    m: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    m.iter()
+        .map(|(k, v)| Ok((k.clone(), ctx.render(&format!("{key}.{k}"), v)?)))
+        .collect()
 }
 
 /// The OCI labels/annotations rel adds from git: source, revision, version, created, title.
@@ -163,10 +230,19 @@ pub fn oci_labels(ctx: &Context, created: &str) -> BTreeMap<String, String> {
         l.insert("org.opencontainers.image.source".into(), src);
     }
     if ctx.git.is_repo {
-        l.insert("org.opencontainers.image.revision".into(), ctx.git.commit.clone());
+        l.insert(
+            "org.opencontainers.image.revision".into(),
+            ctx.git.commit.clone(),
+        );
     }
-    l.insert("org.opencontainers.image.version".into(), ctx.version.clone());
-    l.insert("org.opencontainers.image.created".into(), created.to_string());
+    l.insert(
+        "org.opencontainers.image.version".into(),
+        ctx.version.clone(),
+    );
+    l.insert(
+        "org.opencontainers.image.created".into(),
+        created.to_string(),
+    );
     if let Some(p) = &ctx.config.project_name {
         l.insert("org.opencontainers.image.title".into(), p.clone());
     }
@@ -176,14 +252,20 @@ pub fn oci_labels(ctx: &Context, created: &str) -> BTreeMap<String, String> {
 /// Render and check every `images` entry against `binaries`.
 pub fn specs(ctx: &Context, binaries: &[Artifact]) -> Result<Vec<ImageSpec>> {
     let time = crate::context::reproducible_time(&ctx.git)?;
-    let created = jiff::Timestamp::from_second(time).map(|t| t.to_string()).unwrap_or_default();
+    let created = jiff::Timestamp::from_second(time)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
     let mut out = vec![];
     for (i, img) in ctx.config.images.iter().enumerate() {
         let key = format!("images[{i}]");
         let id = image_id(ctx, i);
         let label = format!("images[{i}] ({id})");
         let repository = ctx.render(&format!("{key}.repository"), &img.repository)?;
-        let tag_templates = if img.tags.is_empty() { vec!["{{ version }}".to_string()] } else { img.tags.clone() };
+        let tag_templates = if img.tags.is_empty() {
+            vec!["{{ version }}".to_string()]
+        } else {
+            img.tags.clone()
+        };
         let mut tags = vec![];
         for (j, t) in tag_templates.iter().enumerate() {
             let tag = ctx.render(&format!("{key}.tags[{j}]"), t)?;
@@ -194,22 +276,41 @@ pub fn specs(ctx: &Context, binaries: &[Artifact]) -> Result<Vec<ImageSpec>> {
         }
         let base = match img.base.as_deref() {
             b if base::is_scratch(b) => None,
-            Some(b) => Some(base::parse_ref(&ctx.render(&format!("{key}.base"), b)?, &format!("{key}.base"))?),
+            Some(b) => Some(base::parse_ref(
+                &ctx.render(&format!("{key}.base"), b)?,
+                &format!("{key}.base"),
+            )?),
             None => None,
         };
         let platforms = select(img, &label, binaries)?;
         let first = platforms[0].1[0].name.clone();
-        let render_list = |name: &str, l: &[String]| -> Result<Vec<String>> { l.iter().enumerate().map(|(j, v)| ctx.render(&format!("{key}.{name}[{j}]"), v)).collect() };
-        let entrypoint = if img.entrypoint.is_empty() { vec![format!("/{first}")] } else { render_list("entrypoint", &img.entrypoint)? };
+        let render_list = |name: &str, l: &[String]| -> Result<Vec<String>> {
+            l.iter()
+                .enumerate()
+                .map(|(j, v)| ctx.render(&format!("{key}.{name}[{j}]"), v))
+                .collect()
+        };
+        let entrypoint = if img.entrypoint.is_empty() {
+            vec![format!("/{first}")]
+        } else {
+            render_list("entrypoint", &img.entrypoint)?
+        };
         let mut labels = oci_labels(ctx, &created);
         labels.extend(render_map(ctx, &format!("{key}.labels"), &img.labels)?);
         let mut annotations = oci_labels(ctx, &created);
-        annotations.extend(render_map(ctx, &format!("{key}.annotations"), &img.annotations)?);
+        annotations.extend(render_map(
+            ctx,
+            &format!("{key}.annotations"),
+            &img.annotations,
+        )?);
         let settings = Settings {
             entrypoint,
             cmd: render_list("cmd", &img.cmd)?,
             env: render_list("env", &img.env)?,
-            user: img.user.clone().unwrap_or_else(|| config::DEFAULT_USER.into()),
+            user: img
+                .user
+                .clone()
+                .unwrap_or_else(|| config::DEFAULT_USER.into()),
             workdir: img.workdir.clone(),
             labels,
             created: created.clone(),
@@ -235,7 +336,11 @@ mod tests {
     use super::*;
 
     fn bin(build: &str, arch: &str, arm: Option<&str>) -> Artifact {
-        let mut a = Artifact::new(Kind::Binary, build, format!("dist/{build}_linux_{arch}/{build}"));
+        let mut a = Artifact::new(
+            Kind::Binary,
+            build,
+            format!("dist/{build}_linux_{arch}/{build}"),
+        );
         a.build_id = Some(build.into());
         a.os = Some("linux".into());
         a.arch = Some(arch.into());
@@ -245,11 +350,26 @@ mod tests {
 
     #[test]
     fn selects_platforms_and_reports_missing() {
-        let bins = vec![bin("hello", "amd64", None), bin("hello", "arm", Some("7")), bin("other", "arm64", None)];
-        let img = Image { builds: vec!["hello".into()], ..Default::default() };
-        let got: Vec<String> = select(&img, "x", &bins).unwrap().iter().map(|(p, _)| p.to_string()).collect();
+        let bins = vec![
+            bin("hello", "amd64", None),
+            bin("hello", "arm", Some("7")),
+            bin("other", "arm64", None),
+        ];
+        let img = Image {
+            builds: vec!["hello".into()],
+            ..Default::default()
+        };
+        let got: Vec<String> = select(&img, "x", &bins)
+            .unwrap()
+            .iter()
+            .map(|(p, _)| p.to_string())
+            .collect();
         assert_eq!(got, vec!["linux/amd64", "linux/arm/v7"]);
-        let img = Image { builds: vec!["hello".into()], platforms: vec!["linux/arm64".into()], ..Default::default() };
+        let img = Image {
+            builds: vec!["hello".into()],
+            platforms: vec!["linux/arm64".into()],
+            ..Default::default()
+        };
         let err = select(&img, "x", &bins).unwrap_err().to_string();
         assert!(err.contains("platform linux/arm64 was not built (built linux platforms: linux/amd64, linux/arm/v7)"), "{err}");
     }
@@ -257,8 +377,17 @@ mod tests {
     #[test]
     fn references_are_checked() {
         assert!(check_reference("k", "127.0.0.1:5000/acme/hello", "1.0.0").is_ok());
-        for bad in ["Acme/Hello", "ghcr.io/acme/hello:tag", "ghcr.io/acme/hello@sha256:00", "bad repo", ""] {
-            assert!(check_reference("k", bad, "1.0.0").is_err(), "{bad} should be rejected");
+        for bad in [
+            "Acme/Hello",
+            "ghcr.io/acme/hello:tag",
+            "ghcr.io/acme/hello@sha256:00",
+            "bad repo",
+            "",
+        ] {
+            assert!(
+                check_reference("k", bad, "1.0.0").is_err(),
+                "{bad} should be rejected"
+            );
         }
         assert!(check_reference("k", "ghcr.io/acme/hello", "bad tag!").is_err());
     }
