@@ -109,7 +109,7 @@ impl Registry {
     fn blob_uploads(&self) -> usize {
         self.log()
             .lines()
-            .filter(|l| l.contains("\"PUT /v2/") && l.contains("/blobs/uploads/"))
+            .filter(|l| l.contains("\"PUT /v2/") && l.contains("/blobs/uploads/") && l.contains("HTTP/1.1\" 201 "))
             .count()
     }
 
@@ -572,6 +572,120 @@ fn rerun_after_the_registry_went_down_completes_the_push() {
         platforms(&reg.inspect_raw("acme/hello:1.0.0")),
         vec!["linux/amd64", "linux/arm64"]
     );
+}
+
+/// A TCP proxy in front of the registry that, once `limit` bytes have gone upstream, cuts
+/// every connection and stops listening: the registry "goes down" in the middle of a push.
+struct CuttingProxy {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CuttingProxy {
+    fn start(port: u16, upstream: u16, limit: u64) -> CuttingProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let cut = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU64::new(0));
+        let c = cut.clone();
+        std::thread::spawn(move || {
+            let mut open: Vec<TcpStream> = vec![];
+            while !c.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                        open.push(client.try_clone().unwrap());
+                        open.push(server.try_clone().unwrap());
+                        let (mut c_in, mut s_out) =
+                            (client.try_clone().unwrap(), server.try_clone().unwrap());
+                        let (mut s_in, mut c_out) = (server, client);
+                        let (sent, cut) = (sent.clone(), c.clone());
+                        std::thread::spawn(move || {
+                            let mut buf = [0u8; 16384];
+                            while let Ok(n) = c_in.read(&mut buf) {
+                                if n == 0 || s_out.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                                if limit > 0
+                                    && sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit
+                                {
+                                    cut.store(true, Ordering::SeqCst);
+                                    break;
+                                }
+                            }
+                        });
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut s_in, &mut c_out);
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+            for s in open {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+            // The listener is dropped here: new connections are refused.
+        });
+        CuttingProxy { port, cut }
+    }
+
+    fn was_cut(&self) -> bool {
+        self.cut.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Deterministic incompressible bytes (xorshift), so a layer is large enough to cut.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn registry_cut_mid_push_then_rerun_completes() {
+    require_go();
+    let reg = Registry::start();
+    let proxy = CuttingProxy::start(0, reg.port, 4_000_000);
+    let host = format!("127.0.0.1:{}", proxy.port);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(
+        "amd64, arm64",
+        "7",
+        &image_section(&host, "acme/hello", "    files: [data.bin]\n"),
+    );
+    go_project(tmp.path(), &cfg);
+    std::fs::write(tmp.path().join("data.bin"), noise(8_000_000)).unwrap();
+    init_repo(tmp.path());
+    git(tmp.path(), &["tag", "v1.0.0"]);
+    let (code, _, err) = release(tmp.path(), &[], &[]);
+    assert!(proxy.was_cut(), "the push finished before the cut: {err}");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Re-run to finish"), "{err}");
+    let uploaded_before = reg.blob_uploads();
+    // The registry comes back on the same address; the re-run sends only what is missing.
+    let back = CuttingProxy::start(proxy.port, reg.port, 0);
+    let (code, _, err) = release(tmp.path(), &["--clean"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!back.was_cut());
+    assert!(err.contains("already present"), "{err}");
+    let resent = reg.blob_uploads() - uploaded_before;
+    assert!(
+        resent < 4,
+        "the re-run uploaded all {resent} blobs again (first run completed {uploaded_before})"
+    );
+    assert!(uploaded_before + resent >= 4);
+    let index = reg.inspect_raw("acme/hello:1.0.0");
+    assert_eq!(platforms(&index), vec!["linux/amd64", "linux/arm64"]);
 }
 
 #[test]
