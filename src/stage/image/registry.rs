@@ -60,6 +60,7 @@ pub fn plain_http(host: &str, insecure: bool) -> bool {
 /// One registry host with its credentials.
 pub struct Registry {
     client: Client,
+    plain_http: bool,
     /// The host (with port).
     pub host: String,
     creds: Credentials,
@@ -105,25 +106,30 @@ fn is_connect(e: &OciDistributionError) -> bool {
 impl Registry {
     /// A client for `host`, TLS unless `insecure` or local.
     pub fn new(host: &str, insecure: bool) -> Registry {
-        let protocol = if plain_http(host, insecure) {
+        let plain_http = plain_http(host, insecure);
+        Registry {
+            client: Self::client(plain_http),
+            plain_http,
+            host: host.to_string(),
+            creds: auth::resolve(host),
+            stats: Stats::default(),
+        }
+    }
+
+    fn client(plain_http: bool) -> Client {
+        let protocol = if plain_http {
             ClientProtocol::Http
         } else {
             ClientProtocol::Https
         };
-        let config = ClientConfig {
+        Client::new(ClientConfig {
             protocol,
             use_monolithic_push: true,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(120)),
             user_agent: concat!("rel/", env!("CARGO_PKG_VERSION")),
             ..Default::default()
-        };
-        Registry {
-            client: Client::new(config),
-            host: host.to_string(),
-            creds: auth::resolve(host),
-            stats: Stats::default(),
-        }
+        })
     }
 
     /// An error a person can act on: what failed, on which reference, and what to do.
@@ -177,6 +183,22 @@ impl Registry {
     /// Authenticate for `op` on the repository of `r` (a bearer token when the registry
     /// asks for one, else basic or anonymous).
     pub async fn login(&self, r: &Reference, op: RegistryOperation) -> Result<()> {
+        if matches!(
+            self.creds.auth,
+            oci_client::secrets::RegistryAuth::Anonymous
+        ) {
+            // oci-client asks `/v2/` again before every request of a client that holds
+            // anonymous credentials but got no token. Probe with a separate client and keep
+            // the working one credential-free unless the registry hands out anonymous tokens.
+            let probe = Self::client(self.plain_http);
+            let token = self
+                .retry("auth", || probe.auth(r, &self.creds.auth, op))
+                .await
+                .map_err(|e| self.explain("cannot authenticate to", &r.whole(), &e))?;
+            if token.is_none() {
+                return Ok(());
+            }
+        }
         self.retry("auth", || self.client.auth(r, &self.creds.auth, op))
             .await
             .map(|_| ())
