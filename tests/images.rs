@@ -109,7 +109,11 @@ impl Registry {
     fn blob_uploads(&self) -> usize {
         self.log()
             .lines()
-            .filter(|l| l.contains("\"PUT /v2/") && l.contains("/blobs/uploads/") && l.contains("HTTP/1.1\" 201 "))
+            .filter(|l| {
+                l.contains("\"PUT /v2/")
+                    && l.contains("/blobs/uploads/")
+                    && l.contains("HTTP/1.1\" 201 ")
+            })
             .count()
     }
 
@@ -907,4 +911,114 @@ fn bad_image_input_is_a_clear_error() {
         err.contains("platform linux/arm/v7 was not built (built linux platforms: linux/amd64)"),
         "{err}"
     );
+}
+
+/// `tests/images/token_proxy.py` in front of a registry: the bearer-token flow.
+struct TokenProxy {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TokenProxy {
+    fn start(upstream: u16, user: &str, password: &str) -> TokenProxy {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("proxy.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images/token_proxy.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([&upstream.to_string(), user, password])
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        TokenProxy {
+            child,
+            port: line.trim().parse().expect("proxy port"),
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for TokenProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn bearer_token_flow() {
+    require_go();
+    let reg = Registry::start();
+    let proxy = TokenProxy::start(reg.port, "robot", "tok3n-pass");
+    let host = format!("127.0.0.1:{}", proxy.port);
+    let tmp = tempfile::tempdir().unwrap();
+    project(
+        tmp.path(),
+        &config("amd64, arm64", "7", &image_section(&host, "acme/hello", "")),
+        "v1.0.0",
+    );
+
+    // Wrong password: the token endpoint refuses; a clear 401 without the password.
+    let (code, _, err) = release(
+        tmp.path(),
+        &[],
+        &[
+            ("REL_REGISTRY_USERNAME", "robot"),
+            ("REL_REGISTRY_PASSWORD", "nope-pass"),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("401 Unauthorized"), "{err}");
+    assert!(!err.contains("nope-pass"), "{err}");
+    assert!(proxy.log().contains("token refused"), "{}", proxy.log());
+
+    // Username and password are exchanged for a bearer token, which every request then carries.
+    let (code, _, err) = release(
+        tmp.path(),
+        &["--clean", "-v"],
+        &[
+            ("REL_REGISTRY_USERNAME", "robot"),
+            ("REL_REGISTRY_PASSWORD", "tok3n-pass"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{}", proxy.log());
+    assert!(err.contains("4 blobs uploaded"), "{err}");
+    assert!(!err.contains("tok3n-pass"), "{err}");
+    let log = proxy.log();
+    assert!(
+        log.contains("token granted /token?scope=repository%3Aacme%2Fhello%3Apull%2Cpush"),
+        "{log}"
+    );
+    assert!(
+        log.contains("bearer PUT /v2/acme/hello/manifests/1.0.0"),
+        "{log}"
+    );
+    assert_eq!(
+        platforms(&reg.inspect_raw("acme/hello:1.0.0")),
+        vec!["linux/amd64", "linux/arm64"]
+    );
+
+    // A ready bearer token (REL_REGISTRY_TOKEN) is sent as it is; nothing new to upload.
+    let token: String = "token-".to_string()
+        + &"tok3n-pass"
+            .bytes()
+            .rev()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+    let (code, _, err) = release(tmp.path(), &["--clean"], &[("REL_REGISTRY_TOKEN", &token)]);
+    assert_eq!(code, 0, "{err}\n{}", proxy.log());
+    assert!(err.contains("0 blobs uploaded"), "{err}");
 }
