@@ -790,7 +790,7 @@ fn base_images_and_manifests() {
     let dir = tmp.path().join("app");
     std::fs::create_dir_all(&dir).unwrap();
     let images = format!(
-        "{}  - id: amd\n    repository: \"{host}/acme/app\"\n    platforms: [linux/amd64]\n    tags: [\"{{{{ version }}}}-amd64\"]\n  - id: arm\n    repository: \"{host}/acme/app\"\n    platforms: [linux/arm64]\n    tags: [\"{{{{ version }}}}-arm64\"]\nmanifests:\n  - name_template: \"{host}/acme/app:{{{{ version }}}}\"\n    images: [\"{host}/acme/app:{{{{ version }}}}-amd64\", \"{host}/acme/app:{{{{ version }}}}-arm64\"]\n",
+        "{}  - id: amd\n    repository: \"{host}/acme/app\"\n    platforms: [linux/amd64]\n    tags: [\"{{{{ version }}}}-amd64\"]\n  - id: arm\n    repository: \"{host}/acme/app\"\n    platforms: [linux/arm64]\n    tags: [\"{{{{ version }}}}-arm64\"]\nmanifests:\n  - name_template: \"{host}/acme/app:{{{{ version }}}}\"\n    images: [\"{host}/acme/app:{{{{ version }}}}-amd64\", \"{host}/acme/app:{{{{ version }}}}-arm64\"]\n  - name_template: \"{host}/acme/other:{{{{ version }}}}\"\n    images: [\"{host}/acme/app:{{{{ version }}}}-arm64\"]\n",
         image_section(
             &host,
             "acme/app-on-base",
@@ -831,6 +831,19 @@ fn base_images_and_manifests() {
     assert_eq!(platforms(&combined), vec!["linux/amd64", "linux/arm64"]);
     let amd_only = reg.inspect_raw("acme/app:3.0.0-amd64");
     assert_eq!(amd(&combined), amd(&amd_only));
+    // An index in another repository: the image is copied into it (blobs mounted).
+    let other = reg.inspect_raw("acme/other:3.0.0");
+    assert_eq!(platforms(&other), vec!["linux/arm64"]);
+    let arm_only = reg.inspect_raw("acme/app:3.0.0-arm64");
+    let child = other["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(child, arm_only["manifests"][0]["digest"].as_str().unwrap());
+    assert_eq!(
+        reg.inspect_raw(&format!("acme/other@{child}"))["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
     let arts = artifacts(&dir);
     assert!(of_kind(&arts, "image_index").iter().any(|a| {
         a["name"] == format!("{host}/acme/app:3.0.0")

@@ -95,19 +95,14 @@ async fn copy_into(
             .unwrap_or_default(),
     );
     for b in blobs {
-        // Mount when possible; otherwise go through a temporary file.
-        let tmp = tempfile::NamedTempFile::new().map_err(|e| {
-            Error::io(
-                "cannot create a temporary file",
-                std::path::Path::new("/tmp"),
-                e,
-            )
-        })?;
-        let target_has = reg.ensure_blob(target, &b, tmp.path(), Some(src)).await;
-        if target_has.is_err() {
-            reg.get_blob_to(src, &b.digest, tmp.path()).await?;
-            reg.ensure_blob(target, &b, tmp.path(), None).await?;
+        // Present or mountable: done. Otherwise through a temporary file.
+        if reg.ensure_blob(target, &b, None, Some(src)).await? {
+            continue;
         }
+        let tmp = tempfile::NamedTempFile::new()
+            .map_err(|e| Error::Failed(format!("cannot create a temporary file: {e}")))?;
+        reg.get_blob_to(src, &b.digest, tmp.path()).await?;
+        reg.ensure_blob(target, &b, Some(tmp.path()), None).await?;
     }
     let r = Reference::with_digest(
         target.registry().into(),

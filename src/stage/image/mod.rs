@@ -102,10 +102,16 @@ impl Stage for ImageStage {
     }
 
     fn skip(&self, ctx: &Context) -> Option<String> {
-        super::skipped_by_flag(ctx, "images").or_else(|| {
-            (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
-                .then(|| "no images or manifests configured".into())
-        })
+        super::skipped_by_flag(ctx, "images")
+            .or_else(|| {
+                ctx.options
+                    .skips("build")
+                    .then(|| "no binaries: --skip build".into())
+            })
+            .or_else(|| {
+                (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
+                    .then(|| "no images or manifests configured".into())
+            })
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {

@@ -38,9 +38,11 @@ pub async fn push(spec: &ImageSpec, built: &Assembled) -> Result<Registry> {
     futures::stream::iter(blobs.into_values().map(Ok))
         .try_for_each_concurrent(CONCURRENT_BLOBS, |(b, from_base)| async move {
             let mount = if from_base { spec.base.as_ref() } else { None };
+            let path = built.layout.blob_path(&b.digest);
             reg_ref
-                .ensure_blob(target_ref, &b, &built.layout.blob_path(&b.digest), mount)
+                .ensure_blob(target_ref, &b, Some(&path), mount)
                 .await
+                .map(|_| ())
         })
         .await?;
     let registry = target.registry().to_string();

@@ -206,14 +206,15 @@ impl Registry {
     }
 
     /// Make sure `blob` (stored at `path`) is in the repository of `target`: HEAD, then a
-    /// mount from `mount_from` (same registry), then a POST+PUT upload.
+    /// mount from `mount_from` (same registry), then a POST+PUT upload. Without a `path`,
+    /// returns `false` when neither HEAD nor the mount found it.
     pub async fn ensure_blob(
         &self,
         target: &Reference,
         blob: &Descriptor,
-        path: &Path,
+        path: Option<&Path>,
         mount_from: Option<&Reference>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let what = format!("{} in {}", blob.digest, target.repository());
         let exists = self
             .retry("HEAD blob", || {
@@ -223,7 +224,7 @@ impl Registry {
             .map_err(|e| self.explain("cannot check blob", &what, &e))?;
         if exists {
             self.stats.present.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+            return Ok(true);
         }
         if let Some(src) = mount_from.filter(|s| {
             s.resolve_registry() == target.resolve_registry()
@@ -232,7 +233,7 @@ impl Registry {
             match self.client.mount_blob(target, src, &blob.digest).await {
                 Ok(()) => {
                     self.stats.mounted.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
+                    return Ok(true);
                 }
                 Err(e) => tracing::debug!(
                     "mount of {} from {} failed ({e}); uploading",
@@ -241,6 +242,9 @@ impl Registry {
                 ),
             }
         }
+        let Some(path) = path else {
+            return Ok(false);
+        };
         self.retry("upload blob", || async {
             let file = tokio::fs::File::open(path).await?;
             let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
@@ -255,7 +259,7 @@ impl Registry {
         self.stats
             .uploaded_bytes
             .fetch_add(blob.size, Ordering::Relaxed);
-        Ok(())
+        Ok(true)
     }
 
     /// PUT a manifest or index (exact bytes) at `r` (a tag or a digest reference).
