@@ -801,6 +801,15 @@ fn base_images_and_manifests() {
     let (code, _, err) = release(&dir, &[], &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("2 mounted"), "{err}");
+    // The scratch image of the same binary has the same layer: mounted from the first image.
+    let line = err
+        .lines()
+        .find(|l| l.contains("as 3.0.0-amd64:"))
+        .expect("push line");
+    assert!(
+        line.ends_with("1 blobs uploaded (0.0 MB), 0 already present, 1 mounted"),
+        "{line}"
+    );
     let index = reg.inspect_raw("acme/app-on-base:3.0.0");
     let base_index = reg.inspect_raw("acme/base:1.0.0");
     let amd = |i: &Value| {
@@ -936,6 +945,10 @@ struct TokenProxy {
 
 impl TokenProxy {
     fn start(upstream: u16, user: &str, password: &str) -> TokenProxy {
+        Self::start_flaky(upstream, user, password, 0)
+    }
+
+    fn start_flaky(upstream: u16, user: &str, password: &str, flaky: u32) -> TokenProxy {
         use std::io::BufRead;
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("proxy.log");
@@ -944,6 +957,7 @@ impl TokenProxy {
             .arg(script)
             .args([&upstream.to_string(), user, password])
             .arg(&log)
+            .env("FLAKY", flaky.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3");
@@ -1016,7 +1030,7 @@ fn bearer_token_flow() {
         "{log}"
     );
     assert!(
-        log.contains("bearer PUT /v2/acme/hello/manifests/1.0.0"),
+        log.contains("forward PUT /v2/acme/hello/manifests/1.0.0"),
         "{log}"
     );
     assert_eq!(
@@ -1034,4 +1048,27 @@ fn bearer_token_flow() {
     let (code, _, err) = release(tmp.path(), &["--clean"], &[("REL_REGISTRY_TOKEN", &token)]);
     assert_eq!(code, 0, "{err}\n{}", proxy.log());
     assert!(err.contains("0 blobs uploaded"), "{err}");
+}
+
+#[test]
+fn server_errors_are_retried() {
+    require_go();
+    let reg = Registry::start();
+    // Every third request through this front door is answered 503.
+    let proxy = TokenProxy::start_flaky(reg.port, "", "", 3);
+    let host = format!("127.0.0.1:{}", proxy.port);
+    let tmp = tempfile::tempdir().unwrap();
+    project(
+        tmp.path(),
+        &config("amd64, arm64", "7", &image_section(&host, "acme/hello", "")),
+        "v1.0.0",
+    );
+    let (code, _, err) = release(tmp.path(), &[], &[]);
+    assert_eq!(code, 0, "{err}\n{}", proxy.log());
+    let log = proxy.log();
+    assert!(log.matches("503 ").count() >= 3, "{log}");
+    assert!(err.contains("4 blobs uploaded"), "{err}");
+    let index = reg.inspect_raw("acme/hello:1.0.0");
+    assert_eq!(platforms(&index), vec!["linux/amd64", "linux/arm64"]);
+    assert_eq!(reg.inspect_raw("acme/hello:latest"), index);
 }

@@ -3,14 +3,20 @@
 Requests without `Authorization: Bearer <token>` get 401 with a `WWW-Authenticate: Bearer`
 challenge; `/token` trades basic credentials for the token; everything else is forwarded to the
 real registry behind it. Usage: token_proxy.py UPSTREAM_PORT USER PASSWORD LOGFILE
-(prints the port it listens on)."""
+(prints the port it listens on). With USER empty, no authentication is asked for; with
+FLAKY=N in the environment, every Nth request is answered 503 (to exercise retries)."""
 import base64
 import http.client
 import http.server
+import os
 import sys
+import threading
 
 upstream, user, password, logfile = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 TOKEN = "token-" + base64.b16encode(password.encode()[::-1]).decode().lower()
+FLAKY = int(os.environ.get("FLAKY") or 0)
+counter = [0]
+lock = threading.Lock()
 BASIC = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
@@ -38,6 +44,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         auth = self.headers.get("Authorization", "")
+        if FLAKY:
+            with lock:
+                counter[0] += 1
+                fail = counter[0] % FLAKY == 0
+            if fail:
+                log(f"503 {self.command} {self.path.split('?')[0]}")
+                return self.reply(503, b"try again")
+        if not user:
+            auth = "Bearer " + TOKEN
         if self.path.startswith("/token"):
             ok = auth == BASIC
             log(f"token {'granted' if ok else 'refused'} {self.path}")
@@ -49,7 +64,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             port = self.server.server_address[1]
             challenge = f'Bearer realm="http://127.0.0.1:{port}/token",service="test-registry"'
             return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
-        log(f"bearer {self.command} {self.path.split('?')[0]}")
+        log(f"forward {self.command} {self.path.split('?')[0]}")
         conn = http.client.HTTPConnection("127.0.0.1", upstream)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "connection", "content-length")}
         if length or self.command in ("PUT", "POST", "PATCH"):

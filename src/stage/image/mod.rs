@@ -37,6 +37,25 @@ fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))
 }
 
+/// Run a network future, within `--timeout` when one was given.
+fn block_on<T>(
+    ctx: &Context,
+    rt: &tokio::runtime::Runtime,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match ctx.time_left() {
+        None => rt.block_on(fut),
+        Some(left) => rt.block_on(async {
+            tokio::time::timeout(left, fut).await.map_err(|_| {
+                Error::Failed(format!(
+                    "--timeout reached while {what}; re-run to finish: what was already pushed is kept"
+                ))
+            })?
+        }),
+    }
+}
+
 fn image_artifacts(
     ctx: &Context,
     spec: &spec::ImageSpec,
@@ -119,6 +138,7 @@ impl Stage for ImageStage {
         let specs = spec::specs(ctx, &binaries)?;
         let manifest_specs = manifests::specs(ctx)?;
         let rt = runtime(ctx)?;
+        let mut elsewhere = std::collections::BTreeMap::new();
         for s in &specs {
             let start = std::time::Instant::now();
             let built = assemble::assemble(ctx, s, &rt)?;
@@ -126,8 +146,17 @@ impl Stage for ImageStage {
             let pushed = !ctx.options.snapshot;
             if pushed {
                 let start = std::time::Instant::now();
-                rt.block_on(push::push(s, &built))?;
+                let what = format!("pushing {}", s.repository);
+                block_on(ctx, &rt, &what, push::push(s, &built, &elsewhere))?;
                 tracing::debug!("images: pushed {} in {:.2?}", s.id, start.elapsed());
+                let target = spec::check_reference("repository", &s.repository, &s.tags[0])?;
+                for img in &built.images {
+                    for b in &img.blobs {
+                        elsewhere
+                            .entry(b.digest.clone())
+                            .or_insert_with(|| target.clone());
+                    }
+                }
             } else {
                 tracing::info!(
                     "images: built {} ({}) into {} (snapshot: not pushed)",
@@ -147,7 +176,12 @@ impl Stage for ImageStage {
             return Ok(());
         }
         for m in &manifest_specs {
-            let a = rt.block_on(manifests::push(m))?;
+            let a = block_on(
+                ctx,
+                &rt,
+                &format!("pushing {}", m.name.whole()),
+                manifests::push(m),
+            )?;
             ctx.artifacts.add(a);
         }
         Ok(())

@@ -16,7 +16,14 @@ use std::sync::atomic::Ordering;
 const CONCURRENT_BLOBS: usize = 4;
 
 /// Push `built` to `spec.repository`; returns the registry (its stats say what was sent).
-pub async fn push(spec: &ImageSpec, built: &Assembled) -> Result<Registry> {
+///
+/// `elsewhere` maps blob digests to a repository that already holds them (images pushed
+/// earlier in this run): a blob found there is mounted instead of uploaded again.
+pub async fn push(
+    spec: &ImageSpec,
+    built: &Assembled,
+    elsewhere: &BTreeMap<String, Reference>,
+) -> Result<Registry> {
     let target = super::spec::check_reference(
         &format!("images[{}].repository", spec.index),
         &spec.repository,
@@ -37,7 +44,11 @@ pub async fn push(spec: &ImageSpec, built: &Assembled) -> Result<Registry> {
     let target_ref = &target;
     futures::stream::iter(blobs.into_values().map(Ok))
         .try_for_each_concurrent(CONCURRENT_BLOBS, |(b, from_base)| async move {
-            let mount = if from_base { spec.base.as_ref() } else { None };
+            let mount = if from_base {
+                spec.base.as_ref()
+            } else {
+                elsewhere.get(&b.digest)
+            };
             let path = built.layout.blob_path(&b.digest);
             reg_ref
                 .ensure_blob(target_ref, &b, Some(&path), mount)
