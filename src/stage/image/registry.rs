@@ -328,6 +328,38 @@ impl Registry {
 mod tests {
     use super::*;
 
+    fn server(code: u16) -> OciDistributionError {
+        OciDistributionError::ServerError {
+            url: "http://127.0.0.1:1/v2/x/blobs/uploads/".into(),
+            code,
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        for code in [500, 502, 503, 429] {
+            assert!(retryable(&server(code)), "{code}");
+        }
+        for code in [400, 401, 403, 404] {
+            assert!(!retryable(&server(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_401_names_the_registry_and_what_to_set() {
+        let reg = Registry::new("127.0.0.1:1", false);
+        let msg = reg
+            .explain(
+                "cannot upload blob",
+                "sha256:00 in acme/hello",
+                &server(401),
+            )
+            .to_string();
+        assert!(msg.starts_with("cannot upload blob sha256:00 in acme/hello: the registry 127.0.0.1:1 answered 401 Unauthorized"), "{msg}");
+        assert!(msg.contains("REL_REGISTRY_USERNAME"), "{msg}");
+    }
+
     #[test]
     fn plain_http_only_for_local_or_insecure() {
         assert!(plain_http("127.0.0.1:5000", false));
