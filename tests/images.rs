@@ -307,6 +307,7 @@ fn two_platform_image_is_pushed_pulled_run_and_reproducible() {
         )),
         "{out}"
     );
+    assert!(out.contains("access: ok (credentials: anonymous"), "{out}");
     assert_eq!(reg.blob_uploads(), 0);
 
     let (code, _, err) = release(&a, &[], &[]);
@@ -451,6 +452,19 @@ fn four_platform_image_with_basic_auth_and_wrong_credentials() {
         &image_section(&host, "acme/hello", ""),
     );
     project(tmp.path(), &cfg, "v2.1.0");
+
+    // The dry run checks access: without credentials it reports the 401.
+    let (code, out, err) = run({
+        let mut c = rel(tmp.path());
+        c.args(["release", "--dry-run"])
+            .env("DOCKER_CONFIG", tmp.path().join(".none"));
+        c
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("access: FAILED: cannot check blob") && out.contains("401 Unauthorized"),
+        "{out}"
+    );
 
     // No credentials: a clear 401 naming what to set.
     let (code, _, err) = release(tmp.path(), &[], &[]);

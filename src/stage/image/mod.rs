@@ -188,6 +188,35 @@ impl Stage for ImageStage {
     }
 }
 
+/// Whether the repository can be reached with the credentials found (a HEAD of a blob
+/// that does not exist: 404 means access works, 401 that the credentials do not).
+fn access(ctx: &Context, s: &spec::ImageSpec) -> String {
+    let check = async {
+        let target = spec::check_reference("repository", &s.repository, &s.tags[0])?;
+        let reg = registry::Registry::new(target.resolve_registry(), s.insecure);
+        reg.login(&target, oci_client::RegistryOperation::Push)
+            .await?;
+        let probe = layout::Descriptor {
+            media_type: layout::media::CONFIG.into(),
+            digest: layout::digest_of(b"rel access check"),
+            size: 0,
+        };
+        reg.ensure_blob(&target, &probe, None, None).await?;
+        Ok::<_, Error>(reg.credentials_source().to_string())
+    };
+    let result = runtime(ctx).and_then(|rt| {
+        rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(30), check)
+                .await
+                .unwrap_or_else(|_| Err(Error::Failed("no answer in 30 s".into())))
+        })
+    });
+    match result {
+        Ok(source) => format!("ok (credentials: {source})"),
+        Err(e) => format!("FAILED: {e}"),
+    }
+}
+
 /// The dry-run lines: every reference that would be pushed.
 pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
     if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
@@ -240,6 +269,9 @@ pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
         }
         for t in &s.tags {
             out.push(format!("  {verb} {} (image index)", s.tag_ref(t)));
+        }
+        if !ctx.options.snapshot {
+            out.push(format!("  access: {}", access(ctx, &s)));
         }
     }
     for m in manifests::specs(ctx)? {

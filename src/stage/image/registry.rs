@@ -132,6 +132,11 @@ impl Registry {
         })
     }
 
+    /// Where the credentials came from (safe to print).
+    pub fn credentials_source(&self) -> &str {
+        &self.creds.source
+    }
+
     /// An error a person can act on: what failed, on which reference, and what to do.
     pub fn explain(&self, doing: &str, what: &str, e: &OciDistributionError) -> Error {
         let host = &self.host;
