@@ -240,5 +240,12 @@ pub fn dry_run(ctx: &Context) -> Result<String> {
             crate::stage::build::describe_dry(ctx, pb)
         ));
     }
+    let images = crate::stage::image::plan_lines(ctx)?;
+    if !images.is_empty() {
+        out.push_str("\nimages:\n");
+        for l in images {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
     Ok(out)
 }

@@ -31,6 +31,9 @@ fn init_logging(cli: &Cli) {
 }
 
 fn main() {
+    // Both ring and aws-lc-rs are compiled in (octocrab and oci-client each pull one); with two
+    // providers rustls cannot pick, so exactly one, ring, is installed before any TLS client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

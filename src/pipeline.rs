@@ -14,6 +14,7 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::before::Before,
         &stage::changelog::ChangelogStage,
         &stage::build::BuildStage,
+        &stage::image::ImageStage,
         // Last: publishing reads every artifact the stages before it registered.
         &stage::publish::Publish,
     ]

@@ -418,6 +418,21 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
             }
         }
         c.template(base(&["repository".into()]), &img.repository, &globals);
+        if !img.repository.contains("{{")
+            && !img.repository.contains("{%")
+            && let Err(e) =
+                crate::stage::image::spec::check_reference("repository", &img.repository, "latest")
+        {
+            let msg = e.to_string().trim_start_matches("repository: ").to_string();
+            c.push(
+                base(&["repository".into()]),
+                msg,
+                Some(
+                    "a repository is lowercase, like ghcr.io/owner/name, without a tag or digest"
+                        .into(),
+                ),
+            );
+        }
         for (j, t) in img.tags.iter().enumerate() {
             c.template(base(&["tags".into(), j.into()]), t, &globals);
         }

@@ -6,6 +6,7 @@
 pub mod before;
 pub mod build;
 pub mod changelog;
+pub mod image;
 pub mod publish;
 
 use crate::context::Context;

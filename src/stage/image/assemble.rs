@@ -1,0 +1,157 @@
+//! Assemble one `images` entry into the OCI layout: base, layer, config and manifest per
+//! platform, then the image index shared by every tag.
+
+use super::base::{self, BaseImage};
+use super::config;
+use super::layer::{self, Entry};
+use super::layout::{Descriptor, Layout, media};
+use super::platform::Platform;
+use super::registry::Registry;
+use super::spec::ImageSpec;
+use crate::context::Context;
+use crate::error::Result;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// One platform's image, in the layout.
+#[derive(Debug, Clone)]
+pub struct PlatformImage {
+    /// Its platform.
+    pub platform: Platform,
+    /// The manifest descriptor.
+    pub manifest: Descriptor,
+    /// The manifest's exact bytes.
+    pub manifest_bytes: Vec<u8>,
+    /// Config and layers, base layers included.
+    pub blobs: Vec<Descriptor>,
+    /// Digests of layers that come from the base image (mountable from it).
+    pub base_layers: Vec<String>,
+}
+
+/// A whole image: its platforms and the index.
+#[derive(Debug, Clone)]
+pub struct Assembled {
+    /// The layout it lives in.
+    pub layout: Layout,
+    /// Per platform.
+    pub images: Vec<PlatformImage>,
+    /// The image index descriptor.
+    pub index: Descriptor,
+    /// The index's exact bytes.
+    pub index_bytes: Vec<u8>,
+}
+
+fn annotations(spec: &ImageSpec) -> Option<Value> {
+    (!spec.annotations.is_empty()).then(|| json!(spec.annotations))
+}
+
+/// Build `spec` into `dist/images/<id>/`.
+pub fn assemble(
+    ctx: &Context,
+    spec: &ImageSpec,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Assembled> {
+    let layout = Layout::create(&ctx.dist.join("images").join(&spec.id))?;
+    let wanted: Vec<Platform> = spec.platforms.iter().map(|(p, _)| p.clone()).collect();
+    let bases: BTreeMap<Platform, BaseImage> = match &spec.base {
+        Some(r) => {
+            let insecure = spec.insecure && spec.repository.starts_with(r.registry());
+            let reg = Registry::new(r.resolve_registry(), insecure);
+            rt.block_on(base::resolve(&reg, r, &wanted, &layout))?
+        }
+        None => BTreeMap::new(),
+    };
+    let mtime = crate::context::reproducible_time(&ctx.git)?;
+    let layers: Vec<layer::Layer> = spec
+        .platforms
+        .par_iter()
+        .map(|(_, bins)| {
+            let mut entries: BTreeMap<String, Entry> = spec
+                .files
+                .iter()
+                .map(|(k, (src, mode))| {
+                    (
+                        k.clone(),
+                        Entry {
+                            src: src.clone(),
+                            mode: *mode,
+                        },
+                    )
+                })
+                .collect();
+            for b in bins {
+                entries.insert(
+                    b.name.clone(),
+                    Entry {
+                        src: ctx.root.join(&b.path),
+                        mode: 0o755,
+                    },
+                );
+            }
+            layer::write(&layout, &entries, mtime)
+        })
+        .collect::<Result<_>>()?;
+    let mut images = vec![];
+    for ((platform, bins), layer) in spec.platforms.iter().zip(layers) {
+        let base = bases.get(platform);
+        let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+        let comment = format!("rel: {}", names.join(", "));
+        let cfg = config::build(
+            base.map(|b| &b.config),
+            platform,
+            &spec.settings,
+            &layer.diff_id,
+            &comment,
+        );
+        let (cfg_d, _) = layout.put_json(media::CONFIG, &cfg)?;
+        let mut layers: Vec<Descriptor> = base.map(|b| b.layers.clone()).unwrap_or_default();
+        let base_layers = layers.iter().map(|l| l.digest.clone()).collect();
+        layers.push(layer.blob.clone());
+        let mut manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": media::MANIFEST,
+            "config": cfg_d.to_json(),
+            "layers": layers.iter().map(Descriptor::to_json).collect::<Vec<_>>(),
+        });
+        if let Some(a) = annotations(spec) {
+            manifest["annotations"] = a;
+        }
+        let (m_d, m_bytes) = layout.put_json(media::MANIFEST, &manifest)?;
+        let mut blobs = vec![cfg_d];
+        blobs.extend(layers);
+        images.push(PlatformImage {
+            platform: platform.clone(),
+            manifest: m_d,
+            manifest_bytes: m_bytes,
+            blobs,
+            base_layers,
+        });
+    }
+    let entries: Vec<Value> = images
+        .iter()
+        .map(|i| {
+            let mut e = i.manifest.to_json();
+            e["platform"] = i.platform.to_json();
+            e
+        })
+        .collect();
+    let mut index = json!({"schemaVersion": 2, "mediaType": media::INDEX, "manifests": entries});
+    if let Some(a) = annotations(spec) {
+        index["annotations"] = a;
+    }
+    let (index_d, index_bytes) = layout.put_json(media::INDEX, &index)?;
+    layout.write_index(
+        &spec
+            .tags
+            .iter()
+            .map(|t| (t.clone(), index_d.clone()))
+            .collect::<Vec<_>>(),
+    )?;
+    Ok(Assembled {
+        layout,
+        images,
+        index: index_d,
+        index_bytes,
+    })
+}

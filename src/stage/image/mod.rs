@@ -1,0 +1,289 @@
+//! The images stage: multi-platform OCI images of the linux binaries, built and pushed
+//! without a container engine (the way ko does it for Go, for every builder).
+//!
+//! Each `images` entry becomes an OCI layout under `dist/images/<id>/` (one reproducible
+//! layer with the binaries on top of `scratch` or a base image, a config and a manifest per
+//! platform, one index for all tags). A snapshot stops there; a release pushes the layout's
+//! content to the registry and then writes the `manifests` indexes. Every image and index is
+//! recorded in `artifacts.json` with its digest.
+
+pub mod assemble;
+pub mod auth;
+pub mod base;
+pub mod config;
+pub mod layer;
+pub mod layout;
+pub mod manifests;
+pub mod platform;
+pub mod push;
+pub mod registry;
+pub mod spec;
+
+use super::Stage;
+use crate::artifact::{Artifact, Kind};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use serde_json::json;
+
+/// The images stage.
+pub struct ImageStage;
+
+fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(ctx.options.parallelism.clamp(1, 4))
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))
+}
+
+/// Run a network future, within `--timeout` when one was given.
+fn block_on<T>(
+    ctx: &Context,
+    rt: &tokio::runtime::Runtime,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match ctx.time_left() {
+        None => rt.block_on(fut),
+        Some(left) => rt.block_on(async {
+            tokio::time::timeout(left, fut).await.map_err(|_| {
+                Error::Failed(format!(
+                    "--timeout reached while {what}; re-run to finish: what was already pushed is kept"
+                ))
+            })?
+        }),
+    }
+}
+
+fn image_artifacts(
+    ctx: &Context,
+    spec: &spec::ImageSpec,
+    built: &assemble::Assembled,
+    pushed: bool,
+) -> Vec<Artifact> {
+    let path = ctx.rel_path(&built.layout.root);
+    let mut out = vec![];
+    for (img, (_, bins)) in built.images.iter().zip(&spec.platforms) {
+        let mut a = Artifact::new(
+            Kind::Image,
+            format!("{}@{}", spec.repository, img.manifest.digest),
+            path.clone(),
+        );
+        a.build_id = bins[0].build_id.clone();
+        a.target = bins[0].target.clone();
+        a.os = Some(img.platform.os.clone());
+        a.arch = Some(img.platform.arch.clone());
+        a.arm = bins[0].arm.clone();
+        a.size = Some(img.manifest.size);
+        a.extra.insert("id".into(), spec.id.clone().into());
+        a.extra
+            .insert("digest".into(), img.manifest.digest.clone().into());
+        a.extra
+            .insert("repository".into(), spec.repository.clone().into());
+        a.extra
+            .insert("platform".into(), img.platform.to_string().into());
+        a.extra
+            .insert("media_type".into(), layout::media::MANIFEST.into());
+        a.extra.insert("pushed".into(), pushed.into());
+        out.push(a);
+    }
+    for tag in &spec.tags {
+        let mut a = Artifact::new(Kind::ImageIndex, spec.tag_ref(tag), path.clone());
+        a.size = Some(built.index.size);
+        a.extra.insert("id".into(), spec.id.clone().into());
+        a.extra
+            .insert("digest".into(), built.index.digest.clone().into());
+        a.extra
+            .insert("repository".into(), spec.repository.clone().into());
+        a.extra.insert("tag".into(), tag.clone().into());
+        a.extra.insert(
+            "platforms".into(),
+            json!(
+                built
+                    .images
+                    .iter()
+                    .map(|i| i.platform.to_string())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        a.extra
+            .insert("media_type".into(), layout::media::INDEX.into());
+        a.extra.insert("pushed".into(), pushed.into());
+        out.push(a);
+    }
+    out
+}
+
+impl Stage for ImageStage {
+    fn name(&self) -> &'static str {
+        "images"
+    }
+
+    fn skip(&self, ctx: &Context) -> Option<String> {
+        super::skipped_by_flag(ctx, "images")
+            .or_else(|| {
+                ctx.options
+                    .skips("build")
+                    .then(|| "no binaries: --skip build".into())
+            })
+            .or_else(|| {
+                (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
+                    .then(|| "no images or manifests configured".into())
+            })
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<()> {
+        let binaries = ctx.artifacts.of_kind(Kind::Binary);
+        let specs = spec::specs(ctx, &binaries)?;
+        let manifest_specs = manifests::specs(ctx)?;
+        let rt = runtime(ctx)?;
+        let mut elsewhere = std::collections::BTreeMap::new();
+        for s in &specs {
+            let start = std::time::Instant::now();
+            let built = assemble::assemble(ctx, s, &rt)?;
+            tracing::debug!("images: assembled {} in {:.2?}", s.id, start.elapsed());
+            let pushed = !ctx.options.snapshot;
+            if pushed {
+                let start = std::time::Instant::now();
+                let what = format!("pushing {}", s.repository);
+                block_on(ctx, &rt, &what, push::push(s, &built, &elsewhere))?;
+                tracing::debug!("images: pushed {} in {:.2?}", s.id, start.elapsed());
+                let target = spec::check_reference("repository", &s.repository, &s.tags[0])?;
+                for img in &built.images {
+                    for b in &img.blobs {
+                        elsewhere
+                            .entry(b.digest.clone())
+                            .or_insert_with(|| target.clone());
+                    }
+                }
+            } else {
+                tracing::info!(
+                    "images: built {} ({}) into {} (snapshot: not pushed)",
+                    s.id,
+                    s.tags.join(", "),
+                    ctx.rel_path(&built.layout.root)
+                );
+            }
+            for a in image_artifacts(ctx, s, &built, pushed) {
+                ctx.artifacts.add(a);
+            }
+        }
+        if ctx.options.snapshot {
+            if !manifest_specs.is_empty() {
+                tracing::info!("manifests: skipped (snapshot)");
+            }
+            return Ok(());
+        }
+        for m in &manifest_specs {
+            let a = block_on(
+                ctx,
+                &rt,
+                &format!("pushing {}", m.name.whole()),
+                manifests::push(m),
+            )?;
+            ctx.artifacts.add(a);
+        }
+        Ok(())
+    }
+}
+
+/// Whether the repository can be reached with the credentials found (a HEAD of a blob
+/// that does not exist: 404 means access works, 401 that the credentials do not).
+fn access(ctx: &Context, s: &spec::ImageSpec) -> String {
+    let check = async {
+        let target = spec::check_reference("repository", &s.repository, &s.tags[0])?;
+        let reg = registry::Registry::new(target.resolve_registry(), s.insecure);
+        reg.login(&target, oci_client::RegistryOperation::Push)
+            .await?;
+        let probe = layout::Descriptor {
+            media_type: layout::media::CONFIG.into(),
+            digest: layout::digest_of(b"rel access check"),
+            size: 0,
+        };
+        reg.ensure_blob(&target, &probe, None, None).await?;
+        Ok::<_, Error>(reg.credentials_source().to_string())
+    };
+    let result = runtime(ctx).and_then(|rt| {
+        rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(30), check)
+                .await
+                .unwrap_or_else(|_| Err(Error::Failed("no answer in 30 s".into())))
+        })
+    });
+    match result {
+        Ok(source) => format!("ok (credentials: {source})"),
+        Err(e) => format!("FAILED: {e}"),
+    }
+}
+
+/// The dry-run lines: every reference that would be pushed.
+pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
+    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
+        return Ok(vec![]);
+    }
+    if ctx.options.skips("images") {
+        return Ok(vec!["(skipped: --skip images)".into()]);
+    }
+    // The planned binaries stand in for the built ones.
+    let plan = Plan::new(ctx)?;
+    let binaries: Vec<Artifact> = plan
+        .builds
+        .iter()
+        .map(|pb| {
+            let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
+            a.build_id = Some(pb.id.clone());
+            a.os = Some(pb.target.os.clone());
+            a.arch = Some(pb.target.arch.clone());
+            a.arm = pb.target.arm.clone();
+            a.amd64 = pb.target.amd64.clone();
+            a
+        })
+        .collect();
+    let mut out = vec![];
+    let verb = if ctx.options.snapshot {
+        "would build (snapshot, not pushed)"
+    } else {
+        "would push"
+    };
+    for s in spec::specs(ctx, &binaries)? {
+        let platforms: Vec<String> = s.platforms.iter().map(|(p, _)| p.to_string()).collect();
+        let base = s
+            .base
+            .as_ref()
+            .map(|b| b.whole())
+            .unwrap_or_else(|| "scratch".into());
+        out.push(format!(
+            "{} ({}) on {base} -> dist/images/{}/",
+            s.id,
+            platforms.join(", "),
+            s.id
+        ));
+        for (p, bins) in &s.platforms {
+            let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+            out.push(format!(
+                "  {verb} {}@sha256:<{p} manifest> ({})",
+                s.repository,
+                names.join(", ")
+            ));
+        }
+        for t in &s.tags {
+            out.push(format!("  {verb} {} (image index)", s.tag_ref(t)));
+        }
+        if !ctx.options.snapshot {
+            out.push(format!("  access: {}", access(ctx, &s)));
+        }
+    }
+    for m in manifests::specs(ctx)? {
+        let imgs: Vec<String> = m.images.iter().map(|i| i.whole()).collect();
+        out.push(format!(
+            "manifest {}: index of {}",
+            m.name.whole(),
+            imgs.join(", ")
+        ));
+        if ctx.options.snapshot {
+            out.push("  skipped in a snapshot".into());
+        }
+    }
+    Ok(out)
+}
