@@ -287,7 +287,7 @@ fn two_platform_image_is_pushed_pulled_run_and_reproducible() {
     // The dry run lists every reference it would push, and pushes nothing.
     let (code, out, err) = run({
         let mut c = rel(&a);
-        c.args(["release", "--dry-run"]);
+        c.args(["release", "--dry-run", "--skip", "publish"]);
         c
     });
     assert_eq!(code, 0, "{err}");
@@ -456,7 +456,7 @@ fn four_platform_image_with_basic_auth_and_wrong_credentials() {
     // The dry run checks access: without credentials it reports the 401.
     let (code, out, err) = run({
         let mut c = rel(tmp.path());
-        c.args(["release", "--dry-run"])
+        c.args(["release", "--dry-run", "--skip", "publish"])
             .env("DOCKER_CONFIG", tmp.path().join(".none"));
         c
     });
@@ -592,8 +592,9 @@ fn rerun_after_the_registry_went_down_completes_the_push() {
     );
 }
 
-/// A TCP proxy in front of the registry that, once `limit` bytes have gone upstream, cuts
-/// every connection and stops listening: the registry "goes down" in the middle of a push.
+/// A TCP proxy in front of the registry that, once the registry has completed one upload
+/// (`201 Created`) and `limit` more bytes have gone upstream, cuts every connection and stops
+/// listening: the registry "goes down" in the middle of a push, after some blobs are in.
 struct CuttingProxy {
     port: u16,
     cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -608,6 +609,7 @@ impl CuttingProxy {
         listener.set_nonblocking(true).unwrap();
         let cut = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
+        let armed = Arc::new(AtomicBool::new(false));
         let c = cut.clone();
         std::thread::spawn(move || {
             let mut open: Vec<TcpStream> = vec![];
@@ -621,7 +623,8 @@ impl CuttingProxy {
                         let (mut c_in, mut s_out) =
                             (client.try_clone().unwrap(), server.try_clone().unwrap());
                         let (mut s_in, mut c_out) = (server, client);
-                        let (sent, cut) = (sent.clone(), c.clone());
+                        let (sent, cut, arm) = (sent.clone(), c.clone(), armed.clone());
+                        let armed_by = armed.clone();
                         std::thread::spawn(move || {
                             let mut buf = [0u8; 16384];
                             while let Ok(n) = c_in.read(&mut buf) {
@@ -629,6 +632,7 @@ impl CuttingProxy {
                                     break;
                                 }
                                 if limit > 0
+                                    && arm.load(Ordering::SeqCst)
                                     && sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit
                                 {
                                     cut.store(true, Ordering::SeqCst);
@@ -637,7 +641,15 @@ impl CuttingProxy {
                             }
                         });
                         std::thread::spawn(move || {
-                            let _ = std::io::copy(&mut s_in, &mut c_out);
+                            let mut buf = [0u8; 16384];
+                            while let Ok(n) = s_in.read(&mut buf) {
+                                if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                                if buf[..n].windows(11).any(|w| w == b"201 Created") {
+                                    armed_by.store(true, Ordering::SeqCst);
+                                }
+                            }
                         });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
@@ -673,7 +685,7 @@ fn noise(len: usize) -> Vec<u8> {
 fn registry_cut_mid_push_then_rerun_completes() {
     require_go();
     let reg = Registry::start();
-    let proxy = CuttingProxy::start(0, reg.port, 4_000_000);
+    let proxy = CuttingProxy::start(0, reg.port, 1);
     let host = format!("127.0.0.1:{}", proxy.port);
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(
