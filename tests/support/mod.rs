@@ -3,3 +3,4 @@
 
 pub mod fake_github;
 pub mod openapi;
+pub mod registry;
