@@ -108,5 +108,7 @@ pub fn dry_run(ctx: &Context) -> Result<String> {
             crate::stage::build::describe_dry(ctx, pb)
         ));
     }
+    out.push_str(&crate::stage::archive::describe_dry(ctx, &plan)?);
+    out.push_str(&crate::stage::checksum::describe_dry(ctx)?);
     Ok(out)
 }

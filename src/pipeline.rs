@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// The stages of `rel release`, in order.
 pub fn release_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::before::Before, &stage::build::BuildStage]
+    vec![&stage::before::Before, &stage::build::BuildStage, &stage::archive::ArchiveStage, &stage::checksum::ChecksumStage]
 }
 
 /// The stages of `rel build`.
@@ -18,6 +18,7 @@ pub fn build_stages() -> Vec<&'static dyn Stage> {
 
 /// Run `stages`, then write `artifacts.json` and `metadata.json`.
 pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    stage::preflight_all(ctx, stages)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
     let result = stage::run_all(ctx, stages);
     // artifacts.json is written even after a failure: it records what exists, for a re-run.
