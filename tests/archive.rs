@@ -50,7 +50,7 @@ fn sh(cmd: &mut Command) -> String {
 /// Entries of a tar.* archive as Python's tarfile sees them.
 fn py_tar(path: &Path) -> Vec<Value> {
     let text = if path.to_string_lossy().ends_with(".zst") {
-        let zstd = Command::new("zstd")
+        let mut zstd = Command::new("zstd")
             .args(["-dc"])
             .arg(path)
             .stdout(std::process::Stdio::piped())
@@ -58,9 +58,14 @@ fn py_tar(path: &Path) -> Vec<Value> {
             .expect("zstd is installed");
         let out = Command::new("python3")
             .args(["-c", PY_TAR, "-"])
-            .stdin(zstd.stdout.unwrap())
+            .stdin(zstd.stdout.take().unwrap())
             .output()
             .unwrap();
+        assert!(
+            zstd.wait().unwrap().success(),
+            "zstd -dc {}",
+            path.display()
+        );
         assert!(
             out.status.success(),
             "{}",
