@@ -82,6 +82,10 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 now() { date +%s.%N; }
 
 echo "corpus: $corpus, $pool_size bytes; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+parts=${PARTS:-1 2 3}
+part() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if part 1; then
 echo "== 1. tar.gz of 8 x 20 MB (parallelism $par, $reps runs, median)"
 p1="$work/p1"
 project "$p1" $((20 * 1024 * 1024)) tar.gz
@@ -96,8 +100,15 @@ rel_size=$(cat "$p1"/dist/*.tar.gz | wc -c)
 gz_size=0
 for t in "${targets[@]}"; do gz_size=$((gz_size + $(gzip -6 -c "$p1/prebuilt/$t/hello" | wc -c))); done
 printf 'rel archive stage: %.2fs   tar czf x8 sequential: %.2fs   speed-up: %.2fx\n' "$rel_t" "$tar_t" "$(echo "$tar_t / $rel_t" | bc -l)"
+# CPU seconds (user + sys) of the same work: what the speed-up is on idle cores.
+rel_cpu=$(cd "$p1" && /usr/bin/time -f "%U %S" "$REL" -q release --snapshot --clean -p "$par" --skip checksum 2>&1 >/dev/null | tail -n1 | awk '{ print $1 + $2 }')
+tar_cpu=$( { /usr/bin/time -f "%U %S" sh -c "for t in ${targets[*]}; do tar czf $work/tarout/\$t.tar.gz -C $p1/prebuilt/\$t hello; done" ; } 2>&1 | tail -n1 | awk '{ print $1 + $2 }')
+printf 'CPU time: rel release (all stages) %.2fs, tar czf x8 %.2fs: %.2fx less CPU per archive\n' "$rel_cpu" "$tar_cpu" "$(echo "$tar_cpu / $rel_cpu" | bc -l)"
 printf 'compressed: rel %d bytes, gzip -6 %d bytes, ratio %.4f (input %d bytes)\n' "$rel_size" "$gz_size" "$(echo "$rel_size / $gz_size" | bc -l)" $((8 * 20 * 1024 * 1024))
 
+fi
+
+if part 2; then
 echo "== 2. checksums of 1 GiB (8 x 128 MiB)"
 p2="$work/p2"
 project "$p2" $((128 * 1024 * 1024)) binary
@@ -115,10 +126,13 @@ printf 'rel checksum stage: %.2fs (%.0f MB/s)   sha256sum: %.2fs (%.0f MB/s)   r
 printf 'sha256sum with xargs -P %s: %.2fs   ratio rel vs that: %.2fx\n' "$par" "$sha_p" "$(echo "$sha_p / $rel_c" | bc -l)"
 (cd "$p2/dist" && sha256sum -c --quiet bench_*checksums.txt) && echo "sha256sum -c on rel's file: OK"
 
+rm -rf "$p2"
+fi
+
+if part 3; then
 echo "== 3. peak RSS archiving 1 GiB as tar.gz"
 p3="$work/p3"
 project "$p3" $((128 * 1024 * 1024)) tar.gz
-rm -rf "$p2"
 (cd "$p3" && /usr/bin/time -v "$REL" --color never release --snapshot --clean -p "$par" 2> "$work/time.txt" >/dev/null) || { cat "$work/time.txt"; exit 1; }
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time.txt")
@@ -127,3 +141,4 @@ sed -i 's/formats: \[tar.gz\]/formats: [tar.xz]/' "$p3/.release.yaml"
 (cd "$p3" && git -c user.name=b -c user.email=b@b commit -qam xz && /usr/bin/time -v "$REL" --color never release --snapshot --clean -p "$par" 2> "$work/time.txt" >/dev/null)
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
 printf 'same as tar.xz: peak RSS %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
+fi
