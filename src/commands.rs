@@ -240,6 +240,8 @@ pub fn dry_run(ctx: &Context) -> Result<String> {
             crate::stage::build::describe_dry(ctx, pb)
         ));
     }
+    out.push_str(&crate::stage::archive::describe_dry(ctx, &plan)?);
+    out.push_str(&crate::stage::checksum::describe_dry(ctx)?);
     let images = crate::stage::image::plan_lines(ctx)?;
     if !images.is_empty() {
         out.push_str("\nimages:\n");

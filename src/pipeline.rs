@@ -14,6 +14,8 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::before::Before,
         &stage::changelog::ChangelogStage,
         &stage::build::BuildStage,
+        &stage::archive::ArchiveStage,
+        &stage::checksum::ChecksumStage,
         &stage::image::ImageStage,
         // Last: publishing reads every artifact the stages before it registered.
         &stage::publish::Publish,
@@ -22,12 +24,23 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
 
 /// The stages of `rel release --split`: everything that is per target.
 pub fn split_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::before::Before, &stage::build::BuildStage]
+    vec![
+        &stage::before::Before,
+        &stage::build::BuildStage,
+        &stage::archive::ArchiveStage,
+    ]
 }
 
 /// The stages of `rel continue --merge`: everything that needs all targets.
 pub fn merge_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::changelog::ChangelogStage, &stage::publish::Publish]
+    // Images are assembled here, from every share's linux binaries: the bytes are the same
+    // as on one machine, so the digests are too.
+    vec![
+        &stage::checksum::ChecksumStage,
+        &stage::changelog::ChangelogStage,
+        &stage::image::ImageStage,
+        &stage::publish::Publish,
+    ]
 }
 
 /// The stages of `rel build`.
@@ -40,6 +53,7 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     // Everything that can be checked without side effects is checked before dist/ is touched.
     let plan = crate::plan::Plan::new(ctx)?;
     stage::build::prerender(ctx, &plan)?;
+    stage::preflight_all(ctx, stages)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
     let result = stage::run_all(ctx, stages);
     // artifacts.json is written even after a failure: it records what exists, for a re-run.
@@ -50,6 +64,7 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
 
 /// Finish a split release: the registry already holds every share's artifacts.
 pub fn run_merge(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    stage::preflight_all(ctx, stages)?;
     let result = stage::run_all(ctx, stages);
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;

@@ -271,7 +271,7 @@ pub struct FileSpec {
     /// Folder inside the archive.
     #[serde(default)]
     pub dst: Option<String>,
-    /// Keep the matched path below `dst` instead of only the file name.
+    /// Keep only the file name (drop the folders of the matched path).
     #[serde(default)]
     pub strip_parent: bool,
 }

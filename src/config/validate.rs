@@ -278,6 +278,21 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         if let super::Wrap::Name(t) = &a.wrap_in_directory {
             c.template(base(&["wrap_in_directory".into()]), t, &per_target);
         }
+        for (j, f) in a.files.iter().flatten().enumerate() {
+            let (src, dst, at) = match f {
+                super::ArchiveFile::Glob(g) => {
+                    (g.as_str(), None, base(&["files".into(), j.into()]))
+                }
+                super::ArchiveFile::Spec(s) => (
+                    s.src.as_str(),
+                    s.dst.as_deref(),
+                    base(&["files".into(), j.into(), "src".into()]),
+                ),
+            };
+            if let Err(m) = crate::stage::archive::files::check_pattern(src, dst) {
+                c.push(at, m, None);
+            }
+        }
     }
     if let Some(t) = &config.checksum.name_template {
         c.template(p(&["checksum".into(), "name_template".into()]), t, &globals);

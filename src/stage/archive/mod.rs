@@ -1,0 +1,464 @@
+//! The archive stage: the binaries of each target, with the project's files, packed as
+//! `tar.gz`, `tar.xz`, `tar.zst`, `zip`, or copied bare (`binary`).
+//!
+//! Names come first: [`plan`] is a pure function of the config, the context and the build plan,
+//! so `--dry-run` prints the same names the real run writes, and two archives that would share
+//! a name stop the release before anything is built (see [`ArchiveStage::preflight`]).
+//! Archives are then written in parallel on one pool of `--parallelism` workers, each through
+//! a temporary file renamed into place, so `dist/` never holds a half-written archive.
+
+pub mod entry;
+pub mod files;
+pub mod writer;
+
+use super::Stage;
+use crate::artifact::{Artifact, Kind};
+use crate::config::{Format, Wrap};
+use crate::context::{Context, reproducible_time};
+use crate::dist::sha256_file;
+use crate::error::{Error, IoContext, Result};
+use crate::plan::target::Target;
+use crate::plan::{Plan, PlannedBuild};
+use crate::progress::Progress;
+use entry::{EntryKind, EntrySet};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One file the archive stage will write.
+#[derive(Debug, Clone)]
+pub struct PlannedArchive {
+    /// Index into `config.archives`.
+    pub index: usize,
+    /// The archive's id.
+    pub id: String,
+    /// Its format.
+    pub format: Format,
+    /// File name in `dist/`, with extension.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+    /// The target all its binaries share.
+    pub target: Target,
+    /// The binaries it holds (exactly one for `binary`), in build order.
+    pub binaries: Vec<PlannedBuild>,
+    /// The top folder inside the archive, if any.
+    pub wrap: Option<String>,
+}
+
+/// Names in `dist/` that rel writes itself and archives must not take.
+const RESERVED: &[&str] = &["artifacts.json", "metadata.json", "release-notes.md"];
+
+fn check_name(name: &str, key: &str) -> Result<()> {
+    if name.trim().is_empty()
+        || name.contains(['/', '\\'])
+        || name == "."
+        || name == ".."
+        || name.starts_with('.')
+    {
+        return Err(Error::Config(format!(
+            "`{key}` gives `{name}`, which is not a plain file name (archives are written directly in dist/, so no `/`, no leading `.`)"
+        )));
+    }
+    Ok(())
+}
+
+/// The formats of `archives[index]` for operating system `os` (`format_overrides` first).
+pub fn formats_for(a: &crate::config::Archive, os: &str) -> Vec<Format> {
+    match a.format_overrides.iter().find(|o| o.goos == os) {
+        Some(o) => o.formats.clone(),
+        None => a.formats.clone(),
+    }
+}
+
+/// Every archive this run writes, computed from names alone (no file is read).
+///
+/// An archive groups, per target, the binaries of its `builds` (all builds by default) that
+/// have that target: a build that lacks a target is simply absent from that target's
+/// archive. Errors (exit 2): a template that fails, a name that is not a plain file name, two
+/// outputs with one name (including the checksum file and the builds' folders).
+pub fn plan(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>> {
+    let mut out = vec![];
+    for (index, a) in ctx.config.archives.iter().enumerate() {
+        let id = a.id.clone().unwrap_or_default();
+        let mut groups: BTreeMap<String, Vec<&PlannedBuild>> = BTreeMap::new();
+        for pb in builds
+            .builds
+            .iter()
+            .filter(|pb| a.builds.is_empty() || a.builds.contains(&pb.id))
+        {
+            groups.entry(pb.target.name()).or_default().push(pb);
+        }
+        let key = format!("archives[{index}].name_template");
+        let template = a
+            .name_template
+            .as_deref()
+            .unwrap_or(crate::config::validate::DEFAULT_ARCHIVE_NAME);
+        for group in groups.values() {
+            let first = group[0];
+            for format in formats_for(a, &first.target.os) {
+                if format == Format::Binary {
+                    for pb in group {
+                        let base = ctx.templates.render(&key, template, &pb.vars)?;
+                        let name = format!("{base}{}", pb.target.ext());
+                        check_name(&name, &key)?;
+                        out.push(PlannedArchive {
+                            index,
+                            id: id.clone(),
+                            format,
+                            path: ctx.dist.join(&name),
+                            name,
+                            target: pb.target.clone(),
+                            binaries: vec![(*pb).clone()],
+                            wrap: None,
+                        });
+                    }
+                    continue;
+                }
+                let base = ctx.templates.render(&key, template, &first.vars)?;
+                let name = format!("{base}{}", format.ext());
+                check_name(&name, &key)?;
+                let wrap = match &a.wrap_in_directory {
+                    Wrap::Bool(false) => None,
+                    Wrap::Bool(true) => Some(base.clone()),
+                    Wrap::Name(t) => Some(ctx.templates.render(
+                        &format!("archives[{index}].wrap_in_directory"),
+                        t,
+                        &first.vars,
+                    )?),
+                };
+                let wrap = wrap
+                    .map(|w| w.trim_matches('/').to_string())
+                    .filter(|w| !w.is_empty());
+                if let Some(w) = &wrap
+                    && w.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+                {
+                    return Err(Error::Config(format!(
+                        "`archives[{index}].wrap_in_directory` gives `{w}`, which is not a folder name inside the archive"
+                    )));
+                }
+                out.push(PlannedArchive {
+                    index,
+                    id: id.clone(),
+                    format,
+                    path: ctx.dist.join(&name),
+                    name,
+                    target: first.target.clone(),
+                    binaries: group.iter().map(|pb| (*pb).clone()).collect(),
+                    wrap,
+                });
+            }
+        }
+    }
+    check_collisions(ctx, builds, &out)?;
+    Ok(out)
+}
+
+fn describe(p: &PlannedArchive) -> String {
+    let ids: Vec<&str> = p.binaries.iter().map(|b| b.id.as_str()).collect();
+    format!(
+        "archive `{}` ({}, builds {}, {})",
+        p.id,
+        format_name(p.format),
+        ids.join("+"),
+        p.target.name()
+    )
+}
+
+/// The config spelling of a format.
+pub fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::TarGz => "tar.gz",
+        Format::TarXz => "tar.xz",
+        Format::TarZst => "tar.zst",
+        Format::Zip => "zip",
+        Format::Binary => "binary",
+    }
+}
+
+fn check_collisions(ctx: &Context, builds: &Plan, archives: &[PlannedArchive]) -> Result<()> {
+    let mut taken: HashMap<String, String> = HashMap::new();
+    for r in RESERVED {
+        taken.insert((*r).to_string(), format!("rel's own `{r}`"));
+    }
+    for pb in &builds.builds {
+        if let Some(dir) = pb.output.parent().and_then(|d| d.file_name()) {
+            taken.insert(
+                dir.to_string_lossy().into_owned(),
+                format!("the folder of build `{}` for {}", pb.id, pb.target.name()),
+            );
+        }
+    }
+    if !ctx.config.checksum.disable && !ctx.options.skips("checksum") {
+        let name = super::checksum::file_name(ctx)?;
+        taken.insert(name, "the checksum file (`checksum.name_template`)".into());
+    }
+    for p in archives {
+        if let Some(prev) = taken.insert(p.name.clone(), describe(p)) {
+            return Err(Error::Config(format!(
+                "two outputs would be written to dist/{}: {prev} and {}\n  make `archives[{}].name_template` tell them apart (e.g. add {{{{ arch }}}}, {{{{ arm }}}}, {{{{ amd64 }}}} or {{{{ binary }}}})",
+                p.name,
+                describe(p),
+                p.index
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The dry-run listing: one line per archive, then its binaries.
+pub fn describe_dry(ctx: &Context, builds: &Plan) -> Result<String> {
+    if let Some(reason) = ArchiveStage.skip(ctx) {
+        return Ok(format!("\narchives: skipped ({reason})\n"));
+    }
+    let archives = plan(ctx, builds)?;
+    let mut s = format!("\narchives ({}):\n", archives.len());
+    for p in &archives {
+        let bins: Vec<String> = p
+            .binaries
+            .iter()
+            .map(|b| format!("{}:{}", b.id, b.binary))
+            .collect();
+        s.push_str(&format!(
+            "  {} ({}, {}: {})\n",
+            ctx.rel_path(&p.path),
+            format_name(p.format),
+            p.target.name(),
+            bins.join(", ")
+        ));
+    }
+    Ok(s)
+}
+
+/// What one worker does.
+enum Job {
+    /// Write an archive of these entries.
+    Pack(Vec<entry::Entry>),
+    /// Copy this binary (`binary` format).
+    Copy(PathBuf),
+}
+
+/// Turn a planned archive into the list of what goes in it.
+fn job(ctx: &Context, p: &PlannedArchive, files: &[files::Resolved]) -> Result<Job> {
+    let built = |pb: &PlannedBuild| -> Result<PathBuf> {
+        let rel = ctx.rel_path(&pb.output);
+        let found = ctx
+            .artifacts
+            .filter(|a| a.kind == Kind::Binary && a.path == rel);
+        if found.is_empty() || !pb.output.is_file() {
+            return Err(Error::Failed(format!(
+                "{}: the binary of build `{}` for {} is missing ({rel}); was it built?",
+                describe(p),
+                pb.id,
+                pb.target.name()
+            )));
+        }
+        Ok(pb.output.clone())
+    };
+    if p.format == Format::Binary {
+        return Ok(Job::Copy(built(&p.binaries[0])?));
+    }
+    let prefix = |path: &str| match &p.wrap {
+        Some(w) => format!("{w}/{path}"),
+        None => path.to_string(),
+    };
+    let mut set = EntrySet::default();
+    for pb in &p.binaries {
+        let source = built(pb)?;
+        set.add(
+            &prefix(&pb.binary),
+            EntryKind::File {
+                source,
+                executable: true,
+            },
+            &format!("the binary of build `{}`", pb.id),
+        )
+        .map_err(|e| Error::Failed(format!("{}: {e}", describe(p))))?;
+    }
+    for f in files {
+        set.add(&prefix(&f.dest), f.kind.clone(), &f.origin)
+            .map_err(|e| Error::Failed(format!("{}: {e}", describe(p))))?;
+    }
+    Ok(Job::Pack(set.into_sorted()?))
+}
+
+/// Write one planned archive; returns its artifact.
+fn produce(
+    ctx: &Context,
+    p: &PlannedArchive,
+    job: &Job,
+    settings: writer::Settings,
+) -> Result<Artifact> {
+    let tmp = ctx.dist.join(format!(".{}.tmp", p.name));
+    let written = match job {
+        Job::Pack(entries) => writer::write(p.format, entries, &tmp, settings)
+            .ctx(&format!("cannot write {} to", describe(p)), &tmp),
+        Job::Copy(src) => {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::copy(src, &tmp)
+                .and_then(|_| {
+                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+                })
+                .ctx("cannot copy the binary to", &tmp)
+        }
+    };
+    if let Err(e) =
+        written.and_then(|_| std::fs::rename(&tmp, &p.path).ctx("cannot write", &p.path))
+    {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let (sha, size) = sha256_file(&p.path)?;
+    let kind = if p.format == Format::Binary {
+        Kind::UploadableBinary
+    } else {
+        Kind::Archive
+    };
+    let mut a = Artifact::new(kind, p.name.clone(), ctx.rel_path(&p.path));
+    let ids: Vec<String> = p.binaries.iter().map(|b| b.id.clone()).collect();
+    a.build_id = (ids.len() == 1).then(|| ids[0].clone());
+    a.target = Some(p.target.name());
+    a.os = Some(p.target.os.clone());
+    a.arch = Some(p.target.arch.clone());
+    a.arm = p.target.arm.clone();
+    a.amd64 = p.target.amd64.clone();
+    a.size = Some(size);
+    a.sha256 = Some(sha);
+    a.extra.insert("id".into(), p.id.clone().into());
+    a.extra
+        .insert("format".into(), format_name(p.format).into());
+    a.extra.insert("builds".into(), ids.into());
+    a.extra.insert(
+        "binaries".into(),
+        p.binaries
+            .iter()
+            .map(|b| b.binary.clone())
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    if let Some(w) = &p.wrap {
+        a.extra.insert("wrap_in_directory".into(), w.clone().into());
+    }
+    Ok(a)
+}
+
+/// The archive stage.
+pub struct ArchiveStage;
+
+impl Stage for ArchiveStage {
+    fn name(&self) -> &'static str {
+        "archive"
+    }
+
+    fn skip(&self, ctx: &Context) -> Option<String> {
+        super::skipped_by_flag(ctx, "archive")
+    }
+
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        plan(ctx, &Plan::new(ctx)?).map(|_| ())
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<()> {
+        let builds = Plan::new(ctx)?;
+        let planned = plan(ctx, &builds)?;
+        if ctx.artifacts.of_kind(Kind::Binary).is_empty() {
+            tracing::info!("archive: nothing to archive (no binaries were built)");
+            return Ok(());
+        }
+        for (i, a) in ctx.config.archives.iter().enumerate() {
+            if !planned.iter().any(|p| p.index == i) {
+                tracing::warn!(
+                    "archive `{}` (archives[{i}]) has no binaries in this run (its builds are skipped or have no targets): nothing written",
+                    a.id.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        // Resolve every archive's files before writing anything: a bad glob stops the stage
+        // with no archive written.
+        let root = ctx.root.canonicalize().ctx("cannot resolve", &ctx.root)?;
+        let dist = ctx.dist.canonicalize().ctx("cannot resolve", &ctx.dist)?;
+        let mut resolved: HashMap<usize, Vec<files::Resolved>> = HashMap::new();
+        for p in &planned {
+            if p.format != Format::Binary && !resolved.contains_key(&p.index) {
+                let a = &ctx.config.archives[p.index];
+                let list = files::resolve(
+                    &root,
+                    std::slice::from_ref(&dist),
+                    a.files.as_deref(),
+                    &format!("archives[{}]", p.index),
+                )?;
+                resolved.insert(p.index, list);
+            }
+        }
+        let jobs: Vec<Job> = planned
+            .iter()
+            .map(|p| {
+                job(
+                    ctx,
+                    p,
+                    resolved
+                        .get(&p.index)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect::<Result<_>>()?;
+
+        let workers = ctx.options.parallelism.max(1);
+        let settings = writer::Settings {
+            mtime: reproducible_time(&ctx.git)?,
+            threads: (workers / planned.len().max(1)).max(1) as u32,
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .build()
+            .map_err(|e| Error::Failed(format!("cannot start worker threads: {e}")))?;
+        let cancel = AtomicBool::new(false);
+        let progress = Progress::new(planned.len() as u64, "archiving");
+        let ctx_ref: &Context = ctx;
+        let results: Vec<Result<Artifact>> = pool.install(|| {
+            planned
+                .par_iter()
+                .zip(jobs.par_iter())
+                .map(|(p, j)| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(Error::Failed(format!(
+                            "{}: cancelled because another archive failed",
+                            describe(p)
+                        )));
+                    }
+                    let start = std::time::Instant::now();
+                    let r = produce(ctx_ref, p, j, settings);
+                    match &r {
+                        Ok(a) => progress.done(&format!(
+                            "archived {} ({} bytes, {:.1?})",
+                            a.name,
+                            a.size.unwrap_or_default(),
+                            start.elapsed()
+                        )),
+                        Err(_) => cancel.store(true, Ordering::Relaxed),
+                    }
+                    r
+                })
+                .collect()
+        });
+        progress.finish();
+        let mut errors = vec![];
+        for r in results {
+            match r {
+                Ok(a) => ctx.artifacts.add(a),
+                Err(e) => errors.push(e),
+            }
+        }
+        // Report the first real failure, not the cancellations it caused.
+        errors.sort_by_key(|e| {
+            e.to_string()
+                .contains("cancelled because another archive failed")
+        });
+        match errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
