@@ -49,4 +49,4 @@ export REL_GITHUB_OPENAPI="$openapi"
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
-cargo test --all-targets "$@"
+cargo test --all-targets --no-fail-fast "$@"
