@@ -37,8 +37,18 @@ release:
 }
 
 fn clone(src: &Path, to: &Path) {
-    let out = std::process::Command::new("git").arg("clone").arg("-q").arg(src).arg(to).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(src)
+        .arg(to)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn rel_ok(dir: &Path, args: &[&str]) -> String {
@@ -61,22 +71,36 @@ fn outputs(dist: &Path) -> BTreeMap<String, Vec<u8>> {
             let n = e.file_name().to_string_lossy();
             n.ends_with(".tar.gz") || n.ends_with(".zip") || n.ends_with("checksums.txt")
         })
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
 fn index_digests(dist: &Path) -> BTreeMap<String, String> {
-    let arts: serde_json::Value = serde_json::from_slice(&std::fs::read(dist.join("artifacts.json")).unwrap()).unwrap();
+    let arts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("artifacts.json")).unwrap()).unwrap();
     arts.as_array()
         .unwrap()
         .iter()
         .filter(|a| a["kind"] == "image_index")
-        .map(|a| (a["name"].as_str().unwrap().to_string(), a["extra"]["digest"].as_str().unwrap().to_string()))
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["extra"]["digest"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from).into_iter().filter_map(|e| e.ok()) {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
         let dest = to.join(e.path().strip_prefix(from).unwrap());
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&dest).unwrap();
@@ -102,11 +126,20 @@ fn three_shares_merged_equal_one_run() {
     clone(&src, &one);
     rel_ok(&one, &["release"]);
     let want = outputs(&one.join("dist"));
-    assert_eq!(want.len(), 7, "6 archives and a checksum file: {:?}", want.keys());
+    assert_eq!(
+        want.len(),
+        7,
+        "6 archives and a checksum file: {:?}",
+        want.keys()
+    );
     let want_index = index_digests(&one.join("dist"));
     assert_eq!(want_index.len(), 2);
     let want_assets: Vec<String> = {
-        let mut v: Vec<String> = fake.releases()[0].assets.iter().map(|a| a.name.clone()).collect();
+        let mut v: Vec<String> = fake.releases()[0]
+            .assets
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
         v.sort();
         v
     };
@@ -122,19 +155,40 @@ fn three_shares_merged_equal_one_run() {
         assert!(runner.join(format!("dist/{os}/context.json")).is_file());
         assert!(fake.requests().is_empty(), "a share publishes nothing");
         // The CI system's artifact download: each share under its own folder name.
-        copy_dir(&runner.join(format!("dist/{os}")), &merge.join(format!("dist/rel-share-{os}")));
+        copy_dir(
+            &runner.join(format!("dist/{os}")),
+            &merge.join(format!("dist/rel-share-{os}")),
+        );
     }
     rel_ok(&merge, &["continue", "--merge"]);
 
     let got = outputs(&merge.join("dist"));
-    assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
     for (name, bytes) in &want {
-        assert!(got[name] == *bytes, "{name} differs between one run and the merged shares");
+        assert!(
+            got[name] == *bytes,
+            "{name} differs between one run and the merged shares"
+        );
     }
-    assert_eq!(index_digests(&merge.join("dist")), want_index, "same image index digests");
+    assert_eq!(
+        index_digests(&merge.join("dist")),
+        want_index,
+        "same image index digests"
+    );
     let index = registry.inspect_raw("acme/hello:1.0.0");
-    assert_eq!(index["manifests"].as_array().unwrap().len(), 2, "linux/amd64 and linux/arm64");
-    assert!(want_index.values().all(|d| d.starts_with("sha256:") && d.len() == 71));
+    assert_eq!(
+        index["manifests"].as_array().unwrap().len(),
+        2,
+        "linux/amd64 and linux/arm64"
+    );
+    assert!(
+        want_index
+            .values()
+            .all(|d| d.starts_with("sha256:") && d.len() == 71)
+    );
 
     let releases = fake.releases();
     assert_eq!(releases.len(), 1, "one release");
@@ -144,7 +198,10 @@ fn three_shares_merged_equal_one_run() {
     assert_eq!(got_assets, want_assets);
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     let checksums = String::from_utf8(want["hello_1.0.0_checksums.txt"].clone()).unwrap();
-    assert_eq!(fake.download("v1.0.0", "hello_1.0.0_checksums.txt"), checksums.as_bytes());
+    assert_eq!(
+        fake.download("v1.0.0", "hello_1.0.0_checksums.txt"),
+        checksums.as_bytes()
+    );
 }
 
 fn snapshot_project(dir: &Path) {
@@ -175,31 +232,64 @@ fn merge_refuses_mismatched_missing_or_doubled_shares() {
     let b = tmp.path().join("b");
     clone(&a, &b);
 
-    rel_ok(&a, &["release", "--snapshot", "--split", "--partial-target", "linux"]);
+    rel_ok(
+        &a,
+        &[
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "linux",
+        ],
+    );
     // A missing share.
     let err = merge_err(&a);
-    assert!(err.contains("shares are missing for: tool/darwin_amd64_v1"), "{err}");
+    assert!(
+        err.contains("shares are missing for: tool/darwin_amd64_v1"),
+        "{err}"
+    );
 
     // A share from another commit.
     write(&b, "more", "x");
     git(&b, &["add", "more"]);
     git(&b, &["commit", "-qm", "fix: more"]);
-    rel_ok(&b, &["release", "--snapshot", "--split", "--partial-target", "darwin"]);
+    rel_ok(
+        &b,
+        &[
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "darwin",
+        ],
+    );
     copy_dir(&b.join("dist/darwin"), &a.join("dist/darwin"));
     let err = merge_err(&a);
-    assert!(err.contains("share `darwin` was built from commit"), "{err}");
+    assert!(
+        err.contains("share `darwin` was built from commit"),
+        "{err}"
+    );
 
     // The right share, but linux twice.
     std::fs::remove_dir_all(a.join("dist/darwin")).unwrap();
     let (code, _, err) = run({
         let mut c = rel(&a);
-        c.args(["release", "--snapshot", "--split", "--partial-target", "darwin"]);
+        c.args([
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "darwin",
+        ]);
         c
     });
     assert_eq!(code, 0, "{err}");
     copy_dir(&a.join("dist/linux"), &a.join("dist/linux-again"));
     let err = merge_err(&a);
-    assert!(err.contains("target tool/linux_amd64_v1 was built twice"), "{err}");
+    assert!(
+        err.contains("target tool/linux_amd64_v1 was built twice"),
+        "{err}"
+    );
 
     std::fs::remove_dir_all(a.join("dist/linux-again")).unwrap();
     let (code, _, err) = run({
@@ -208,7 +298,15 @@ fn merge_refuses_mismatched_missing_or_doubled_shares() {
         c
     });
     assert_eq!(code, 0, "{err}");
-    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("dist/metadata.json")).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("dist/metadata.json")).unwrap()).unwrap();
     assert_eq!(meta["snapshot"], true);
-    assert!(a.join("dist/tool_0.0.0-SNAPSHOT-".to_string() + &git(&a, &["rev-parse", "--short", "HEAD"]) + "_checksums.txt").is_file());
+    assert!(
+        a.join(
+            "dist/tool_0.0.0-SNAPSHOT-".to_string()
+                + &git(&a, &["rev-parse", "--short", "HEAD"])
+                + "_checksums.txt"
+        )
+        .is_file()
+    );
 }
