@@ -610,15 +610,9 @@ builds:
     main: .
     targets: [linux_amd64_v1, darwin_arm64]
     ldflags: ["-s -w -X main.version={{{{ version }}}}"]
-    hooks:
-      post:
-        - sh -c "mkdir -p dist/upload && cp {{{{ output }}}} dist/upload/hello_{{{{ os }}}}_{{{{ arch }}}} && cd dist/upload && sha256sum hello_* > ../hello_checksums.txt"
 release:
   github: {{owner: acme, name: demo}}
   github_urls: {{api: "{}", uploads: "{}"}}
-  extra_files:
-    - glob: "dist/upload/*"
-    - glob: "dist/hello_checksums.txt"
 "#,
         fake.api(),
         fake.uploads()
@@ -642,9 +636,9 @@ release:
     assert_eq!(
         names,
         [
-            "hello_checksums.txt",
-            "hello_darwin_arm64",
-            "hello_linux_amd64"
+            "hello_1.0.0_checksums.txt",
+            "hello_1.0.0_darwin_arm64.tar.gz",
+            "hello_1.0.0_linux_amd64.tar.gz"
         ]
     );
     let down = tempfile::tempdir().unwrap();
@@ -652,7 +646,7 @@ release:
         std::fs::write(down.path().join(n), fake.download("v1.0.0", n)).unwrap();
     }
     let out = Command::new("sha256sum")
-        .args(["-c", "hello_checksums.txt"])
+        .args(["-c", "hello_1.0.0_checksums.txt"])
         .current_dir(down.path())
         .output()
         .unwrap();
@@ -663,6 +657,19 @@ release:
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(text.matches(": OK").count(), 2, "{text}");
+    // The downloaded linux archive holds the binary built for this tag.
+    let out = Command::new("tar")
+        .args(["xzf", "hello_1.0.0_linux_amd64.tar.gz", "hello"])
+        .current_dir(down.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(down.path().join("hello")).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("hello 1.0.0 "));
 }
 
 #[test]
