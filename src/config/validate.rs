@@ -435,10 +435,8 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         c.template(base(&["repository".into()]), &img.repository, &globals);
         if !img.repository.contains("{{")
             && !img.repository.contains("{%")
-            && let Err(e) =
-                crate::stage::image::spec::check_reference("repository", &img.repository, "latest")
+            && let Err(msg) = crate::stage::image::spec::check_repository_syntax(&img.repository)
         {
-            let msg = e.to_string().trim_start_matches("repository: ").to_string();
             c.push(
                 base(&["repository".into()]),
                 msg,
