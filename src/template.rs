@@ -136,16 +136,7 @@ impl Templates {
             .env
             .template_from_str(template)
             .map_err(|e| self.explain(key, template, known.clone(), &e))?;
-        let mut unknown: Vec<String> = tmpl
-            .undeclared_variables(false)
-            .into_iter()
-            .filter(|v| {
-                !known.clone().into_iter().any(|k| k == v)
-                    && self.env.globals().all(|(g, _)| g != v)
-            })
-            .collect();
-        unknown.sort();
-        if let Some(name) = unknown.first() {
+        if let Some(name) = &self.first_unknown(&tmpl, known.clone()) {
             return Err(Error::Template {
                 key: key.into(),
                 template: template.into(),
@@ -179,6 +170,25 @@ impl Templates {
         Ok(())
     }
 
+    /// The first (alphabetically) variable `tmpl` uses that is neither in `known` nor a
+    /// global of the environment.
+    fn first_unknown<'a>(
+        &self,
+        tmpl: &minijinja::Template<'_, '_>,
+        known: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Option<String> {
+        let mut names: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| {
+                !known.clone().into_iter().any(|k| k == v)
+                    && self.env.globals().all(|(g, _)| g != v)
+            })
+            .collect();
+        names.sort();
+        names.into_iter().next()
+    }
+
     fn explain<'a>(
         &self,
         key: &str,
@@ -187,18 +197,11 @@ impl Templates {
         e: &minijinja::Error,
     ) -> Error {
         let message = if e.kind() == minijinja::ErrorKind::UndefinedError {
-            let missing = self.env.template_from_str(template).ok().and_then(|t| {
-                let mut names: Vec<String> = t
-                    .undeclared_variables(false)
-                    .into_iter()
-                    .filter(|v| {
-                        !known.clone().into_iter().any(|k| k == v)
-                            && self.env.globals().all(|(g, _)| g != v)
-                    })
-                    .collect();
-                names.sort();
-                names.into_iter().next()
-            });
+            let missing = self
+                .env
+                .template_from_str(template)
+                .ok()
+                .and_then(|t| self.first_unknown(&t, known.clone()));
             match missing {
                 Some(name) => undefined_message(&name, known),
                 None => format!(
