@@ -273,6 +273,26 @@ const CASES: &[Case] = &[
         want: &["must name a folder of its own", ":1:7"],
     },
     Case {
+        name: "dist is the project",
+        yaml: "dist: ./\n",
+        want: &["must name a folder of its own", ":1:7"],
+    },
+    Case {
+        name: "dist is the parent",
+        yaml: "dist: ../out\n",
+        want: &["must name a folder of its own", ":1:7"],
+    },
+    Case {
+        name: "dist is absolute",
+        yaml: "dist: /tmp/out\n",
+        want: &["must name a folder of its own", ":1:7"],
+    },
+    Case {
+        name: "dist inside .git",
+        yaml: "dist: .git/out\n",
+        want: &["must name a folder of its own", ":1:7"],
+    },
+    Case {
         name: "release github without owner",
         yaml: "release:\n  github: {name: x}\n",
         want: &["missing field `owner`", ":2:"],

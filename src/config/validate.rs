@@ -119,6 +119,16 @@ fn p(parts: &[Seg]) -> Vec<Seg> {
     parts.to_vec()
 }
 
+/// Whether `dist` names a folder of its own inside the project: `--clean` removes it, so it
+/// must not be the project, its parent, an absolute path, or inside `.git`.
+pub fn dist_is_safe(dist: &str) -> bool {
+    use std::path::Component;
+    let comps: Vec<Component> = Path::new(dist.trim()).components().collect();
+    comps.iter().any(|c| matches!(c, Component::Normal(_)))
+        && comps.iter().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && !comps.iter().find(|c| matches!(c, Component::Normal(_))).is_some_and(|c| c.as_os_str() == ".git")
+}
+
 /// Check `config` (already defaulted) against the source it came from.
 pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Result<()> {
     let mut c = Checker {
@@ -139,7 +149,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
             Some("use `version: 1`".into()),
         );
     }
-    if config.dist.trim().is_empty() || config.dist.trim() == "." || config.dist.trim() == "/" {
+    if !dist_is_safe(&config.dist) {
         c.push(
             p(&["dist".into()]),
             format!("`dist: {:?}` must name a folder of its own", config.dist),
