@@ -13,8 +13,11 @@ fn options(g: &Global, snapshot: bool) -> Result<Options> {
         Some(t) => {
             let d = humantime::parse_duration(t)
                 .map_err(|e| Error::Usage(format!("--timeout {t}: {e} (e.g. 30m, 1h30m, 90s)")))?;
+            let deadline = Instant::now()
+                .checked_add(d + std::time::Duration::from_secs(3))
+                .ok_or_else(|| Error::Usage(format!("--timeout {t} is too long")))?;
             watchdog(d, t.clone());
-            Some(Instant::now() + d)
+            Some(deadline - std::time::Duration::from_secs(3))
         }
         None => None,
     };

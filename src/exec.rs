@@ -26,7 +26,7 @@ pub struct Invocation {
 impl Invocation {
     /// The command line, quoted like a shell would need it (for messages and dry runs).
     pub fn display(&self) -> String {
-        shell_words::join(&self.argv)
+        crate::redact::redact(&shell_words::join(&self.argv))
     }
 }
 
@@ -118,7 +118,7 @@ pub fn run(
         "{what} failed: the command {why}\n  command: {}\n  in: {}\n{}",
         inv.display(),
         display_dir(&inv.dir),
-        indent(output.trim_end())
+        indent(&crate::redact::redact(output.trim_end()))
     )))
 }
 

@@ -138,6 +138,12 @@ impl GitInfo {
     }
 }
 
+/// The first `n` characters of a hash for messages (by characters: the text may come from a
+/// file or a server and need not be ASCII).
+pub fn short_hash(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
 /// `owner/name` of a GitHub-style remote URL (https, ssh or scp-like).
 pub fn owner_name(url: &str) -> Option<(String, String)> {
     let url = url.trim().trim_end_matches('/').trim_end_matches(".git");

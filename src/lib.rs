@@ -18,6 +18,7 @@ pub mod init;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;
+pub mod redact;
 pub mod schema;
 pub mod split;
 pub mod stage;

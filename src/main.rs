@@ -51,7 +51,7 @@ fn main() {
         }
     };
     if let Err(e) = rel::commands::run(cli, &root) {
-        let text = e.to_string();
+        let text = rel::redact::redact(&e.to_string());
         if text.starts_with("error:") {
             eprintln!("{text}");
         } else {

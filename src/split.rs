@@ -164,7 +164,7 @@ pub fn gather(dist: &Path, ctx: &Context, expected: &BTreeSet<String>) -> Result
         if sc.commit != commit || sc.version != ctx.version || sc.tag != ctx.tag {
             return Err(Error::State(format!(
                 "share `{dir}` was built from commit {} version {} ({}), but this merge is for commit {commit} version {} ({}): re-run that share on this commit",
-                short(&sc.commit),
+                crate::git::short_hash(&sc.commit, 7),
                 sc.version,
                 sc.tag,
                 ctx.version,
@@ -217,10 +217,6 @@ pub fn gather(dist: &Path, ctx: &Context, expected: &BTreeSet<String>) -> Result
         }
     }
     Ok(merged)
-}
-
-fn short(c: &str) -> &str {
-    &c[..c.len().min(7)]
 }
 
 #[cfg(test)]

@@ -418,3 +418,36 @@ fn cargo_builder_builds_a_crate_for_the_host() {
     assert_eq!(arts[0]["target"], triple.as_str());
     assert_eq!(arts[0]["os"], "linux");
 }
+
+#[test]
+fn secrets_in_templated_commands_are_hidden() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let cfg = r#"
+before:
+  hooks: ["sh -c 'echo token is {{ env.DEPLOY_TOKEN }}; exit 3'"]
+builds:
+  - builder: command
+    goos: [linux]
+    goarch: [amd64]
+    command: [touch, "{{ output }}"]
+"#;
+    write(dir, ".release.yaml", cfg);
+    init_repo(dir);
+    let secret = "s3cr3t-value-0123456789";
+    let (code, out, err) = run({
+        let mut c = rel(dir);
+        c.args(["build", "--snapshot", "-v"])
+            .env("DEPLOY_TOKEN", secret);
+        c
+    });
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("echo token is ***") && err.contains("| token is ***"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(secret) && !out.contains(secret),
+        "the token leaked: {err}"
+    );
+}

@@ -88,7 +88,7 @@ pub fn previous_of(
 }
 
 fn shallow_error(from: Option<&str>, at: &str) -> Error {
-    let short: String = at.chars().take(12).collect();
+    let short = git::short_hash(at, 12);
     let target = match from {
         Some(t) => format!("the previous tag {t}"),
         None => "the first commit (no earlier tag is in this clone)".to_string(),

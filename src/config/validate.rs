@@ -125,8 +125,13 @@ pub fn dist_is_safe(dist: &str) -> bool {
     use std::path::Component;
     let comps: Vec<Component> = Path::new(dist.trim()).components().collect();
     comps.iter().any(|c| matches!(c, Component::Normal(_)))
-        && comps.iter().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        && !comps.iter().find(|c| matches!(c, Component::Normal(_))).is_some_and(|c| c.as_os_str() == ".git")
+        && comps
+            .iter()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && !comps
+            .iter()
+            .find(|c| matches!(c, Component::Normal(_)))
+            .is_some_and(|c| c.as_os_str() == ".git")
 }
 
 /// Check `config` (already defaulted) against the source it came from.

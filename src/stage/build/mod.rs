@@ -201,7 +201,14 @@ fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
         .write(true)
         .open(&pb.output)
         .ctx("cannot open", &pb.output)?;
-    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    let time = std::time::UNIX_EPOCH
+        .checked_add(std::time::Duration::from_secs(secs))
+        .ok_or_else(|| Error::Template {
+            key: format!("builds[{}].mod_timestamp", pb.index),
+            template: template.into(),
+            message: format!("{secs} is not a representable time"),
+        })?;
+    f.set_modified(time)
         .ctx("cannot set the modification time of", &pb.output)
 }
 

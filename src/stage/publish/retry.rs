@@ -119,7 +119,9 @@ pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        return Some(Duration::from_secs(reset.saturating_sub(now) + 1));
+        return Some(Duration::from_secs(
+            reset.saturating_sub(now).saturating_add(1),
+        ));
     }
     None
 }
@@ -137,7 +139,9 @@ where
     Fut: std::future::Future<Output = Result<T, Failure>>,
 {
     let start = Instant::now();
-    let mut end = start + policy.budget;
+    let mut end = start
+        .checked_add(policy.budget)
+        .unwrap_or(start + Duration::from_secs(3600));
     if let Some(d) = deadline {
         end = end.min(d);
     }
@@ -150,7 +154,7 @@ where
                 let delay =
                     wait.map_or_else(|| policy.backoff(attempt), |w| w.max(policy.backoff(0) / 2));
                 let now = Instant::now();
-                if now + delay > end {
+                if now.checked_add(delay).is_none_or(|t| t > end) {
                     let spent = now.duration_since(start).as_secs();
                     return Err(Failure::Fatal(format!(
                         "{message} (gave up after {} attempts in {spent}s; the next try would have been in {}s)",

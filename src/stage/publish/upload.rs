@@ -109,14 +109,10 @@ pub async fn compare(
     } else {
         Compared::Different(format!(
             "sha256 {} on GitHub, {} here",
-            short(&theirs),
-            short(&local.sha256)
+            crate::git::short_hash(&theirs, 12),
+            crate::git::short_hash(&local.sha256, 12)
         ))
     })
-}
-
-fn short(hex: &str) -> &str {
-    &hex[..hex.len().min(12)]
 }
 
 /// Download an asset (following GitHub's redirect to the file) and hash it as it streams.
