@@ -128,10 +128,10 @@ pub fn dist_is_safe(dist: &str) -> bool {
         && comps
             .iter()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        && !comps
+        && comps
             .iter()
             .find(|c| matches!(c, Component::Normal(_)))
-            .is_some_and(|c| c.as_os_str() == ".git")
+            .is_none_or(|c| c.as_os_str() != ".git")
 }
 
 /// Check `config` (already defaulted) against the source it came from.
