@@ -217,6 +217,7 @@ impl Context {
                 .and_then(|r| r.strip_prefix("refs/tags/").map(String::from));
             if let Some(t) = &from_ci
                 && !git.head_tags.contains(t)
+                && !options.skips("validate")
             {
                 return Err(Error::State(format!(
                     "GITHUB_REF names tag {t}, but HEAD ({}) is {}: check out the tagged commit (actions/checkout does this on a tag push)",
@@ -227,6 +228,7 @@ impl Context {
                     }
                 )));
             }
+            let from_ci = from_ci.filter(|t| git.head_tags.contains(t));
             let Some(tag) = from_ci.as_deref().or(git.tag()) else {
                 let hint = match git.reachable_tags.first() {
                     Some(t) => format!(
@@ -244,7 +246,7 @@ impl Context {
                     "HEAD is not tagged with a semver tag: {hint}, or run with --snapshot"
                 )));
             };
-            if git.dirty {
+            if git.dirty && !options.skips("validate") {
                 let shown: Vec<&str> = git
                     .dirty_files
                     .iter()
@@ -252,7 +254,7 @@ impl Context {
                     .map(String::as_str)
                     .collect();
                 return Err(Error::State(format!(
-                    "the git tree is dirty, so the release would not match tag {tag}:\n  {}\ncommit or stash these changes (or add them to .gitignore), or run with --snapshot",
+                    "the git tree is dirty, so the release would not match tag {tag}:\n  {}\ncommit or stash these changes (or add them to .gitignore), run with --snapshot, or pass --skip validate to release anyway",
                     shown.join("\n  ")
                 )));
             }

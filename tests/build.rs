@@ -196,6 +196,12 @@ fn release_refuses_untagged_or_dirty_trees() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("dirty") && err.contains("main.go"), "{err}");
     assert!(!dir.join("dist").exists());
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.args(["release", "--dry-run", "--skip", "validate,publish"]);
+        c
+    });
+    assert_eq!(code, 0, "--skip validate releases a dirty tree: {err}");
 }
 
 #[test]
