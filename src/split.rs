@@ -210,8 +210,19 @@ pub fn gather(dist: &Path, ctx: &Context, expected: &BTreeSet<String>) -> Result
             if a.kind == Kind::Metadata {
                 continue;
             }
-            if let Some(rest) = a.path.strip_prefix(&sc.dir) {
-                a.path = format!("{here}{rest}");
+            // Every file of a share lies in its folder: anything else in a share's
+            // artifacts.json is refused rather than checksummed or uploaded.
+            match a.path.strip_prefix(&sc.dir) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                    a.path = format!("{here}{rest}")
+                }
+                _ if a.path.is_empty() => {}
+                _ => {
+                    return Err(Error::State(format!(
+                        "share `{}` lists {}, which is outside its folder {}: rebuild that share",
+                        here, a.path, sc.dir
+                    )));
+                }
             }
             merged.add(a);
         }

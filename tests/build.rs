@@ -457,3 +457,23 @@ builds:
         "the token leaked: {err}"
     );
 }
+
+#[test]
+fn a_checksum_file_named_like_rels_own_files_is_refused_before_building() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let cfg = "project_name: demo\nbuilds:\n  - builder: command\n    goos: [linux]\n    goarch: [amd64]\n    command: [touch, \"{{ output }}\"]\nchecksum:\n  name_template: metadata.json\n";
+    write(dir, ".release.yaml", cfg);
+    init_repo(dir);
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.args(["release", "--snapshot"]);
+        c
+    });
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("dist/metadata.json") && err.contains("checksum.name_template"),
+        "{err}"
+    );
+    assert!(!dir.join("dist").exists(), "nothing written");
+}

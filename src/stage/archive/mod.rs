@@ -192,7 +192,11 @@ fn check_collisions(ctx: &Context, builds: &Plan, archives: &[PlannedArchive]) -
     }
     if !ctx.config.checksum.disable && !ctx.options.skips("checksum") {
         let name = super::checksum::file_name(ctx)?;
-        taken.insert(name, "the checksum file (`checksum.name_template`)".into());
+        if let Some(prev) = taken.insert(name.clone(), "the checksum file".into()) {
+            return Err(Error::Config(format!(
+                "the checksum file would be written to dist/{name}, which is {prev}: change `checksum.name_template`"
+            )));
+        }
     }
     for p in archives {
         if let Some(prev) = taken.insert(p.name.clone(), describe(p)) {
@@ -377,7 +381,9 @@ impl Stage for ArchiveStage {
         // Resolve every archive's files before writing anything: a bad glob stops the stage
         // with no archive written.
         let root = ctx.root.canonicalize().ctx("cannot resolve", &ctx.root)?;
-        let dist = ctx.dist.canonicalize().ctx("cannot resolve", &ctx.dist)?;
+        // The whole output folder is left out of `files`, not just this share's part of it.
+        let top = ctx.root.join(&ctx.config.dist);
+        let dist = top.canonicalize().ctx("cannot resolve", &top)?;
         let mut resolved: HashMap<usize, Vec<files::Resolved>> = HashMap::new();
         for p in &planned {
             if p.format != Format::Binary && !resolved.contains_key(&p.index) {
