@@ -207,61 +207,35 @@ pub fn select(
     Ok(out)
 }
 
+/// The image's `files`, resolved by the same rules as archive files (globs relative to the
+/// project, `dst`, `strip_parent`, nothing from `dist/` or outside the project).
 fn expand_files(
     ctx: &Context,
     files: &[ArchiveFile],
     label: &str,
 ) -> Result<BTreeMap<String, (PathBuf, u32)>> {
+    use crate::stage::archive::{entry::EntryKind, files as archive_files};
     let mut out = BTreeMap::new();
-    for f in files {
-        let (glob, dst, keep_path) = match f {
-            ArchiveFile::Glob(g) => (g.clone(), None, false),
-            ArchiveFile::Spec(s) => (s.src.clone(), s.dst.clone(), s.strip_parent),
-        };
-        let m = globset::Glob::new(&glob)
-            .map_err(|e| Error::Usage(format!("{label}.files: `{glob}` is not a valid glob: {e}")))?
-            .compile_matcher();
-        let mut found = false;
-        let walker = walkdir::WalkDir::new(&ctx.root)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                let rel = e.path().strip_prefix(&ctx.root).unwrap_or(e.path());
-                rel.as_os_str().is_empty()
-                    || !(rel.starts_with(".git") || rel.starts_with(&ctx.config.dist))
-            });
-        for e in walker
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-        {
-            let rel = e.path().strip_prefix(&ctx.root).unwrap_or(e.path());
-            if !m.is_match(rel) {
-                continue;
+    if files.is_empty() {
+        return Ok(out);
+    }
+    let root = ctx
+        .root
+        .canonicalize()
+        .map_err(|e| Error::io("cannot resolve", &ctx.root, e))?;
+    let dist = root.join(&ctx.config.dist);
+    for r in archive_files::resolve(&root, std::slice::from_ref(&dist), Some(files), label)? {
+        match r.kind {
+            EntryKind::File { source, executable } => {
+                out.insert(r.dest, (source, if executable { 0o755 } else { 0o644 }));
             }
-            found = true;
-            let name = if keep_path {
-                rel.to_string_lossy().into_owned()
-            } else {
-                e.file_name().to_string_lossy().into_owned()
-            };
-            let path = match &dst {
-                Some(d) => format!("{}/{name}", d.trim_matches('/')),
-                None => name,
-            };
-            use std::os::unix::fs::PermissionsExt;
-            let exec = e
-                .metadata()
-                .map(|m| m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false);
-            out.insert(
-                path.trim_start_matches('/').to_string(),
-                (e.path().to_path_buf(), if exec { 0o755 } else { 0o644 }),
-            );
-        }
-        if !found {
-            return Err(Error::Failed(format!(
-                "{label}.files: `{glob}` matches no file"
-            )));
+            EntryKind::Dir => {}
+            EntryKind::Symlink { .. } => {
+                tracing::warn!(
+                    "{label}.files: {} is a symlink; image layers hold files only, so it is left out",
+                    r.dest
+                )
+            }
         }
     }
     Ok(out)
