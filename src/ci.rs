@@ -9,12 +9,12 @@ use crate::plan::Plan;
 use crate::split::{self, PartialBy};
 use serde_json::json;
 
-/// The GitHub-hosted runner for a share's operating system: native where it matters
-/// (macOS signing, CGO per OS), Linux for everything that cross-compiles.
+/// The GitHub-hosted runner for a share's operating system: macOS natively (signing, CGO,
+/// Apple SDKs), Linux for everything else. rel itself runs on Linux and macOS, so windows
+/// binaries are cross-compiled on Linux (Go does this natively).
 pub fn runner(os: &str) -> &'static str {
     match os {
         "darwin" | "ios" => "macos-latest",
-        "windows" => "windows-latest",
         _ => "ubuntu-latest",
     }
 }
@@ -41,6 +41,11 @@ pub fn matrix(plan: &Plan, by: PartialBy) -> serde_json::Value {
 
 /// The workflow file's text.
 pub fn github_workflow(config: &Config, by: PartialBy) -> String {
+    let dist = config
+        .dist
+        .trim()
+        .trim_start_matches("./")
+        .trim_end_matches('/');
     let by = match by {
         PartialBy::Goos => "goos",
         PartialBy::Target => "target",
@@ -99,7 +104,7 @@ jobs:
       - uses: actions/upload-artifact@v4
         with:
           name: rel-share-${{{{ matrix.share }}}}
-          path: dist/${{{{ matrix.share }}}}
+          path: {dist}/${{{{ matrix.share }}}}
           if-no-files-found: error
 
   release:
@@ -112,7 +117,7 @@ jobs:
 {checkout}{install}      - uses: actions/download-artifact@v4
         with:
           pattern: rel-share-*
-          path: dist
+          path: {dist}
       - name: Merge the shares and publish
         run: rel continue --merge
         env:

@@ -99,7 +99,7 @@ fn plan_json_is_a_runner_matrix() {
         [
             ("darwin", "macos-latest"),
             ("linux", "ubuntu-latest"),
-            ("windows", "windows-latest")
+            ("windows", "ubuntu-latest")
         ]
     );
     assert_eq!(
