@@ -86,6 +86,7 @@ pub fn run(
         }
         let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
         if cancel.load(Ordering::Relaxed) || timed_out {
+            kill_tree(child.id());
             let _ = child.kill();
             let _ = child.wait();
             return Err(if timed_out {
@@ -120,6 +121,47 @@ pub fn run(
         display_dir(&inv.dir),
         indent(&crate::redact::redact(output.trim_end()))
     )))
+}
+
+/// Kill the descendants of `pid` (compilers and linkers under `go build` or `cargo`), found
+/// through `/proc`, children first seen last. Children stay in rel's process group so that a
+/// Ctrl-C still reaches them; this is for cancellation and `--timeout`.
+fn kill_tree(pid: u32) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let mut parent_of: Vec<(u32, u32)> = vec![];
+    for e in entries.flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat"))
+            && let Some(rest) = stat.rsplit_once(')').map(|x| x.1)
+            && let Some(ppid) = rest.split_whitespace().nth(1).and_then(|x| x.parse().ok())
+        {
+            parent_of.push((p, ppid));
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parent_of
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    for p in tree.into_iter().skip(1) {
+        let _ = Command::new("kill")
+            .args(["-9", &p.to_string()])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 fn display_dir(p: &Path) -> String {
@@ -195,6 +237,43 @@ mod tests {
             .to_string();
         assert!(e.contains("cancelled"), "{e}");
         assert!(start.elapsed() < Duration::from_secs(4));
+    }
+
+    #[test]
+    fn cancel_kills_grandchildren_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+        let cancel = std::sync::Arc::new(AtomicBool::new(false));
+        let c2 = cancel.clone();
+        let p2 = pidfile.clone();
+        std::thread::spawn(move || {
+            while !p2.exists() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            c2.store(true, Ordering::Relaxed);
+        });
+        assert!(run("t", &inv(&["sh", "-c", &script]), &cancel, None).is_err());
+        let pid = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .to_string();
+        let start = Instant::now();
+        // Killed, then reaped by init: its /proc entry goes away (or shows a zombie briefly).
+        loop {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let alive = state
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'));
+            if !alive {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "grandchild {pid} still runs"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     #[test]
