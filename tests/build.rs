@@ -477,3 +477,26 @@ fn a_checksum_file_named_like_rels_own_files_is_refused_before_building() {
     );
     assert!(!dir.join("dist").exists(), "nothing written");
 }
+
+#[test]
+fn an_image_repository_that_renders_invalid_stops_before_building() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let cfg = "project_name: demo\nbuilds:\n  - builder: command\n    goos: [linux]\n    goarch: [amd64]\n    command: [touch, \"{{ output }}\"]\nimages:\n  - repository: \"ghcr.io/{{ env.REPO }}\"\n";
+    write(dir, ".release.yaml", cfg);
+    write(dir, ".gitignore", "dist/\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+    let (code, _, err) = run({
+        let mut c = rel(dir);
+        c.args(["release", "--skip", "publish"])
+            .env("REPO", "Acme/Hello");
+        c
+    });
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("images[0].repository") && err.contains("lowercase"),
+        "{err}"
+    );
+    assert!(!dir.join("dist").exists(), "nothing was built");
+}

@@ -133,6 +133,16 @@ impl Stage for ImageStage {
             })
     }
 
+    /// Render and check every image and manifest against the planned binaries, so a bad
+    /// repository, tag or platform stops the release before anything is built.
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        spec::specs(ctx, &planned_binaries(ctx)?)?;
+        if !ctx.options.snapshot {
+            manifests::specs(ctx)?;
+        }
+        Ok(())
+    }
+
     fn run(&self, ctx: &mut Context) -> Result<()> {
         let binaries = ctx.artifacts.of_kind(Kind::Binary);
         let specs = spec::specs(ctx, &binaries)?;
@@ -217,17 +227,10 @@ fn access(ctx: &Context, s: &spec::ImageSpec) -> String {
     }
 }
 
-/// The dry-run lines: every reference that would be pushed.
-pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
-    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
-        return Ok(vec![]);
-    }
-    if ctx.options.skips("images") {
-        return Ok(vec!["(skipped: --skip images)".into()]);
-    }
-    // The planned binaries stand in for the built ones.
+/// The planned binaries, standing in for the built ones before the build.
+fn planned_binaries(ctx: &Context) -> Result<Vec<Artifact>> {
     let plan = Plan::new(ctx)?;
-    let binaries: Vec<Artifact> = plan
+    Ok(plan
         .builds
         .iter()
         .map(|pb| {
@@ -239,7 +242,18 @@ pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
             a.amd64 = pb.target.amd64.clone();
             a
         })
-        .collect();
+        .collect())
+}
+
+/// The dry-run lines: every reference that would be pushed.
+pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
+    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
+        return Ok(vec![]);
+    }
+    if ctx.options.skips("images") {
+        return Ok(vec!["(skipped: --skip images)".into()]);
+    }
+    let binaries = planned_binaries(ctx)?;
     let mut out = vec![];
     let verb = if ctx.options.snapshot {
         "would build (snapshot, not pushed)"
