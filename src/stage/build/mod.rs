@@ -219,7 +219,12 @@ pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
         exec::split(&ctx.render(&format!("before.hooks[{i}]"), hook)?)?;
     }
     for pb in &plan.builds {
-        if pb.builder != Builder::Prebuilt {
+        if pb.builder == Builder::Prebuilt {
+            // The file may be made by a hook, so only its path template is checked now.
+            let b = &ctx.config.builds[pb.index];
+            let key = format!("builds[{}].path", pb.index);
+            ctx.templates.render(&key, b.path.as_deref().unwrap_or_default(), &pb.vars)?;
+        } else {
             step(ctx, pb)?;
         }
         let b = &ctx.config.builds[pb.index];
