@@ -223,7 +223,8 @@ pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
             // The file may be made by a hook, so only its path template is checked now.
             let b = &ctx.config.builds[pb.index];
             let key = format!("builds[{}].path", pb.index);
-            ctx.templates.render(&key, b.path.as_deref().unwrap_or_default(), &pb.vars)?;
+            ctx.templates
+                .render(&key, b.path.as_deref().unwrap_or_default(), &pb.vars)?;
         } else {
             step(ctx, pb)?;
         }

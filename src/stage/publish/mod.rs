@@ -161,7 +161,11 @@ pub fn preflight(ctx: &Context) -> Result<()> {
     // The release name renders now, not after the build.
     ctx.render(
         "release.name_template",
-        ctx.config.release.name_template.as_deref().unwrap_or("{{ tag }}"),
+        ctx.config
+            .release
+            .name_template
+            .as_deref()
+            .unwrap_or("{{ tag }}"),
     )?;
     Ok(())
 }
