@@ -50,8 +50,6 @@ pub struct GitInfo {
     pub dirty_files: Vec<String>,
     /// URL of the `origin` remote.
     pub remote_url: Option<String>,
-    /// The clone is shallow.
-    pub shallow: bool,
 }
 
 /// Parse a tag as semver, allowing a leading `v` and an optional prefix ending in `/`.
@@ -100,9 +98,6 @@ impl GitInfo {
         let remote_url = git(dir, &["remote", "get-url", "origin"])
             .ok()
             .filter(|s| !s.is_empty());
-        let shallow = git(dir, &["rev-parse", "--is-shallow-repository"])
-            .map(|s| s == "true")
-            .unwrap_or(false);
         Ok(GitInfo {
             is_repo: true,
             commit,
@@ -114,7 +109,6 @@ impl GitInfo {
             dirty: !dirty_files.is_empty(),
             dirty_files,
             remote_url,
-            shallow,
         })
     }
 
