@@ -207,7 +207,18 @@ fn prerelease_follows_semver_and_draft_true_stays_draft() {
     assert!(r.prerelease, "auto prerelease from semver");
     assert!(r.draft, "release.draft: true leaves it a draft");
     assert_eq!(r.name, "Demo 1.1.0-rc.1");
-    assert_eq!(r.assets.len(), 3);
+    // The three extra files, and the checksum file that covers them.
+    assert_eq!(r.assets.len(), 4);
+    let sums =
+        String::from_utf8(fake.download("v1.1.0-rc.1", "demo_1.1.0-rc.1_checksums.txt")).unwrap();
+    assert_eq!(sums.lines().count(), 3, "{sums}");
+    for (name, data) in assets() {
+        let line = format!(
+            "{}  {name}",
+            rel::dist::hex(&<sha2::Sha256 as sha2::Digest>::digest(&data))
+        );
+        assert!(sums.lines().any(|l| l == line), "{line} not in {sums}");
+    }
     assert!(fake.publications().is_empty());
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

@@ -126,6 +126,11 @@ impl Stage for ChecksumStage {
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
+        // `release.extra_files` are uploadable too: when this run publishes, they are
+        // registered now so that the checksum file covers every asset of the release.
+        if super::publish::skip_reason(ctx).is_none() {
+            super::publish::register_extra_files(ctx)?;
+        }
         let name = file_name(ctx)?;
         let algo = ctx.config.checksum.algorithm;
         let items: Vec<Artifact> = ctx.artifacts.filter(|a| {

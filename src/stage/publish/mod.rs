@@ -232,8 +232,9 @@ fn extra_files(ctx: &Context) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// Add `release.extra_files` to the registry (once per path), so `artifacts.json` lists them.
-fn register_extra_files(ctx: &Context) -> Result<()> {
+/// Add `release.extra_files` to the registry (once per path), so `artifacts.json` and the
+/// checksum file list them.
+pub fn register_extra_files(ctx: &Context) -> Result<()> {
     let known: Vec<String> = ctx
         .artifacts
         .filter(|a| a.kind == Kind::ExtraFile)
