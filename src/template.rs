@@ -82,36 +82,46 @@ pub fn incpatch(v: &semver::Version) -> String {
     bump(&v.to_string(), 2).unwrap_or_default()
 }
 
+/// A minijinja environment with rel's rules: strict undefined, trailing newlines kept, and
+/// rel's filters and functions. `trim_blocks` (with `lstrip_blocks`) suits multi-line
+/// templates such as the changelog; one-line config values keep every character.
+pub fn base_environment(trim_blocks: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(trim_blocks)
+            .lstrip_blocks(trim_blocks)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default delimiters are valid"),
+    );
+    env.add_filter("trimprefix", |s: String, p: String| {
+        s.strip_prefix(&p).map(String::from).unwrap_or(s)
+    });
+    env.add_filter("trimsuffix", |s: String, p: String| {
+        s.strip_suffix(&p).map(String::from).unwrap_or(s)
+    });
+    env.add_function("incmajor", |v: String| bump(&v, 0));
+    env.add_function("incminor", |v: String| bump(&v, 1));
+    env.add_function("incpatch", |v: String| bump(&v, 2));
+    env.add_function("env_or", |state: &State, name: String, default: Value| {
+        let from_map = state
+            .lookup("env")
+            .and_then(|m| m.get_attr(&name).ok())
+            .filter(|v| !v.is_undefined() && !v.is_none());
+        match from_map {
+            Some(v) if !v.to_string().is_empty() => v,
+            _ => default,
+        }
+    });
+    env
+}
+
 impl Templates {
     /// An environment with rel's functions and filters and strict undefined behaviour.
     pub fn new() -> Self {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .keep_trailing_newline(true)
-                .build()
-                .expect("default delimiters are valid"),
-        );
-        env.add_filter("trimprefix", |s: String, p: String| {
-            s.strip_prefix(&p).map(String::from).unwrap_or(s)
-        });
-        env.add_filter("trimsuffix", |s: String, p: String| {
-            s.strip_suffix(&p).map(String::from).unwrap_or(s)
-        });
-        env.add_function("incmajor", |v: String| bump(&v, 0));
-        env.add_function("incminor", |v: String| bump(&v, 1));
-        env.add_function("incpatch", |v: String| bump(&v, 2));
-        env.add_function("env_or", |state: &State, name: String, default: Value| {
-            let from_map = state
-                .lookup("env")
-                .and_then(|m| m.get_attr(&name).ok())
-                .filter(|v| !v.is_undefined() && !v.is_none());
-            match from_map {
-                Some(v) if !v.to_string().is_empty() => v,
-                _ => default,
-            }
-        });
+        let env = base_environment(false);
         Templates { env }
     }
 

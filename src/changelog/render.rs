@@ -10,7 +10,7 @@ use super::commits::Commit;
 use crate::config::model::{Changelog, Sort};
 use crate::error::{Error, Result};
 use minijinja::value::Serde;
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, Value};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -127,22 +127,7 @@ fn compile(key: &str, re: &str) -> Result<Regex> {
 pub fn environment(
     template: String,
 ) -> std::result::Result<Environment<'static>, minijinja::Error> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_syntax(
-        minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-            .expect("default delimiters are valid"),
-    );
-    env.add_filter("trimprefix", |s: String, p: String| {
-        s.strip_prefix(&p).map(String::from).unwrap_or(s)
-    });
-    env.add_filter("trimsuffix", |s: String, p: String| {
-        s.strip_suffix(&p).map(String::from).unwrap_or(s)
-    });
+    let mut env = crate::template::base_environment(true);
     env.add_template_owned("changelog", template)?;
     Ok(env)
 }
