@@ -189,14 +189,8 @@ fn merge(g: &Global, root: &Path) -> Result<()> {
     // The shares say whether this release is a snapshot; the merge follows them.
     let (_, cfg, _) = context::load_config(root, g.config.as_deref())?;
     let dist = root.join(&cfg.dist);
-    let snapshot = std::fs::read_dir(&dist)
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read(e.path().join(crate::split::CONTEXT_FILE)).ok())
-        .filter_map(|b| serde_json::from_slice::<crate::split::ShareContext>(&b).ok())
-        .any(|c| c.snapshot);
+    let shares = crate::split::read_shares(&dist)?;
+    let snapshot = shares.iter().any(|(_, c)| c.snapshot);
     let mut opts = options(g, snapshot)?;
     opts.phase = context::Phase::Merge;
     let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
@@ -207,7 +201,7 @@ fn merge(g: &Global, root: &Path) -> Result<()> {
         .iter()
         .map(|pb| format!("{}/{}", pb.id, pb.target.name()))
         .collect();
-    ctx.artifacts = crate::split::gather(&ctx.dist, &ctx, &expected)?;
+    ctx.artifacts = crate::split::gather(&shares, &ctx, &expected)?;
     tracing::info!(
         "merging {} artifacts of {} {}",
         ctx.artifacts.all().len(),

@@ -11,7 +11,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How a release is cut into shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -124,13 +124,11 @@ pub fn write_context(ctx: &Context, share: &Share, plan: &Plan) -> Result<()> {
     crate::dist::write_atomic(&ctx.dist.join(CONTEXT_FILE), &json)
 }
 
-/// Read every `dist/*/context.json` and `artifacts.json`, check that the shares come from one
-/// commit and version and cover `expected` (every `build_id/target` of the whole plan)
-/// exactly once, and return their artifacts in one registry.
-pub fn gather(dist: &Path, ctx: &Context, expected: &BTreeSet<String>) -> Result<Registry> {
-    let mut contexts: Vec<(String, ShareContext)> = vec![];
+/// Every share in `dist` (a folder holding a `context.json`), sorted by folder, with its
+/// context; an error when there is none.
+pub fn read_shares(dist: &Path) -> Result<Vec<(PathBuf, ShareContext)>> {
     let entries = std::fs::read_dir(dist).ctx("cannot read", dist)?;
-    let mut dirs: Vec<_> = entries
+    let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.join(CONTEXT_FILE).is_file())
@@ -142,19 +140,38 @@ pub fn gather(dist: &Path, ctx: &Context, expected: &BTreeSet<String>) -> Result
             dist.display()
         )));
     }
-    for d in &dirs {
-        let f = d.join(CONTEXT_FILE);
-        let text = std::fs::read(&f).ctx("cannot read", &f)?;
-        let sc: ShareContext = serde_json::from_slice(&text)
-            .map_err(|e| Error::State(format!("{} is not a share context: {e}", f.display())))?;
-        contexts.push((
-            d.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-            sc,
-        ));
-    }
+    dirs.into_iter()
+        .map(|d| {
+            let f = d.join(CONTEXT_FILE);
+            let text = std::fs::read(&f).ctx("cannot read", &f)?;
+            let sc: ShareContext = serde_json::from_slice(&text).map_err(|e| {
+                Error::State(format!("{} is not a share context: {e}", f.display()))
+            })?;
+            Ok((d, sc))
+        })
+        .collect()
+}
+
+/// Check that `shares` come from one commit and version and cover `expected` (every
+/// `build_id/target` of the whole plan) exactly once, and return their artifacts in one
+/// registry.
+pub fn gather(
+    shares: &[(PathBuf, ShareContext)],
+    ctx: &Context,
+    expected: &BTreeSet<String>,
+) -> Result<Registry> {
+    let contexts: Vec<(String, &ShareContext)> = shares
+        .iter()
+        .map(|(d, sc)| {
+            (
+                d.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                sc,
+            )
+        })
+        .collect();
     let commit = ctx
         .vars
         .get("commit")
@@ -203,7 +220,7 @@ pub fn gather(dist: &Path, ctx: &Context, expected: &BTreeSet<String>) -> Result
         )));
     }
     let merged = Registry::default();
-    for (d, (_, sc)) in dirs.iter().zip(&contexts) {
+    for (d, sc) in shares {
         let reg = Registry::read(&d.join("artifacts.json"))?;
         let here = ctx.rel_path(d);
         for mut a in reg.all() {
