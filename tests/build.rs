@@ -42,11 +42,7 @@ fn go_matrix_builds_every_target_in_parallel() {
     init_repo(dir);
     git(dir, &["tag", "v1.2.3"]);
     let short = git(dir, &["rev-parse", "--short", "HEAD"]);
-    let (code, _out, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "-p", "2"]);
-        c
-    });
+    let (code, _out, err) = rel_run(dir, &["build", "-p", "2"]);
     assert_eq!(code, 0, "{err}");
 
     let want = [
@@ -147,11 +143,7 @@ fn a_failing_target_names_itself_and_stops_the_others() {
         "//go:build windows\n\npackage main\n\nfunc broken() { this is not go }\n",
     );
     init_repo(dir);
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "--snapshot"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["build", "--snapshot"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("build `hello` for windows_"), "{err}");
     assert!(
@@ -174,11 +166,7 @@ fn release_refuses_untagged_or_dirty_trees() {
     let dir = d.path();
     go_project(dir, MATRIX);
     init_repo(dir);
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.arg("build");
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["build"]);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("HEAD is not tagged")
@@ -188,19 +176,11 @@ fn release_refuses_untagged_or_dirty_trees() {
     );
     git(dir, &["tag", "v0.1.0"]);
     write(dir, "main.go", "package main\nfunc main() {}\n");
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["release", "--dry-run"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["release", "--dry-run"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("dirty") && err.contains("main.go"), "{err}");
     assert!(!dir.join("dist").exists());
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["release", "--dry-run", "--skip", "validate,publish"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["release", "--dry-run", "--skip", "validate,publish"]);
     assert_eq!(code, 0, "--skip validate releases a dirty tree: {err}");
 }
 
@@ -211,11 +191,7 @@ fn dry_run_prints_the_plan_and_touches_nothing() {
     go_project(dir, MATRIX);
     init_repo(dir);
     git(dir, &["tag", "v2.0.0"]);
-    let (code, out, err) = run({
-        let mut c = rel(dir);
-        c.args(["release", "--dry-run", "--skip", "publish"]);
-        c
-    });
+    let (code, out, err) = rel_run(dir, &["release", "--dry-run", "--skip", "publish"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("version: 2.0.0"), "{out}");
     assert!(out.contains("builds (8):"), "{out}");
@@ -302,11 +278,7 @@ builds:
     write(dir, "extra", "x");
     git(dir, &["add", "extra"]);
     git(dir, &["commit", "-qm", "fix: later"]);
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "--snapshot", "-p", "1"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["build", "--snapshot", "-p", "1"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         std::fs::read_to_string(dir.join("before.txt")).unwrap(),
@@ -336,11 +308,7 @@ builds:
 
     // A prebuilt binary that does not exist is a clear error.
     std::fs::remove_file(dir.join("prebuilt/darwin_arm64/demo")).unwrap();
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "--snapshot", "--clean"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["build", "--snapshot", "--clean"]);
     assert_eq!(code, 1);
     assert!(
         err.contains("prebuilt binary")
@@ -370,19 +338,14 @@ builds:
     write(dir, ".release.yaml", cfg);
     init_repo(dir);
     let start = std::time::Instant::now();
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "--snapshot", "--id", "slow", "--timeout", "1s"]);
-        c
-    });
+    let (code, _, err) = rel_run(
+        dir,
+        &["build", "--snapshot", "--id", "slow", "--timeout", "1s"],
+    );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--timeout"), "{err}");
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "--snapshot", "--clean", "--id", "killed"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["build", "--snapshot", "--clean", "--id", "killed"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("killed by signal 9"), "{err}");
 }
@@ -465,11 +428,7 @@ fn a_checksum_file_named_like_rels_own_files_is_refused_before_building() {
     let cfg = "project_name: demo\nbuilds:\n  - builder: command\n    goos: [linux]\n    goarch: [amd64]\n    command: [touch, \"{{ output }}\"]\nchecksum:\n  name_template: metadata.json\n";
     write(dir, ".release.yaml", cfg);
     init_repo(dir);
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["release", "--snapshot"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["release", "--snapshot"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("dist/metadata.json") && err.contains("checksum.name_template"),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{git, git_at, rel, run, write};
+use common::{git, git_at, rel, rel_run, run, write};
 use std::path::Path;
 
 /// A commit with a fixed date; `file` (if any) is written first so `--path` has something to see.
@@ -502,11 +502,7 @@ fn usage_and_template_errors() {
         "v1.0.0 after nothing: feat/-/False/40/Test"
     );
     let empty = tempfile::tempdir().unwrap();
-    let (c, _, err) = run({
-        let mut c = rel(empty.path());
-        c.arg("changelog");
-        c
-    });
+    let (c, _, err) = rel_run(empty.path(), &["changelog"]);
     assert_eq!(c, 1, "{err}");
     assert!(err.contains("not a git repository"), "{err}");
 }

@@ -26,11 +26,7 @@ fn generated_workflow_lints_clean_and_is_stable() {
     go_project(dir, CONFIG);
     init_repo(dir);
     let generate = || {
-        let (code, _, err) = run({
-            let mut c = rel(dir);
-            c.args(["ci", "github"]);
-            c
-        });
+        let (code, _, err) = rel_run(dir, &["ci", "github"]);
         assert_eq!(code, 0, "{err}");
         std::fs::read_to_string(dir.join(".github/workflows/release.yml")).unwrap()
     };
@@ -82,11 +78,7 @@ fn plan_json_is_a_runner_matrix() {
     let dir = d.path();
     go_project(dir, CONFIG);
     init_repo(dir);
-    let (code, out, err) = run({
-        let mut c = rel(dir);
-        c.args(["plan", "--json"]);
-        c
-    });
+    let (code, out, err) = rel_run(dir, &["plan", "--json"]);
     assert_eq!(code, 0, "{err}");
     let m: serde_json::Value = serde_json::from_str(&out).unwrap();
     let inc = m["include"].as_array().unwrap();
@@ -106,11 +98,7 @@ fn plan_json_is_a_runner_matrix() {
         inc[1]["targets"],
         serde_json::json!(["hello/linux_amd64_v1", "hello/linux_arm64"])
     );
-    let (code, out, _) = run({
-        let mut c = rel(dir);
-        c.args(["plan", "--json", "--partial-by", "target"]);
-        c
-    });
+    let (code, out, _) = rel_run(dir, &["plan", "--json", "--partial-by", "target"]);
     assert_eq!(code, 0);
     let m: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(m["include"].as_array().unwrap().len(), 6);

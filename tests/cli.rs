@@ -8,25 +8,13 @@ fn init_writes_a_config_that_checks_for_go_and_cargo() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
     write(dir, "go.mod", "module x\n\ngo 1.21\n");
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.arg("init");
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["init"]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
     assert!(text.contains("goos: [linux, darwin, windows]"), "{text}");
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.arg("check");
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["check"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.arg("init");
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["init"]);
     assert_eq!(code, 2, "refuses to overwrite: {err}");
     assert!(err.contains("--force"));
 
@@ -37,30 +25,18 @@ fn init_writes_a_config_that_checks_for_go_and_cargo() {
         "Cargo.toml",
         "[package]\nname = \"mytool\"\nversion = \"0.1.0\"\n",
     );
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.arg("init");
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["init"]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
     assert!(
         text.contains("builder: cargo") && text.contains("main: mytool"),
         "{text}"
     );
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.arg("check");
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["check"]);
     assert_eq!(code, 0, "{err}");
 
     let d = tempfile::tempdir().unwrap();
-    let (code, _, err) = run({
-        let mut c = rel(d.path());
-        c.arg("init");
-        c
-    });
+    let (code, _, err) = rel_run(d.path(), &["init"]);
     assert_eq!(code, 2);
     assert!(err.contains("neither go.mod nor Cargo.toml"), "{err}");
 }
@@ -68,11 +44,7 @@ fn init_writes_a_config_that_checks_for_go_and_cargo() {
 #[test]
 fn schema_is_printed_and_matches_the_committed_file() {
     let d = tempfile::tempdir().unwrap();
-    let (code, out, _) = run({
-        let mut c = rel(d.path());
-        c.arg("schema");
-        c
-    });
+    let (code, out, _) = rel_run(d.path(), &["schema"]);
     assert_eq!(code, 0);
     let committed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -88,22 +60,14 @@ fn schema_is_printed_and_matches_the_committed_file() {
 #[test]
 fn completions_and_version() {
     let d = tempfile::tempdir().unwrap();
-    let (code, out, _) = run({
-        let mut c = rel(d.path());
-        c.args(["completions", "bash"]);
-        c
-    });
+    let (code, out, _) = rel_run(d.path(), &["completions", "bash"]);
     assert_eq!(code, 0);
     assert!(
         out.contains("_rel()") && out.contains("next-version"),
         "{}",
         &out[..200.min(out.len())]
     );
-    let (code, out, _) = run({
-        let mut c = rel(d.path());
-        c.arg("--version");
-        c
-    });
+    let (code, out, _) = rel_run(d.path(), &["--version"]);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), format!("rel {}", env!("CARGO_PKG_VERSION")));
 }

@@ -306,11 +306,7 @@ fn bad_configs_exit_2_with_located_errors() {
     let mut failures = vec![];
     for case in CASES {
         std::fs::write(d.path().join(".release.yaml"), case.yaml).unwrap();
-        let (code, _, err) = run({
-            let mut c = rel(d.path());
-            c.arg("check");
-            c
-        });
+        let (code, _, err) = rel_run(d.path(), &["check"]);
         let missing: Vec<&&str> = case.want.iter().filter(|w| !err.contains(**w)).collect();
         if code != 2 || !missing.is_empty() || err.contains("panicked") {
             failures.push(format!(
@@ -336,11 +332,7 @@ fn several_problems_are_reported_at_once() {
         "builds:\n  - id: a\n    goos: [lnux]\n  - id: a\n",
     )
     .unwrap();
-    let (code, _, err) = run({
-        let mut c = rel(d.path());
-        c.arg("check");
-        c
-    });
+    let (code, _, err) = rel_run(d.path(), &["check"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("unknown goos `lnux`") && err.contains("duplicate build id `a`"),
@@ -363,11 +355,7 @@ fn usage_errors_exit_2() {
         if args[0] != "check" || args.len() > 1 {
             std::fs::write(d.path().join(".release.yaml"), "project_name: x\n").unwrap();
         }
-        let (code, _, err) = run({
-            let mut c = rel(d.path());
-            c.args(*args);
-            c
-        });
+        let (code, _, err) = rel_run(d.path(), args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
         let _ = std::fs::remove_file(d.path().join(".release.yaml"));
@@ -384,11 +372,7 @@ fn template_errors_at_render_time_exit_2_before_building() {
         "builds:\n  - builder: command\n    goos: [linux]\n    goarch: [amd64]\n    command: [touch, \"{{ output }}\"]\n    mod_timestamp: \"{{ incpatch(branch) }}\"\n",
     );
     init_repo(dir);
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["build", "--snapshot"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["build", "--snapshot"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("builds[0].mod_timestamp") && err.contains("not a semver version"),
@@ -399,16 +383,8 @@ fn template_errors_at_render_time_exit_2_before_building() {
 #[test]
 fn the_example_config_is_valid() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (code, _, err) = run({
-        let mut c = rel(root);
-        c.args(["check", "--config", ".release.example.yaml"]);
-        c
-    });
+    let (code, _, err) = rel_run(root, &["check", "--config", ".release.example.yaml"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run({
-        let mut c = rel(root);
-        c.arg("check");
-        c
-    });
+    let (code, _, err) = rel_run(root, &["check"]);
     assert_eq!(code, 0, "rel's own config: {err}");
 }

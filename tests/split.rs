@@ -215,11 +215,7 @@ fn snapshot_project(dir: &Path) {
 }
 
 fn merge_err(dir: &Path) -> String {
-    let (code, _, err) = run({
-        let mut c = rel(dir);
-        c.args(["continue", "--merge"]);
-        c
-    });
+    let (code, _, err) = rel_run(dir, &["continue", "--merge"]);
     assert_eq!(code, 1, "{err}");
     err
 }
@@ -272,17 +268,16 @@ fn merge_refuses_mismatched_missing_or_doubled_shares() {
 
     // The right share, but linux twice.
     std::fs::remove_dir_all(a.join("dist/darwin")).unwrap();
-    let (code, _, err) = run({
-        let mut c = rel(&a);
-        c.args([
+    let (code, _, err) = rel_run(
+        &a,
+        &[
             "release",
             "--snapshot",
             "--split",
             "--partial-target",
             "darwin",
-        ]);
-        c
-    });
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     copy_dir(&a.join("dist/linux"), &a.join("dist/linux-again"));
     let err = merge_err(&a);
@@ -292,11 +287,7 @@ fn merge_refuses_mismatched_missing_or_doubled_shares() {
     );
 
     std::fs::remove_dir_all(a.join("dist/linux-again")).unwrap();
-    let (code, _, err) = run({
-        let mut c = rel(&a);
-        c.args(["continue", "--merge"]);
-        c
-    });
+    let (code, _, err) = rel_run(&a, &["continue", "--merge"]);
     assert_eq!(code, 0, "{err}");
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("dist/metadata.json")).unwrap()).unwrap();

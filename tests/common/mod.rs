@@ -41,6 +41,13 @@ pub fn run(mut c: Command) -> (i32, String, String) {
     )
 }
 
+/// Run `rel ARGS…` in `dir`: (exit code, stdout, stderr).
+pub fn rel_run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut c = rel(dir);
+    c.args(args);
+    run(c)
+}
+
 /// The Go toolchain: `REL_TEST_GO`, else `.tools/go` of the repository, else `go` on PATH.
 /// Tests that need Go fail (never skip) when it is missing: `scripts/test.sh` installs it.
 pub fn go_bin() -> Option<PathBuf> {
