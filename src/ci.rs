@@ -6,7 +6,8 @@
 
 use crate::config::{Builder, Config};
 use crate::plan::Plan;
-use crate::split::{self, PartialBy};
+use crate::options::PartialBy;
+use crate::split;
 use serde_json::json;
 
 /// The GitHub-hosted runner for a share's operating system: macOS natively (signing, CGO,

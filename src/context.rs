@@ -5,113 +5,14 @@
 
 use crate::artifact::Registry;
 use crate::config::{self, Config, Loaded};
+pub use crate::options::{Options, Phase};
 use crate::error::{Error, Result};
 use crate::git::{self, GitInfo};
 use crate::template::{Templates, Vars};
 use minijinja::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Stage names accepted by `--skip`.
-pub const STAGES: &[&str] = &[
-    "build",
-    "archive",
-    "checksum",
-    "changelog",
-    "images",
-    "publish",
-    "sign",
-    "validate",
-    "before",
-];
-
-/// What the command line asked for.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Version as a snapshot; never publish.
-    pub snapshot: bool,
-    /// Compute and print the plan only.
-    pub dry_run: bool,
-    /// Remove `dist/` first.
-    pub clean: bool,
-    /// Worker count for builds and CPU work.
-    pub parallelism: usize,
-    /// Stages to skip.
-    pub skip: BTreeSet<String>,
-    /// Only the host's os/arch.
-    pub single_target: bool,
-    /// Only these build ids.
-    pub ids: Vec<String>,
-    /// Give up after this long.
-    pub deadline: Option<Instant>,
-    /// Which part of a release this run does.
-    pub phase: Phase,
-    /// With `--split`: this runner's share.
-    pub share: Option<crate::split::Share>,
-}
-
-/// Which part of a release a run does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Phase {
-    /// Everything, on one machine.
-    #[default]
-    Whole,
-    /// `rel release --split`: build and package one share.
-    Split,
-    /// `rel continue --merge`: finish from the gathered shares.
-    Merge,
-}
-
-impl Options {
-    /// Whether `stage` was skipped on the command line.
-    pub fn skips(&self, stage: &str) -> bool {
-        self.skip.contains(stage)
-    }
-}
-
-/// Parse `--skip a,b` into stage names, rejecting unknown ones.
-pub fn parse_skip(list: &[String]) -> Result<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    for s in list
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        if !STAGES.contains(&s) {
-            let hint = config::diag::did_you_mean(s, STAGES.iter().copied())
-                .map(|m| format!("; did you mean `{m}`?"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "--skip: unknown stage `{s}`{hint} (stages: {})",
-                STAGES.join(", ")
-            )));
-        }
-        out.insert(s.to_string());
-    }
-    Ok(out)
-}
-
-/// Default parallelism: the CPU count, capped at one build per GiB of available memory.
-pub fn default_parallelism() -> usize {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let mem_gib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map(|kb| (kb / (1024 * 1024)) as usize);
-    match mem_gib {
-        Some(g) => cpus.min(g.max(1)),
-        None => cpus,
-    }
-}
 
 /// Everything a stage can read.
 pub struct Context {

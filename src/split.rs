@@ -8,53 +8,11 @@
 use crate::artifact::{Kind, Registry};
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
+use crate::options::{PartialBy, Share};
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// How a release is cut into shares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum PartialBy {
-    /// One share per operating system (the default).
-    #[default]
-    Goos,
-    /// One share per target.
-    Target,
-}
-
-impl PartialBy {
-    /// Parse `--partial-by`.
-    pub fn parse(s: &str) -> Result<PartialBy> {
-        match s {
-            "goos" | "os" => Ok(PartialBy::Goos),
-            "target" => Ok(PartialBy::Target),
-            _ => Err(Error::Usage(format!(
-                "--partial-by {s}: expected `goos` or `target`"
-            ))),
-        }
-    }
-}
-
-/// This runner's share.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Share {
-    /// How shares are cut.
-    pub by: PartialBy,
-    /// The share's name: an OS (`linux`) or a target name (`linux_amd64_v1`).
-    pub name: String,
-}
-
-impl Share {
-    /// Whether a target belongs to this share.
-    pub fn includes(&self, t: &crate::plan::target::Target) -> bool {
-        match self.by {
-            PartialBy::Goos => t.os == self.name,
-            PartialBy::Target => t.name() == self.name,
-        }
-    }
-}
 
 /// What each share records so that the merge can check the shares agree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,26 +203,4 @@ pub fn gather(
         }
     }
     Ok(merged)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::target::Target;
-
-    #[test]
-    fn shares_include_their_targets() {
-        let s = Share {
-            by: PartialBy::Goos,
-            name: "linux".into(),
-        };
-        assert!(s.includes(&Target::go("linux", "arm64", None, None)));
-        assert!(!s.includes(&Target::go("darwin", "arm64", None, None)));
-        let s = Share {
-            by: PartialBy::Target,
-            name: "linux_amd64_v1".into(),
-        };
-        assert!(s.includes(&Target::go("linux", "amd64", None, Some("v1"))));
-        assert!(PartialBy::parse("arch").is_err());
-    }
 }

@@ -379,7 +379,7 @@ fn cargo_builder_builds_a_crate_for_the_host() {
         c
     });
     assert_eq!(code, 0, "{err}");
-    let triple = rel::plan::target::host_triple();
+    let triple = rel::target::host_triple();
     let bin = dir.join(format!("dist/tiny_{triple}/tiny"));
     let out = std::process::Command::new(&bin).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "tiny 0.3.1\n");

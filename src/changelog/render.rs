@@ -329,6 +329,14 @@ pub fn day(ts: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The folder a `changelog.template` path is relative to: the config file's folder.
+pub fn template_base(config_file: &Path) -> &Path {
+    config_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,18 +56,7 @@ pub fn render(
     out.trim_end().to_string()
 }
 
-/// The candidate closest to `word`, if it is close enough to be a plausible misspelling.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
+pub use crate::suggest::did_you_mean;
 
 #[cfg(test)]
 mod tests {

@@ -440,12 +440,6 @@ pub struct GithubUrls {
     /// Asset upload base.
     #[serde(default)]
     pub uploads: Option<String>,
-    /// Web base, for links.
-    #[serde(default)]
-    pub download: Option<String>,
-    /// Accept self-signed certificates.
-    #[serde(default)]
-    pub skip_tls_verify: bool,
 }
 
 /// `auto`, `true` or `false`.

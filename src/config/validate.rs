@@ -276,7 +276,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
             }
         }
         for (j, o) in a.format_overrides.iter().enumerate() {
-            let known = crate::plan::target::known_goos();
+            let known = crate::target::known_goos();
             if !known.contains(&o.goos.as_str()) {
                 let hint = did_you_mean(&o.goos, known.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"));
@@ -304,7 +304,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
                     base(&["files".into(), j.into(), "src".into()]),
                 ),
             };
-            if let Err(m) = crate::stage::archive::files::check_pattern(src, dst) {
+            if let Err(m) = crate::fileset::check_pattern(src, dst) {
                 c.push(at, m, None);
             }
         }
@@ -355,7 +355,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         }
     }
     if let Some(t) = &config.changelog.template {
-        let base = crate::stage::changelog::template_base(&loaded.file);
+        let base = crate::changelog::render::template_base(&loaded.file);
         let problem = match crate::changelog::render::load_template(base, Some(t)) {
             Ok((_, text)) => crate::changelog::render::check_template(&text)
                 .err()
@@ -434,7 +434,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         for (j, pl) in img.platforms.iter().enumerate() {
             let parts: Vec<&str> = pl.split('/').collect();
             let ok = match parts.as_slice() {
-                ["linux", arch] => crate::plan::target::valid_pair("linux", arch),
+                ["linux", arch] => crate::target::valid_pair("linux", arch),
                 ["linux", "arm", v] => matches!(*v, "v5" | "v6" | "v7"),
                 ["linux", "arm64", "v8"] => true,
                 _ => false,
@@ -450,7 +450,7 @@ pub fn validate(loaded: &Loaded, config: &Config, templates: &Templates) -> Resu
         c.template(base(&["repository".into()]), &img.repository, &globals);
         if !img.repository.contains("{{")
             && !img.repository.contains("{%")
-            && let Err(msg) = crate::stage::image::spec::check_repository_syntax(&img.repository)
+            && let Err(msg) = crate::oci_ref::check_repository_syntax(&img.repository)
         {
             c.push(
                 base(&["repository".into()]),

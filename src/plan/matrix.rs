@@ -1,6 +1,6 @@
 //! Matrix expansion: a build's goos × goarch × variants, minus ignores, or its `targets`.
 
-use super::target::{self, Target};
+use crate::target::{self, Target};
 use crate::config::locate::Seg;
 use crate::config::{Build, Builder};
 

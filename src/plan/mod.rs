@@ -4,7 +4,7 @@
 //! collisions and template errors surface before the first build starts.
 
 pub mod matrix;
-pub mod target;
+
 
 use crate::config::Builder;
 use crate::context::Context;
@@ -13,7 +13,7 @@ use crate::template::Vars;
 use minijinja::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use target::Target;
+use crate::target::Target;
 
 /// One binary to build.
 #[derive(Debug, Clone)]

@@ -10,18 +10,10 @@ use crate::context::Context;
 use crate::dist;
 use crate::error::Result;
 use crate::stage::{Stage, skipped_by_flag};
-use std::path::Path;
 
 /// Writes the release notes.
 pub struct ChangelogStage;
 
-/// The folder a `changelog.template` path is relative to: the config file's folder.
-pub fn template_base(config_file: &Path) -> &Path {
-    config_file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
 
 impl Stage for ChangelogStage {
     fn name(&self) -> &'static str {
@@ -41,7 +33,7 @@ impl Stage for ChangelogStage {
     fn run(&self, ctx: &mut Context) -> Result<()> {
         let cfg = &ctx.config.changelog;
         let (name, text) =
-            render::load_template(template_base(&ctx.loaded.file), cfg.template.as_deref())?;
+            render::load_template(render::template_base(&ctx.loaded.file), cfg.template.as_deref())?;
         let renderer = render::Renderer::new(cfg, &name, text)?;
         let gh = changelog::github_repo(&ctx.config, ctx.git.remote_url.as_deref());
         let release = if ctx.options.snapshot {

@@ -155,7 +155,7 @@ impl Stage for ChecksumStage {
             .map_err(|e| Error::Failed(format!("cannot start worker threads: {e}")))?;
         let root = ctx.root.clone();
         // A merge re-reads every file: bytes copied between CI runners are checked, not trusted.
-        let reuse = ctx.options.phase != crate::context::Phase::Merge;
+        let reuse = ctx.options.phase != crate::options::Phase::Merge;
         let hashes: Vec<Result<(String, String)>> = pool.install(|| {
             items
                 .par_iter()

@@ -7,8 +7,8 @@
 //! Archives are then written in parallel on one pool of `--parallelism` workers, each through
 //! a temporary file renamed into place, so `dist/` never holds a half-written archive.
 
-pub mod entry;
-pub mod files;
+
+use crate::fileset::{self as files, entry};
 pub mod writer;
 
 use super::Stage;
@@ -17,7 +17,7 @@ use crate::config::{Format, Wrap};
 use crate::context::{Context, reproducible_time};
 use crate::dist::sha256_file;
 use crate::error::{Error, IoContext, Result};
-use crate::plan::target::Target;
+use crate::target::Target;
 use crate::plan::{Plan, PlannedBuild};
 use crate::progress::Progress;
 use entry::{EntryKind, EntrySet};

@@ -4,8 +4,8 @@
 //! section (and `release.github` for links), and without a config file they use the
 //! defaults, so they can run in any repository before rel is set up.
 
-use super::render::{self, Renderer};
-use super::version;
+use crate::changelog::render::{self, Renderer};
+use crate::changelog::version;
 use crate::cli::{ChangelogArgs, Global, NextVersionArgs};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
@@ -60,7 +60,7 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
     let (cfg, file) = config(root, g.config.as_deref())?;
     let base = file
         .as_deref()
-        .map(crate::stage::changelog::template_base)
+        .map(crate::changelog::render::template_base)
         .unwrap_or(root);
     let (name, text) = render::load_template(base, cfg.changelog.template.as_deref())?;
     let renderer = Renderer::new(&cfg.changelog, &name, text)?;
@@ -71,28 +71,28 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
         check_ref(root, f, "--from")?;
     }
     let remote = git::git(root, &["remote", "get-url", "origin"]).ok();
-    let gh = super::github_repo(&cfg, remote.as_deref());
+    let gh = crate::changelog::github_repo(&cfg, remote.as_deref());
     let prefix = a.tag_prefix.as_str();
     let path = a.path.as_deref();
     let out = if a.all {
-        let releases = super::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
+        let releases = crate::changelog::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
         renderer.render_all(&releases, &name)?
     } else {
-        let tags = super::reachable_tags(root, prefix, &to)?;
+        let tags = crate::changelog::reachable_tags(root, prefix, &to)?;
         // The tag this range ends at: `--to TAG`, else the highest tag on the end commit.
         let tag = if a.unreleased {
             None
         } else if git::tag_version(&to, prefix).is_some() && tags.contains(&to) {
             Some(to.clone())
         } else {
-            super::tags_at(root, prefix, &to)?.into_iter().next()
+            crate::changelog::tags_at(root, prefix, &to)?.into_iter().next()
         };
         let from = match (&a.from, &tag) {
             (Some(f), _) => Some(f.clone()),
-            (None, Some(t)) => super::previous_of(root, &tags, t, prefix)?,
+            (None, Some(t)) => crate::changelog::previous_of(root, &tags, t, prefix)?,
             (None, None) => tags.first().cloned(),
         };
-        let release = super::release(
+        let release = crate::changelog::release(
             root,
             from.as_deref(),
             &to,
@@ -111,9 +111,9 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
 pub fn next_version(a: &NextVersionArgs, root: &Path) -> Result<()> {
     require_repo(root)?;
     let prefix = a.tag_prefix.as_str();
-    let tags = super::reachable_tags(root, prefix, "HEAD")?;
+    let tags = crate::changelog::reachable_tags(root, prefix, "HEAD")?;
     let last = tags.first().map(String::as_str);
-    let commits = super::range(root, last, "HEAD", a.path.as_deref())?;
+    let commits = crate::changelog::range(root, last, "HEAD", a.path.as_deref())?;
     let bump = version::bump_of(render::effective(&commits));
     let next = match (last, bump) {
         (Some(t), None) => {

@@ -6,6 +6,8 @@ use crate::error::{Error, Result};
 use crate::pipeline;
 use crate::plan::Plan;
 use std::path::Path;
+
+pub mod changelog;
 use std::time::Instant;
 
 fn options(g: &Global, snapshot: bool) -> Result<Options> {
@@ -27,8 +29,8 @@ fn options(g: &Global, snapshot: bool) -> Result<Options> {
     Ok(Options {
         snapshot,
         clean: g.clean,
-        parallelism: g.parallelism.unwrap_or_else(context::default_parallelism),
-        skip: context::parse_skip(&g.skip)?,
+        parallelism: g.parallelism.unwrap_or_else(crate::options::default_parallelism),
+        skip: crate::options::parse_skip(&g.skip)?,
         deadline,
         ..Default::default()
     })
@@ -68,7 +70,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
         }
         Command::Build(a) => build(g, &a, root),
         Command::Plan(a) => {
-            let by = crate::split::PartialBy::parse(&a.partial_by)?;
+            let by = crate::options::PartialBy::parse(&a.partial_by)?;
             let ctx = Context::new(root, g.config.as_deref(), options(g, true)?)?;
             let plan = Plan::new(&ctx)?;
             let m = crate::ci::matrix(&plan, by);
@@ -93,7 +95,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
             Ok(())
         }
         Command::Ci(a) => {
-            let by = crate::split::PartialBy::parse(&a.partial_by)?;
+            let by = crate::options::PartialBy::parse(&a.partial_by)?;
             let (_, cfg, _) = context::load_config(root, g.config.as_deref())?;
             let text = crate::ci::github_workflow(&cfg, by);
             if a.output.as_os_str() == "-" {
@@ -106,8 +108,8 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
             Ok(())
         }
         Command::Release(a) => release(g, &a, root),
-        Command::Changelog(a) => crate::changelog::command::changelog(g, &a, root),
-        Command::NextVersion(a) => crate::changelog::command::next_version(&a, root),
+        Command::Changelog(a) => changelog::changelog(g, &a, root),
+        Command::NextVersion(a) => changelog::next_version(&a, root),
         Command::Continue(a) if a.merge => merge(g, root),
         Command::Continue(_) => Err(Error::Usage("rel continue needs --merge".into())),
     }
@@ -136,11 +138,11 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
     let mut opts = options(g, a.snapshot)?;
     opts.dry_run = a.dry_run;
     if a.split {
-        let by = crate::split::PartialBy::parse(a.partial_by.as_deref().unwrap_or("goos"))?;
+        let by = crate::options::PartialBy::parse(a.partial_by.as_deref().unwrap_or("goos"))?;
         let name = match &a.partial_target {
             Some(t) => t.clone(),
-            None if by == crate::split::PartialBy::Goos => {
-                crate::plan::target::Target::host_os_arch().0.to_string()
+            None if by == crate::options::PartialBy::Goos => {
+                crate::target::Target::host_os_arch().0.to_string()
             }
             None => {
                 return Err(Error::Usage(
@@ -149,7 +151,7 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
             }
         };
         opts.phase = context::Phase::Split;
-        opts.share = Some(crate::split::Share { by, name });
+        opts.share = Some(crate::options::Share { by, name });
     } else if a.partial_by.is_some() || a.partial_target.is_some() {
         return Err(Error::Usage(
             "--partial-by and --partial-target go with --split".into(),

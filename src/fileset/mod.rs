@@ -1,4 +1,5 @@
-//! `archives[].files`: globs resolved to files inside the project, and where each goes.
+//! File globbing for every stage: `archives[].files` and image `files` resolved to files
+//! inside the project and where each goes, and plain globs (`release.extra_files`).
 //!
 //! A release archive must only ever contain what the project holds, so every match is checked
 //! against the project root: `..` and absolute globs are refused by the config check, a folder
@@ -9,7 +10,9 @@
 //! Globs use `literal_separator` (`*` does not cross `/`; `**` does). Matching a folder takes
 //! everything below it. Results are sorted so the file system's listing order never matters.
 
-use super::entry::EntryKind;
+pub mod entry;
+
+use entry::EntryKind;
 use crate::config::{ArchiveFile, FileSpec};
 use crate::error::{Error, Result};
 use globset::{GlobBuilder, GlobMatcher};
