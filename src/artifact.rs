@@ -111,6 +111,109 @@ impl Artifact {
     }
 }
 
+/// A composable, typed selection of artifacts: each stage states its input as one.
+///
+/// `Filter::kind(Kind::Binary).and(Filter::target("linux_amd64_v1"))`. Filters are values
+/// (not closures) so a stage's input can be printed and compared, and two stages never
+/// select the same thing two ways.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// Everything.
+    All,
+    /// Of this kind.
+    Kind(Kind),
+    /// Uploaded to the release and checksummed ([`Kind::uploadable`]).
+    Uploadable,
+    /// From this build id.
+    BuildId(String),
+    /// For this target name.
+    Target(String),
+    /// For this operating system.
+    Os(String),
+    /// For this architecture.
+    Arch(String),
+    /// Of this archive format (`tar.gz`, `zip`, `binary`).
+    Format(String),
+    /// Both.
+    And(Box<Filter>, Box<Filter>),
+    /// Either.
+    Or(Box<Filter>, Box<Filter>),
+    /// Not this.
+    Not(Box<Filter>),
+}
+
+impl Filter {
+    /// Of kind `k`.
+    pub fn kind(k: Kind) -> Filter {
+        Filter::Kind(k)
+    }
+    /// Of any of `kinds`.
+    pub fn kinds(kinds: &[Kind]) -> Filter {
+        kinds
+            .iter()
+            .map(|k| Filter::Kind(*k))
+            .reduce(Filter::or)
+            .unwrap_or(Filter::Not(Box::new(Filter::All)))
+    }
+    /// From build `id`.
+    pub fn build_id(id: &str) -> Filter {
+        Filter::BuildId(id.into())
+    }
+    /// From any of the build `ids`; every build when `ids` is empty.
+    pub fn build_ids(ids: &[String]) -> Filter {
+        ids.iter()
+            .map(|i| Filter::BuildId(i.clone()))
+            .reduce(Filter::or)
+            .unwrap_or(Filter::All)
+    }
+    /// For target `t`.
+    pub fn target(t: &str) -> Filter {
+        Filter::Target(t.into())
+    }
+    /// For operating system `os`.
+    pub fn os(os: &str) -> Filter {
+        Filter::Os(os.into())
+    }
+    /// For architecture `arch`.
+    pub fn arch(arch: &str) -> Filter {
+        Filter::Arch(arch.into())
+    }
+    /// Of archive format `f`.
+    pub fn format(f: &str) -> Filter {
+        Filter::Format(f.into())
+    }
+    /// Both `self` and `other`.
+    pub fn and(self, other: Filter) -> Filter {
+        Filter::And(Box::new(self), Box::new(other))
+    }
+    /// Either `self` or `other`.
+    pub fn or(self, other: Filter) -> Filter {
+        Filter::Or(Box::new(self), Box::new(other))
+    }
+    /// Not `self`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Filter {
+        Filter::Not(Box::new(self))
+    }
+
+    /// Whether `a` is selected.
+    pub fn matches(&self, a: &Artifact) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Kind(k) => a.kind == *k,
+            Filter::Uploadable => a.kind.uploadable(),
+            Filter::BuildId(id) => a.build_id.as_deref() == Some(id),
+            Filter::Target(t) => a.target.as_deref() == Some(t),
+            Filter::Os(o) => a.os.as_deref() == Some(o),
+            Filter::Arch(x) => a.arch.as_deref() == Some(x),
+            Filter::Format(f) => a.extra.get("format").and_then(|v| v.as_str()) == Some(f),
+            Filter::And(x, y) => x.matches(a) && y.matches(a),
+            Filter::Or(x, y) => x.matches(a) || y.matches(a),
+            Filter::Not(x) => !x.matches(a),
+        }
+    }
+}
+
 /// The thread-safe list of artifacts.
 #[derive(Debug, Default)]
 pub struct Registry {
@@ -135,6 +238,22 @@ impl Registry {
             .collect();
         v.sort_by(|a, b| (a.kind, &a.path, &a.name).cmp(&(b.kind, &b.path, &b.name)));
         v
+    }
+
+    /// Every artifact `f` selects, in the registry's stable order.
+    pub fn select(&self, f: &Filter) -> Vec<Artifact> {
+        self.filter(|a| f.matches(a))
+    }
+
+    /// What `f` selects, grouped by target name (artifacts without a target are left out).
+    pub fn group_by_target(&self, f: &Filter) -> BTreeMap<String, Vec<Artifact>> {
+        let mut out: BTreeMap<String, Vec<Artifact>> = BTreeMap::new();
+        for a in self.select(f) {
+            if let Some(t) = a.target.clone() {
+                out.entry(t).or_default().push(a);
+            }
+        }
+        out
     }
 
     /// Every artifact of `kind`.
@@ -171,6 +290,51 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_compose() {
+        let r = Registry::default();
+        for (kind, id, target) in [
+            (Kind::Binary, "a", "linux_amd64_v1"),
+            (Kind::Binary, "b", "linux_amd64_v1"),
+            (Kind::Binary, "a", "darwin_arm64"),
+            (Kind::Archive, "a", "linux_amd64_v1"),
+        ] {
+            let mut x = Artifact::new(
+                kind,
+                format!("{id}-{target}"),
+                format!("dist/{id}/{target}"),
+            );
+            x.build_id = Some(id.into());
+            x.target = Some(target.into());
+            r.add(x);
+        }
+        let bins = Filter::kind(Kind::Binary);
+        assert_eq!(r.select(&bins).len(), 3);
+        assert_eq!(r.select(&bins.clone().and(Filter::build_id("a"))).len(), 2);
+        assert_eq!(
+            r.select(&bins.clone().and(Filter::target("linux_amd64_v1").not()))
+                .len(),
+            1
+        );
+        assert_eq!(
+            r.select(&Filter::build_ids(&[])).len(),
+            4,
+            "no ids: every build"
+        );
+        assert_eq!(
+            r.select(&Filter::kinds(&[Kind::Archive, Kind::Checksum]))
+                .len(),
+            1
+        );
+        assert!(r.select(&Filter::kinds(&[])).is_empty());
+        let groups = r.group_by_target(&bins);
+        assert_eq!(
+            groups.keys().collect::<Vec<_>>(),
+            ["darwin_arm64", "linux_amd64_v1"]
+        );
+        assert_eq!(groups["linux_amd64_v1"].len(), 2);
+    }
 
     #[test]
     fn filters_and_round_trips() {

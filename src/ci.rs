@@ -5,8 +5,8 @@
 //! stable (byte-for-byte the same for the same config).
 
 use crate::config::{Builder, Config};
-use crate::plan::Plan;
 use crate::options::PartialBy;
+use crate::plan::Plan;
 use crate::split;
 use serde_json::json;
 

@@ -4,14 +4,16 @@
 //! found before a build starts (exit 2, or 1 for an untagged/dirty repository).
 
 use crate::artifact::Registry;
-use crate::config::{self, Config, Loaded};
-pub use crate::options::{Options, Phase};
+use crate::config::{Config, Loaded};
 use crate::error::{Error, Result};
 use crate::git::{self, GitInfo};
+pub use crate::options::{Options, Phase};
+use crate::plan::Plan;
 use crate::template::{Templates, Vars};
 use minijinja::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Everything a stage can read.
@@ -42,21 +44,19 @@ pub struct Context {
     pub dist: PathBuf,
     /// The artifact registry.
     pub artifacts: Registry,
+    /// The plan: computed once, before any work (builds here, the rest by the stages).
+    pub plan: Plan,
+    /// The one pool for CPU-bound work, `--parallelism` threads, made when first used.
+    pool: OnceLock<rayon::ThreadPool>,
 }
 
-/// Load and validate the config only (what `rel check` does).
-pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<(Loaded, Config, Templates)> {
-    let file = config::find(root, explicit)?;
-    let loaded = config::load(&file)?;
-    let mut cfg = loaded.config.clone();
-    let project = project_name(root, &cfg, None);
-    config::validate::apply_defaults(&mut cfg, &project, root);
-    let templates = Templates::new();
-    config::validate::validate(&loaded, &cfg, &templates)?;
-    Ok((loaded, cfg, templates))
-}
+/// A config file as loaded, the config with every default applied and checked, and the
+/// template environment it was checked with (what `pipeline::load_config` returns).
+pub type Checked = (Loaded, Config, Templates);
 
-fn project_name(root: &Path, cfg: &Config, remote: Option<&str>) -> String {
+/// The project name: `project_name`, else the `origin` remote's repository name, else the
+/// folder's name.
+pub fn project_name(root: &Path, cfg: &Config, remote: Option<&str>) -> String {
     if let Some(n) = &cfg.project_name {
         return n.clone();
     }
@@ -93,8 +93,8 @@ pub fn reproducible_time(git: &GitInfo) -> Result<i64> {
 
 impl Context {
     /// Build the context: load config, read git, work out the version, check everything.
-    pub fn new(root: &Path, explicit_config: Option<&Path>, options: Options) -> Result<Context> {
-        let (loaded, mut cfg, templates) = load_config(root, explicit_config)?;
+    pub fn new(root: &Path, checked: Checked, options: Options) -> Result<Context> {
+        let (loaded, mut cfg, templates) = checked;
         let git = GitInfo::read(root)?;
         if !git.is_repo && !options.snapshot {
             return Err(Error::State(format!(
@@ -226,7 +226,10 @@ impl Context {
         if let Some(share) = &options.share {
             dist = dist.join(&share.name);
         }
+        let plan = Plan::new(&cfg, &options, &vars, &templates, &dist)?;
         Ok(Context {
+            plan,
+            pool: OnceLock::new(),
             root: root.to_path_buf(),
             config: cfg,
             loaded,
@@ -241,6 +244,31 @@ impl Context {
             dist,
             artifacts: Registry::default(),
         })
+    }
+
+    /// The pool for CPU-bound work (builds, archives, hashing, image layers): `-p` bounds all
+    /// of them together, and nothing uses rayon's global pool.
+    pub fn pool(&self) -> Result<&rayon::ThreadPool> {
+        if let Some(p) = self.pool.get() {
+            return Ok(p);
+        }
+        let p = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.options.parallelism.max(1))
+            .build()
+            .map_err(|e| Error::Failed(format!("cannot start worker threads: {e}")))?;
+        Ok(self.pool.get_or_init(|| p))
+    }
+
+    /// Whether this run publishes a GitHub release (not a snapshot, not `release.disable`,
+    /// not `--skip publish`).
+    pub fn publish_skip_reason(&self) -> Option<String> {
+        if self.options.snapshot {
+            return Some("snapshot".into());
+        }
+        if self.config.release.disable {
+            return Some("release.disable".into());
+        }
+        self.options.skips("publish").then(|| "--skip".to_string())
     }
 
     /// Render a config value with the global variables.

@@ -1,8 +1,8 @@
 //! The `dist/` folder: preparing it, and writing files into it safely.
 
 use crate::error::{Error, IoContext, Result};
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+
+use std::io::Write;
 use std::path::Path;
 
 /// Make `dist` ready: removed first with `clean`, otherwise it must be absent or empty.
@@ -39,33 +39,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).ctx("cannot write", path)
 }
 
-/// SHA-256 of a file, hex, read in chunks (never the whole file in memory), and its size.
-pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = std::fs::File::open(path).ctx("cannot open", path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).ctx("cannot read", path)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((hex(&h.finalize()), size))
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use crate::hash::{hex, sha256_file};
 
 #[cfg(test)]
 mod tests {

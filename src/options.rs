@@ -150,7 +150,6 @@ impl Share {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

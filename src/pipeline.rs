@@ -1,10 +1,56 @@
 //! The release pipeline: which stages run, in which order, and what is written at the end.
+//!
+//! Also where a config becomes checked: every stage defaults and checks its own section here,
+//! so `rel check` and every run apply exactly the same rules.
 
-use crate::context::Context;
+use crate::config::{self, validate};
+use crate::context::{self, Checked, Context};
 use crate::dist;
 use crate::error::Result;
-use crate::stage::{self, Stage};
+use crate::stage::{self, Defaults, Stage};
+use crate::template::Templates;
 use serde_json::json;
+use std::path::Path;
+
+/// Every stage, in pipeline order: the order their config sections are checked in.
+pub fn all_stages() -> Vec<&'static dyn Stage> {
+    vec![
+        &stage::before::Before,
+        &stage::changelog::ChangelogStage,
+        &stage::build::BuildStage,
+        &stage::archive::ArchiveStage,
+        &stage::extra::ExtraFiles,
+        &stage::checksum::ChecksumStage,
+        &stage::image::ImageStage,
+        &stage::publish::Publish,
+    ]
+}
+
+/// Find, load, default and check the config (what `rel check` does): every problem of every
+/// section at once, each with its file, line and column.
+pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Checked> {
+    let file = config::find(root, explicit)?;
+    let loaded = config::load(&file)?;
+    let mut cfg = loaded.config.clone();
+    let project = context::project_name(root, &cfg, None);
+    validate::apply_defaults(&mut cfg, &project);
+    let d = Defaults {
+        project_name: &project,
+        root,
+    };
+    let stages = all_stages();
+    for s in &stages {
+        s.defaults(&mut cfg, &d);
+    }
+    let templates = Templates::new();
+    let mut c = validate::Checker::new(&loaded, &cfg, &templates);
+    validate::check_globals(&mut c);
+    for s in &stages {
+        s.check(&mut c);
+    }
+    c.finish()?;
+    Ok((loaded, cfg, templates))
+}
 
 /// The stages of `rel release`, in order.
 pub fn release_stages() -> Vec<&'static dyn Stage> {
@@ -15,6 +61,8 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::changelog::ChangelogStage,
         &stage::build::BuildStage,
         &stage::archive::ArchiveStage,
+        // Extra files are registered before checksums so the checksum file covers them.
+        &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
         &stage::image::ImageStage,
         // Last: publishing reads every artifact the stages before it registered.
@@ -36,6 +84,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
     // Images are assembled here, from every share's linux binaries: the bytes are the same
     // as on one machine, so the digests are too.
     vec![
+        &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
         &stage::changelog::ChangelogStage,
         &stage::image::ImageStage,
@@ -51,20 +100,19 @@ pub fn build_stages() -> Vec<&'static dyn Stage> {
 /// Run `stages`, then write `artifacts.json` and `metadata.json`.
 pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     // Everything that can be checked without side effects is checked before dist/ is touched.
-    let plan = crate::plan::Plan::new(ctx)?;
-    stage::build::prerender(ctx, &plan)?;
+    stage::plan_all(ctx, stages)?;
     stage::preflight_all(ctx, stages)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
     let result = stage::run_all(ctx, stages);
-    // artifacts.json is written even after a failure: it records what exists, for a re-run.
+    // artifacts.json is written even after a failure: it records what was made before it.
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;
     write_metadata(ctx)
 }
 
-/// Finish a split release: the registry already holds every share's artifacts.
+/// Finish a split release: the plan is made and checked, and the registry already holds
+/// every share's artifacts.
 pub fn run_merge(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
-    stage::preflight_all(ctx, stages)?;
     let result = stage::run_all(ctx, stages);
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;

@@ -5,7 +5,7 @@
 //! share must agree on. `rel continue --merge` reads every share back, checks they belong to
 //! one release and cover the plan exactly once, and returns one registry to finish from.
 
-use crate::artifact::{Kind, Registry};
+use crate::artifact::{Filter, Kind, Registry};
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::options::{PartialBy, Share};
@@ -60,8 +60,30 @@ fn key(build: &str, target: &str) -> String {
     format!("{build}/{target}")
 }
 
-/// Write `dist/<share>/context.json` after a split run.
-pub fn write_context(ctx: &Context, share: &Share, plan: &Plan) -> Result<()> {
+/// `build_id/target` of every binary in `reg`.
+fn built_keys(reg: &Registry) -> BTreeSet<String> {
+    reg.select(&Filter::kind(Kind::Binary))
+        .into_iter()
+        .filter_map(|a| Some(key(a.build_id.as_deref()?, a.target.as_deref()?)))
+        .collect()
+}
+
+/// The share a `build_id/target` key belongs to, cut `by`.
+fn share_of(plan: &Plan, by: PartialBy, k: &str) -> String {
+    plan.builds
+        .iter()
+        .find(|pb| key(&pb.id, &pb.target.name()) == k)
+        .map(|pb| match by {
+            PartialBy::Goos => pb.target.os.clone(),
+            PartialBy::Target => pb.target.name(),
+        })
+        .unwrap_or_default()
+}
+
+/// Write `dist/<share>/context.json` after a split run. Its targets are what the registry
+/// holds binaries for (what was built), not what was planned: a share run with
+/// `--skip build`, or whose builds failed, claims nothing it lacks.
+pub fn write_context(ctx: &Context, share: &Share) -> Result<()> {
     let v = |k: &str| ctx.vars.get(k).map(|x| x.to_string()).unwrap_or_default();
     let sc = ShareContext {
         share: share.clone(),
@@ -71,11 +93,7 @@ pub fn write_context(ctx: &Context, share: &Share, plan: &Plan) -> Result<()> {
         commit: v("commit"),
         date: v("date"),
         snapshot: ctx.options.snapshot,
-        targets: plan
-            .builds
-            .iter()
-            .map(|pb| key(&pb.id, &pb.target.name()))
-            .collect(),
+        targets: built_keys(&ctx.artifacts).into_iter().collect(),
         dir: ctx.rel_path(&ctx.dist),
     };
     let json = serde_json::to_vec_pretty(&sc).expect("serialises");
@@ -110,14 +128,11 @@ pub fn read_shares(dist: &Path) -> Result<Vec<(PathBuf, ShareContext)>> {
         .collect()
 }
 
-/// Check that `shares` come from one commit and version and cover `expected` (every
-/// `build_id/target` of the whole plan) exactly once, and return their artifacts in one
-/// registry.
-pub fn gather(
-    shares: &[(PathBuf, ShareContext)],
-    ctx: &Context,
-    expected: &BTreeSet<String>,
-) -> Result<Registry> {
+/// Check that `shares` come from one commit and version, that each holds the binaries and
+/// files it claims, and that together they cover every `build_id/target` of the plan exactly
+/// once; return their artifacts in one registry.
+pub fn gather(shares: &[(PathBuf, ShareContext)], ctx: &Context) -> Result<Registry> {
+    let expected: BTreeSet<String> = ctx.plan.build_keys().into_iter().collect();
     let contexts: Vec<(String, &ShareContext)> = shares
         .iter()
         .map(|(d, sc)| {
@@ -147,6 +162,41 @@ pub fn gather(
             )));
         }
     }
+    // What each share really holds: a claimed target needs a binary in its artifacts.json,
+    // and every file listed there must be in the copied folder.
+    let mut registries = vec![];
+    for ((d, sc), (dir, _)) in shares.iter().zip(&contexts) {
+        let reg = Registry::read(&d.join("artifacts.json"))?;
+        let built = built_keys(&reg);
+        let unbacked: Vec<&String> = sc.targets.iter().filter(|t| !built.contains(*t)).collect();
+        if !unbacked.is_empty() {
+            return Err(Error::State(format!(
+                "share `{dir}` claims {} but has no binary for {}: re-run `rel release --split` for that share",
+                sc.targets.join(", "),
+                unbacked
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for a in reg.all() {
+            if a.path.is_empty() || a.kind == Kind::Metadata {
+                continue;
+            }
+            let rest = a.path.strip_prefix(&sc.dir).unwrap_or(&a.path);
+            let here = d.join(rest.trim_start_matches('/'));
+            if a.path.starts_with(&sc.dir) && !here.exists() {
+                return Err(Error::State(format!(
+                    "share `{dir}` lists {} ({}), which is not in {}: copy the whole share folder",
+                    a.name,
+                    a.path,
+                    d.display()
+                )));
+            }
+        }
+        registries.push(reg);
+    }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (dir, sc) in &contexts {
         for t in &sc.targets {
@@ -162,13 +212,33 @@ pub fn gather(
         .filter(|t| !seen.contains_key(t.as_str()))
         .collect();
     if !missing.is_empty() {
+        let by = contexts
+            .first()
+            .map(|(_, sc)| sc.share.by)
+            .unwrap_or_default();
+        let present: BTreeSet<&str> = contexts
+            .iter()
+            .map(|(_, sc)| sc.share.name.as_str())
+            .collect();
+        let lines: Vec<String> = missing
+            .iter()
+            .map(|t| {
+                let share = share_of(&ctx.plan, by, t);
+                if present.contains(share.as_str()) {
+                    format!("{t}: share `{share}` has no binary for it (was it run with --skip build, or did its build fail?)")
+                } else {
+                    format!("{t}: share `{share}` is missing")
+                }
+            })
+            .collect();
         return Err(Error::State(format!(
-            "shares are missing for: {}; run `rel release --split` for them and copy their dist/<share>/ here",
+            "shares are missing for: {}; nothing was published:\n  {}\nrun `rel release --split` for them and copy their dist/<share>/ here",
             missing
                 .iter()
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            lines.join("\n  ")
         )));
     }
     let extra: Vec<&&str> = seen.keys().filter(|t| !expected.contains(**t)).collect();
@@ -178,8 +248,7 @@ pub fn gather(
         )));
     }
     let merged = Registry::default();
-    for (d, sc) in shares {
-        let reg = Registry::read(&d.join("artifacts.json"))?;
+    for ((d, sc), reg) in shares.iter().zip(registries) {
         let here = ctx.rel_path(d);
         for mut a in reg.all() {
             if a.kind == Kind::Metadata {

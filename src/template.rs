@@ -4,8 +4,8 @@
 //! key and the template text in its error, and names the undefined variable (with a "did you
 //! mean") rather than minijinja's generic "undefined value".
 
-use crate::suggest::did_you_mean;
 use crate::error::{Error, Result};
+use crate::suggest::did_you_mean;
 use minijinja::{Environment, State, UndefinedBehavior, Value};
 use std::collections::BTreeMap;
 

@@ -530,7 +530,7 @@ fn release_writes_release_notes_and_registers_them() {
     commit(p, "docs: third", 3, None);
     tag(p, "v1.1.0");
     let mut c = rel(p);
-    c.args(["release", "--skip", "archive,checksum,publish,images,sign"]);
+    c.args(["release", "--skip", "archive,checksum,publish,images"]);
     let (code, _, err) = run(c);
     assert_eq!(code, 0, "{err}");
     let notes = std::fs::read_to_string(p.join("dist/release-notes.md")).unwrap();
@@ -552,7 +552,7 @@ fn release_writes_release_notes_and_registers_them() {
         "--snapshot",
         "--clean",
         "--skip",
-        "archive,checksum,publish,images,sign",
+        "archive,checksum,publish,images",
     ]);
     let (code, _, err) = run(c);
     assert_eq!(code, 0, "{err}");
@@ -568,7 +568,7 @@ fn release_writes_release_notes_and_registers_them() {
         "--snapshot",
         "--clean",
         "--skip",
-        "changelog,archive,checksum,publish,images,sign",
+        "changelog,archive,checksum,publish,images",
     ]);
     assert_eq!(run(c).0, 0);
     assert!(!p.join("dist/release-notes.md").exists());

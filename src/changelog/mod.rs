@@ -6,7 +6,6 @@
 //! (every commit they bring in is listed once, on whichever side of the merge it was made).
 //! A shallow clone whose history is cut inside a range is an error, never a short changelog.
 
-
 pub mod commits;
 pub mod render;
 pub mod version;

@@ -17,7 +17,7 @@ fn config(root: &Path, explicit: Option<&Path>) -> Result<(Config, Option<PathBu
     if explicit.is_none() && config::find(root, None).is_err() {
         return Ok((Config::default(), None));
     }
-    let (loaded, cfg, _) = crate::context::load_config(root, explicit)?;
+    let (loaded, cfg, _) = crate::pipeline::load_config(root, explicit)?;
     Ok((cfg, Some(loaded.file)))
 }
 
@@ -75,7 +75,8 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
     let prefix = a.tag_prefix.as_str();
     let path = a.path.as_deref();
     let out = if a.all {
-        let releases = crate::changelog::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
+        let releases =
+            crate::changelog::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
         renderer.render_all(&releases, &name)?
     } else {
         let tags = crate::changelog::reachable_tags(root, prefix, &to)?;
@@ -85,7 +86,9 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
         } else if git::tag_version(&to, prefix).is_some() && tags.contains(&to) {
             Some(to.clone())
         } else {
-            crate::changelog::tags_at(root, prefix, &to)?.into_iter().next()
+            crate::changelog::tags_at(root, prefix, &to)?
+                .into_iter()
+                .next()
         };
         let from = match (&a.from, &tag) {
             (Some(f), _) => Some(f.clone()),

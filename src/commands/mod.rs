@@ -4,7 +4,6 @@ use crate::cli::{BuildArgs, Cli, Command, Global, ReleaseArgs};
 use crate::context::{self, Context, Options};
 use crate::error::{Error, Result};
 use crate::pipeline;
-use crate::plan::Plan;
 use std::path::Path;
 
 pub mod changelog;
@@ -29,7 +28,9 @@ fn options(g: &Global, snapshot: bool) -> Result<Options> {
     Ok(Options {
         snapshot,
         clean: g.clean,
-        parallelism: g.parallelism.unwrap_or_else(crate::options::default_parallelism),
+        parallelism: g
+            .parallelism
+            .unwrap_or_else(crate::options::default_parallelism),
         skip: crate::options::parse_skip(&g.skip)?,
         deadline,
         ..Default::default()
@@ -53,7 +54,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Check => {
-            let (loaded, _, _) = context::load_config(root, g.config.as_deref())?;
+            let (loaded, _, _) = pipeline::load_config(root, g.config.as_deref())?;
             eprintln!("{} is valid", loaded.file.display());
             Ok(())
         }
@@ -71,9 +72,8 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
         Command::Build(a) => build(g, &a, root),
         Command::Plan(a) => {
             let by = crate::options::PartialBy::parse(&a.partial_by)?;
-            let ctx = Context::new(root, g.config.as_deref(), options(g, true)?)?;
-            let plan = Plan::new(&ctx)?;
-            let m = crate::ci::matrix(&plan, by);
+            let ctx = new_context(g, root, options(g, true)?)?;
+            let m = crate::ci::matrix(&ctx.plan, by);
             if a.json {
                 println!("{m}");
             } else {
@@ -96,7 +96,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
         }
         Command::Ci(a) => {
             let by = crate::options::PartialBy::parse(&a.partial_by)?;
-            let (_, cfg, _) = context::load_config(root, g.config.as_deref())?;
+            let (_, cfg, _) = pipeline::load_config(root, g.config.as_deref())?;
             let text = crate::ci::github_workflow(&cfg, by);
             if a.output.as_os_str() == "-" {
                 print!("{text}");
@@ -115,11 +115,17 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
     }
 }
 
+/// Load and check the config, then build the context (with the plan's builds).
+fn new_context(g: &Global, root: &Path, opts: Options) -> Result<Context> {
+    let checked = pipeline::load_config(root, g.config.as_deref())?;
+    Context::new(root, checked, opts)
+}
+
 fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
     let mut opts = options(g, a.snapshot)?;
     opts.single_target = a.single_target;
     opts.ids = a.ids.clone();
-    let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
+    let mut ctx = new_context(g, root, opts)?;
     tracing::info!(
         "building {} {}",
         ctx.config.project_name.as_deref().unwrap_or_default(),
@@ -157,9 +163,19 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
             "--partial-by and --partial-target go with --split".into(),
         ));
     }
-    let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
+    let mut ctx = new_context(g, root, opts)?;
     if a.dry_run {
+        let stages = if ctx.options.share.is_some() {
+            pipeline::split_stages()
+        } else {
+            pipeline::release_stages()
+        };
+        crate::stage::plan_all(&mut ctx, &stages)?;
         print!("{}", dry_run(&ctx)?);
+        // Extra files that exist now are listed among the uploads.
+        if crate::stage::Stage::skip(&crate::stage::extra::ExtraFiles, &ctx).is_none() {
+            let _ = crate::stage::Stage::run(&crate::stage::extra::ExtraFiles, &mut ctx);
+        }
         let (text, checks) = crate::stage::publish::dry_run(&ctx);
         print!("{text}");
         return checks;
@@ -171,9 +187,8 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         if a.snapshot { " (snapshot)" } else { "" }
     );
     if let Some(share) = ctx.options.share.clone() {
-        let plan = Plan::new(&ctx)?;
         pipeline::run(&mut ctx, &pipeline::split_stages())?;
-        crate::split::write_context(&ctx, &share, &plan)?;
+        crate::split::write_context(&ctx, &share)?;
         tracing::info!(
             "share {} done: {}; copy it into the merge job's dist/ and run `rel continue --merge`",
             share.name,
@@ -181,7 +196,6 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         );
         return Ok(());
     }
-    crate::stage::publish::preflight(&ctx)?;
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
     Ok(())
@@ -189,21 +203,17 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
 
 fn merge(g: &Global, root: &Path) -> Result<()> {
     // The shares say whether this release is a snapshot; the merge follows them.
-    let (_, cfg, _) = context::load_config(root, g.config.as_deref())?;
-    let dist = root.join(&cfg.dist);
+    let checked = pipeline::load_config(root, g.config.as_deref())?;
+    let dist = root.join(&checked.1.dist);
     let shares = crate::split::read_shares(&dist)?;
     let snapshot = shares.iter().any(|(_, c)| c.snapshot);
     let mut opts = options(g, snapshot)?;
     opts.phase = context::Phase::Merge;
-    let mut ctx = Context::new(root, g.config.as_deref(), opts)?;
-    crate::stage::publish::preflight(&ctx)?;
-    let plan = Plan::new(&ctx)?;
-    let expected = plan
-        .builds
-        .iter()
-        .map(|pb| format!("{}/{}", pb.id, pb.target.name()))
-        .collect();
-    ctx.artifacts = crate::split::gather(&shares, &ctx, &expected)?;
+    let mut ctx = Context::new(root, checked, opts)?;
+    // Names, templates and the token are checked before the shares are read.
+    crate::stage::plan_all(&mut ctx, &pipeline::merge_stages())?;
+    crate::stage::preflight_all(&ctx, &pipeline::merge_stages())?;
+    ctx.artifacts = crate::split::gather(&shares, &ctx)?;
     tracing::info!(
         "merging {} artifacts of {} {}",
         ctx.artifacts.all().len(),
@@ -215,9 +225,10 @@ fn merge(g: &Global, root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The plan as text: every target, output path and command.
+/// The plan as text: every target, output name, path, command and reference, read from the
+/// one plan object the run takes its names from.
 pub fn dry_run(ctx: &Context) -> Result<String> {
-    let plan = Plan::new(ctx)?;
+    let plan = &ctx.plan;
     let mut out = String::new();
     out.push_str(&format!(
         "project: {}\nversion: {}\ntag: {}\nprevious tag: {}\ncommit: {}\nsnapshot: {}\ndist: {}\n",
@@ -239,14 +250,103 @@ pub fn dry_run(ctx: &Context) -> Result<String> {
             crate::stage::build::describe_dry(ctx, pb)
         ));
     }
-    out.push_str(&crate::stage::archive::describe_dry(ctx, &plan)?);
-    out.push_str(&crate::stage::checksum::describe_dry(ctx)?);
-    let images = crate::stage::image::plan_lines(ctx)?;
-    if !images.is_empty() {
-        out.push_str("\nimages:\n");
-        for l in images {
-            out.push_str(&format!("  {l}\n"));
+    let skipped = |stage: &str| {
+        plan.skipped
+            .iter()
+            .find(|(s, _)| s == stage)
+            .map(|(_, r)| r.clone())
+    };
+    match skipped("archive") {
+        Some(reason) => out.push_str(&format!("\narchives: skipped ({reason})\n")),
+        None => {
+            out.push_str(&format!("\narchives ({}):\n", plan.archives.len()));
+            for p in &plan.archives {
+                let bins: Vec<String> = p
+                    .binaries
+                    .iter()
+                    .map(|b| format!("{}:{}", b.id, b.binary))
+                    .collect();
+                out.push_str(&format!(
+                    "  {} ({}, {}: {})\n",
+                    ctx.rel_path(&p.path),
+                    crate::stage::archive::format_name(p.format),
+                    p.target.name(),
+                    bins.join(", ")
+                ));
+            }
         }
+    }
+    match (&plan.checksum, skipped("checksum")) {
+        (Some(c), _) => out.push_str(&format!(
+            "\nchecksum: {} ({})\n",
+            ctx.rel_path(&c.path),
+            c.detail
+        )),
+        (None, Some(reason)) => out.push_str(&format!("\nchecksum: skipped ({reason})\n")),
+        (None, None) => {}
+    }
+    if let Some(n) = &plan.release_notes {
+        out.push_str(&format!(
+            "\nrelease notes: {} ({})\n",
+            ctx.rel_path(&n.path),
+            n.detail
+        ));
+    }
+    out.push_str(&images_dry(ctx)?);
+    Ok(out)
+}
+
+/// The images part of the dry run.
+fn images_dry(ctx: &Context) -> Result<String> {
+    let plan = &ctx.plan;
+    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
+        return Ok(String::new());
+    }
+    let mut lines = vec![];
+    if let Some((_, reason)) = plan.skipped.iter().find(|(s, _)| s == "images") {
+        lines.push(format!("(skipped: {reason})"));
+    }
+    let verb = if ctx.options.snapshot {
+        "would build (snapshot, not pushed)"
+    } else {
+        "would push"
+    };
+    for img in &plan.images {
+        let platforms: Vec<&str> = img.platforms.iter().map(|(p, _)| p.as_str()).collect();
+        lines.push(format!(
+            "{} ({}) on {} -> dist/images/{}/",
+            img.id,
+            platforms.join(", "),
+            img.base,
+            img.id
+        ));
+        for (p, bins) in &img.platforms {
+            lines.push(format!(
+                "  {verb} {}@sha256:<{p} manifest> ({})",
+                img.repository,
+                bins.join(", ")
+            ));
+        }
+        for t in &img.tags {
+            lines.push(format!("  {verb} {}:{t} (image index)", img.repository));
+        }
+    }
+    for l in crate::stage::image::dry_run_access(ctx)? {
+        lines.push(format!("  {l}"));
+    }
+    for m in &plan.manifests {
+        lines.push(format!(
+            "manifest {}: index of {}",
+            m.name,
+            m.images.join(", ")
+        ));
+    }
+    if ctx.options.snapshot && !ctx.config.manifests.is_empty() {
+        lines.push("manifests: skipped in a snapshot".into());
+    }
+    let mut out = String::from("\nimages:\n");
+    for l in lines {
+        out.push_str(&format!("  {l}\n"));
     }
     Ok(out)
 }

@@ -12,9 +12,9 @@
 
 pub mod entry;
 
-use entry::EntryKind;
 use crate::config::{ArchiveFile, FileSpec};
 use crate::error::{Error, Result};
+use entry::EntryKind;
 use globset::{GlobBuilder, GlobMatcher};
 use std::path::{Component, Path, PathBuf};
 
@@ -132,6 +132,30 @@ pub fn resolve(
             .then_with(|| a.origin.cmp(&b.origin))
     });
     Ok(out)
+}
+
+/// Every regular file under `root` whose project path matches `glob` (`*` stays within a
+/// folder, `**` crosses folders; `.git` is never entered), as sorted `/`-separated paths
+/// relative to `root`. Unlike [`resolve`], a folder match does not take its contents and
+/// `dist/` is not excluded: `release.extra_files` may name files earlier stages wrote there.
+pub fn glob_files(root: &Path, glob: &str) -> std::result::Result<Vec<String>, String> {
+    let glob = glob.trim().trim_start_matches("./");
+    let matcher = GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| e.to_string())?
+        .compile_matcher();
+    let (base, _) = literal_base(glob);
+    let mut found: Vec<String> = walkdir::WalkDir::new(root.join(base))
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.path().strip_prefix(root).ok().map(rel_string))
+        .filter(|p| matcher.is_match(p))
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 /// The part of a glob before its first wildcard component, and whether the glob has any.
@@ -347,6 +371,37 @@ fn symlink_kind(root: &Path, path: &Path, origin: &str) -> Result<EntryKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glob_files_walks_only_the_literal_folder_and_matches_files() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        for f in [
+            "a.txt",
+            "docs/b.txt",
+            "docs/deep/c.txt",
+            "dist/x.sbom.json",
+            ".git/d.txt",
+        ] {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), "x").unwrap();
+        }
+        assert_eq!(glob_files(root, "*.txt").unwrap(), ["a.txt"]);
+        assert_eq!(glob_files(root, "docs/*.txt").unwrap(), ["docs/b.txt"]);
+        assert_eq!(
+            glob_files(root, "./docs/**/*.txt").unwrap(),
+            ["docs/b.txt", "docs/deep/c.txt"]
+        );
+        assert_eq!(
+            glob_files(root, "dist/*.sbom.json").unwrap(),
+            ["dist/x.sbom.json"]
+        );
+        assert!(
+            glob_files(root, "**/d.txt").unwrap().is_empty(),
+            ".git is never entered"
+        );
+        assert!(glob_files(root, "a[").is_err());
+    }
 
     fn setup() -> (tempfile::TempDir, PathBuf) {
         let d = tempfile::tempdir().unwrap();

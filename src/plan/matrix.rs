@@ -1,8 +1,8 @@
 //! Matrix expansion: a build's goos × goarch × variants, minus ignores, or its `targets`.
 
-use crate::target::{self, Target};
 use crate::config::locate::Seg;
 use crate::config::{Build, Builder};
+use crate::target::{self, Target};
 
 /// A problem in a build's matrix, with the config path it concerns (relative to the build).
 #[derive(Debug, Clone, PartialEq)]

@@ -1,19 +1,21 @@
-//! The plan: every target and output path, computed before any work.
+//! The plan: every target, output name, path and reference, computed once before any work.
 //!
-//! A dry run prints it; the build stage executes it. Computing names up front is what lets
-//! collisions and template errors surface before the first build starts.
+//! The context computes the builds; each stage then adds its own outputs through its `plan`
+//! hook (archives, the checksum file, release notes, image references, the release). A dry
+//! run prints this object and the run takes its names from it, so the two cannot disagree.
+//! Every file name in `dist/` is claimed here, so two outputs with one name stop the release
+//! before the first build starts.
 
 pub mod matrix;
 
-
-use crate::config::Builder;
-use crate::context::Context;
+use crate::config::{Builder, Config, Format};
 use crate::error::{Error, Result};
-use crate::template::Vars;
-use minijinja::Value;
-use std::collections::HashMap;
-use std::path::PathBuf;
+use crate::options::Options;
 use crate::target::Target;
+use crate::template::{Templates, Vars};
+use minijinja::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 /// One binary to build.
 #[derive(Debug, Clone)]
@@ -34,12 +36,98 @@ pub struct PlannedBuild {
     pub vars: Vars,
 }
 
-/// Everything the release will build.
+/// One archive (or bare `binary` copy) the archive stage will write.
+#[derive(Debug, Clone)]
+pub struct PlannedArchive {
+    /// Index into `config.archives`.
+    pub index: usize,
+    /// The archive's id.
+    pub id: String,
+    /// Its format.
+    pub format: Format,
+    /// File name in `dist/`, with extension.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+    /// The target all its binaries share.
+    pub target: Target,
+    /// The builds whose binaries it holds (exactly one for `binary`), in build order.
+    pub binaries: Vec<PlannedBuild>,
+    /// The top folder inside the archive, if any.
+    pub wrap: Option<String>,
+}
+
+/// A single file rel writes in `dist/` (the checksum file, the release notes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    /// File name.
+    pub name: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// What it holds, for the dry run (`sha256, with a sidecar per file`).
+    pub detail: String,
+}
+
+/// One image the images stage will assemble (and push, unless a snapshot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedImage {
+    /// The image id (its layout is `dist/images/<id>/`).
+    pub id: String,
+    /// The rendered repository.
+    pub repository: String,
+    /// Rendered tags.
+    pub tags: Vec<String>,
+    /// The base image, or `scratch`.
+    pub base: String,
+    /// Each platform with the binaries that go into it.
+    pub platforms: Vec<(String, Vec<String>)>,
+}
+
+/// One multi-image index pushed after the images (`manifests`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedManifest {
+    /// The index reference.
+    pub name: String,
+    /// The images it lists.
+    pub images: Vec<String>,
+}
+
+/// The GitHub release publishing will create or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRelease {
+    /// `owner/name`.
+    pub repo: String,
+    /// The tag.
+    pub tag: String,
+    /// The rendered release name.
+    pub name: String,
+}
+
+/// Everything the release will do, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Builds in config order, then target order.
     pub builds: Vec<PlannedBuild>,
+    /// Archives in config order, then target order.
+    pub archives: Vec<PlannedArchive>,
+    /// The checksum file, when checksums run.
+    pub checksum: Option<PlannedFile>,
+    /// The release notes, when the changelog runs.
+    pub release_notes: Option<PlannedFile>,
+    /// Images, when the images stage runs.
+    pub images: Vec<PlannedImage>,
+    /// Manifest indexes pushed after the images (none in a snapshot).
+    pub manifests: Vec<PlannedManifest>,
+    /// The release, when publishing runs.
+    pub release: Option<PlannedRelease>,
+    /// Stages that will not run, with why (in pipeline order).
+    pub skipped: Vec<(String, String)>,
+    /// Every name taken in `dist/`, with what takes it.
+    taken: BTreeMap<String, String>,
 }
+
+/// Names in `dist/` that rel writes itself and no output may take.
+pub const RESERVED: &[&str] = &["artifacts.json", "metadata.json", "release-notes.md"];
 
 /// Template variables for one target (`os`, `arch`, `arm`, `amd64`, `target`, `ext`).
 pub fn target_vars(globals: &Vars, t: &Target) -> Vars {
@@ -57,19 +145,20 @@ pub fn target_vars(globals: &Vars, t: &Target) -> Vars {
 }
 
 impl Plan {
-    /// Expand the config's builds for this run (ids, `--single-target` and skips applied).
-    pub fn new(ctx: &Context) -> Result<Plan> {
+    /// The plan's builds for this run (ids, `--single-target`, the share and skips applied);
+    /// the stages add the rest through their `plan` hooks.
+    pub fn new(
+        config: &Config,
+        options: &Options,
+        globals: &Vars,
+        templates: &Templates,
+        dist: &Path,
+    ) -> Result<Plan> {
         let mut builds = vec![];
         let (host_os, host_arch) = Target::host_os_arch();
-        for id in &ctx.options.ids {
-            if !ctx
-                .config
-                .builds
-                .iter()
-                .any(|b| b.id.as_deref() == Some(id))
-            {
-                let ids: Vec<&str> = ctx
-                    .config
+        for id in &options.ids {
+            if !config.builds.iter().any(|b| b.id.as_deref() == Some(id)) {
+                let ids: Vec<&str> = config
                     .builds
                     .iter()
                     .filter_map(|b| b.id.as_deref())
@@ -80,29 +169,27 @@ impl Plan {
                 )));
             }
         }
-        for (index, b) in ctx.config.builds.iter().enumerate() {
+        for (index, b) in config.builds.iter().enumerate() {
             let id = b.id.clone().unwrap_or_default();
-            if b.skip || (!ctx.options.ids.is_empty() && !ctx.options.ids.contains(&id)) {
+            if b.skip || (!options.ids.is_empty() && !options.ids.contains(&id)) {
                 continue;
             }
             let targets = matrix::expand(b).map_err(|e| Error::Config(e[0].message.clone()))?;
             let mut targets: Vec<Target> = targets;
-            if let Some(share) = &ctx.options.share {
+            if let Some(share) = &options.share {
                 targets.retain(|t| share.includes(t));
             }
-            if ctx.options.single_target {
+            if options.single_target {
                 targets.retain(|t| t.os == host_os && t.arch == host_arch);
                 targets.truncate(1);
             }
             for t in targets {
-                let mut vars = target_vars(&ctx.vars, &t);
+                let mut vars = target_vars(globals, &t);
                 let key = format!("builds[{index}].binary");
-                let name = ctx
-                    .templates
-                    .render(&key, b.binary.as_deref().unwrap_or(&id), &vars)?;
+                let name = templates.render(&key, b.binary.as_deref().unwrap_or(&id), &vars)?;
                 vars.insert("binary".into(), Value::from(name.clone()));
                 let binary = format!("{name}{}", t.ext());
-                let output = ctx.dist.join(format!("{id}_{}", t.name())).join(&binary);
+                let output = dist.join(format!("{id}_{}", t.name())).join(&binary);
                 builds.push(PlannedBuild {
                     index,
                     id: id.clone(),
@@ -114,13 +201,13 @@ impl Plan {
                 });
             }
         }
-        if let (true, Some(share)) = (builds.is_empty(), &ctx.options.share) {
+        if let (true, Some(share)) = (builds.is_empty(), &options.share) {
             return Err(Error::Usage(format!(
                 "--partial-target {}: no build target belongs to this share",
                 share.name
             )));
         }
-        if builds.is_empty() && ctx.options.single_target {
+        if builds.is_empty() && options.single_target {
             return Err(Error::Usage(format!(
                 "--single-target: no build targets this machine ({host_os}/{host_arch})"
             )));
@@ -136,6 +223,48 @@ impl Plan {
                 )));
             }
         }
-        Ok(Plan { builds })
+        let mut plan = Plan {
+            builds,
+            ..Default::default()
+        };
+        for r in RESERVED {
+            plan.taken
+                .insert((*r).to_string(), format!("rel's own `{r}`"));
+        }
+        let folders: Vec<(String, String)> = plan
+            .builds
+            .iter()
+            .filter_map(|pb| {
+                let dir = pb.output.parent()?.file_name()?;
+                Some((
+                    dir.to_string_lossy().into_owned(),
+                    format!("the folder of build `{}` for {}", pb.id, pb.target.name()),
+                ))
+            })
+            .collect();
+        plan.taken.extend(folders);
+        Ok(plan)
+    }
+
+    /// Take `name` in `dist/` for `what`; two outputs with one name are a config error that
+    /// names both, with `hint` saying what to change.
+    pub fn claim(&mut self, name: &str, what: &str, hint: &str) -> Result<()> {
+        match self.taken.get(name) {
+            Some(prev) => Err(Error::Config(format!(
+                "two outputs would be written to dist/{name}: {prev} and {what}\n  {hint}"
+            ))),
+            None => {
+                self.taken.insert(name.to_string(), what.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// `build_id/target` of every planned build: what a release must have built.
+    pub fn build_keys(&self) -> Vec<String> {
+        self.builds
+            .iter()
+            .map(|pb| format!("{}/{}", pb.id, pb.target.name()))
+            .collect()
     }
 }

@@ -21,6 +21,21 @@ impl Stage for Before {
         super::skipped_by_flag(ctx, "before")
     }
 
+    fn check(&self, c: &mut crate::config::validate::Checker) {
+        c.commands(
+            vec!["before".into(), "hooks".into()],
+            &c.config.before.hooks,
+            &crate::config::validate::globals(),
+        );
+    }
+
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        for (i, hook) in ctx.config.before.hooks.iter().enumerate() {
+            exec::split(&ctx.render(&format!("before.hooks[{i}]"), hook)?)?;
+        }
+        Ok(())
+    }
+
     fn run(&self, ctx: &mut Context) -> Result<()> {
         for (i, hook) in ctx.config.before.hooks.iter().enumerate() {
             let key = format!("before.hooks[{i}]");

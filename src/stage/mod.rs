@@ -8,11 +8,24 @@ pub mod before;
 pub mod build;
 pub mod changelog;
 pub mod checksum;
+pub mod extra;
 pub mod image;
 pub mod publish;
 
+use crate::config::Config;
+use crate::config::validate::Checker;
 use crate::context::Context;
 use crate::error::Result;
+use crate::plan::Plan;
+use std::path::Path;
+
+/// What a stage's defaults may depend on besides the config.
+pub struct Defaults<'a> {
+    /// The project name (config, `origin` remote, or the folder's name).
+    pub project_name: &'a str,
+    /// The project root.
+    pub root: &'a Path,
+}
 
 /// One step of the pipeline.
 pub trait Stage {
@@ -20,6 +33,16 @@ pub trait Stage {
     fn name(&self) -> &'static str;
     /// Why this stage does not run this time, if it does not.
     fn skip(&self, ctx: &Context) -> Option<String>;
+    /// Fill in the defaults of this stage's config section.
+    fn defaults(&self, _config: &mut Config, _d: &Defaults) {}
+    /// Check this stage's config section (with every default applied); `rel check` and every
+    /// run check every stage's section, whether or not the stage runs.
+    fn check(&self, _c: &mut Checker) {}
+    /// Add this stage's outputs (names, paths, references) to the plan, computed once before
+    /// any work; `--dry-run` prints the plan and the run takes its names from it.
+    fn plan(&self, _ctx: &Context, _plan: &mut Plan) -> Result<()> {
+        Ok(())
+    }
     /// Checks that need only the plan (names, templates), run for every stage that will run
     /// before the first one starts, so such errors stop the release before any work.
     fn preflight(&self, _ctx: &Context) -> Result<()> {
@@ -41,6 +64,21 @@ pub fn run_all(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
         tracing::debug!("{}: done in {:.2?}", stage.name(), start.elapsed());
     }
     Ok(())
+}
+
+/// Add every stage's outputs to `ctx.plan`, in order; a stage that will not run records why.
+pub fn plan_all(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    let mut plan = std::mem::take(&mut ctx.plan);
+    plan.skipped.clear();
+    let result = stages.iter().try_for_each(|s| match s.skip(ctx) {
+        Some(reason) => {
+            plan.skipped.push((s.name().to_string(), reason));
+            Ok(())
+        }
+        None => s.plan(ctx, &mut plan),
+    });
+    ctx.plan = plan;
+    result
 }
 
 /// The preflight checks of every stage that will run, before any of them starts.

@@ -7,18 +7,17 @@
 //! Archives are then written in parallel on one pool of `--parallelism` workers, each through
 //! a temporary file renamed into place, so `dist/` never holds a half-written archive.
 
-
 use crate::fileset::{self as files, entry};
+mod check;
 pub mod writer;
 
 use super::Stage;
-use crate::artifact::{Artifact, Kind};
+use crate::artifact::{Artifact, Filter, Kind};
 use crate::config::{Format, Wrap};
 use crate::context::{Context, reproducible_time};
-use crate::dist::sha256_file;
 use crate::error::{Error, IoContext, Result};
-use crate::target::Target;
-use crate::plan::{Plan, PlannedBuild};
+use crate::hash::sha256_file;
+use crate::plan::{Plan, PlannedArchive, PlannedBuild};
 use crate::progress::Progress;
 use entry::{EntryKind, EntrySet};
 use rayon::prelude::*;
@@ -26,29 +25,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// One file the archive stage will write.
-#[derive(Debug, Clone)]
-pub struct PlannedArchive {
-    /// Index into `config.archives`.
-    pub index: usize,
-    /// The archive's id.
-    pub id: String,
-    /// Its format.
-    pub format: Format,
-    /// File name in `dist/`, with extension.
-    pub name: String,
-    /// `dist/<name>`.
-    pub path: PathBuf,
-    /// The target all its binaries share.
-    pub target: Target,
-    /// The binaries it holds (exactly one for `binary`), in build order.
-    pub binaries: Vec<PlannedBuild>,
-    /// The top folder inside the archive, if any.
-    pub wrap: Option<String>,
-}
-
-/// Names in `dist/` that rel writes itself and archives must not take.
-const RESERVED: &[&str] = &["artifacts.json", "metadata.json", "release-notes.md"];
+/// Default archive name template (GoReleaser's).
+pub const DEFAULT_NAME: &str =
+    "{{ project_name }}_{{ version }}_{{ os }}_{{ arch }}{% if arm %}v{{ arm }}{% endif %}";
 
 fn check_name(name: &str, key: &str) -> Result<()> {
     if name.trim().is_empty()
@@ -77,8 +56,8 @@ pub fn formats_for(a: &crate::config::Archive, os: &str) -> Vec<Format> {
 /// An archive groups, per target, the binaries of its `builds` (all builds by default) that
 /// have that target: a build that lacks a target is simply absent from that target's
 /// archive. Errors (exit 2): a template that fails, a name that is not a plain file name, two
-/// outputs with one name (including the checksum file and the builds' folders).
-pub fn plan(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>> {
+/// outputs with one name (including rel's own files and the builds' folders).
+pub fn plan_archives(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>> {
     let mut out = vec![];
     for (index, a) in ctx.config.archives.iter().enumerate() {
         let id = a.id.clone().unwrap_or_default();
@@ -91,10 +70,7 @@ pub fn plan(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>> {
             groups.entry(pb.target.name()).or_default().push(pb);
         }
         let key = format!("archives[{index}].name_template");
-        let template = a
-            .name_template
-            .as_deref()
-            .unwrap_or(crate::config::validate::DEFAULT_ARCHIVE_NAME);
+        let template = a.name_template.as_deref().unwrap_or(DEFAULT_NAME);
         for group in groups.values() {
             let first = group[0];
             for format in formats_for(a, &first.target.os) {
@@ -151,7 +127,6 @@ pub fn plan(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>> {
             }
         }
     }
-    check_collisions(ctx, builds, &out)?;
     Ok(out)
 }
 
@@ -177,64 +152,6 @@ pub fn format_name(f: Format) -> &'static str {
     }
 }
 
-fn check_collisions(ctx: &Context, builds: &Plan, archives: &[PlannedArchive]) -> Result<()> {
-    let mut taken: HashMap<String, String> = HashMap::new();
-    for r in RESERVED {
-        taken.insert((*r).to_string(), format!("rel's own `{r}`"));
-    }
-    for pb in &builds.builds {
-        if let Some(dir) = pb.output.parent().and_then(|d| d.file_name()) {
-            taken.insert(
-                dir.to_string_lossy().into_owned(),
-                format!("the folder of build `{}` for {}", pb.id, pb.target.name()),
-            );
-        }
-    }
-    if !ctx.config.checksum.disable && !ctx.options.skips("checksum") {
-        let name = super::checksum::file_name(ctx)?;
-        if let Some(prev) = taken.insert(name.clone(), "the checksum file".into()) {
-            return Err(Error::Config(format!(
-                "the checksum file would be written to dist/{name}, which is {prev}: change `checksum.name_template`"
-            )));
-        }
-    }
-    for p in archives {
-        if let Some(prev) = taken.insert(p.name.clone(), describe(p)) {
-            return Err(Error::Config(format!(
-                "two outputs would be written to dist/{}: {prev} and {}\n  make `archives[{}].name_template` tell them apart (e.g. add {{{{ arch }}}}, {{{{ arm }}}}, {{{{ amd64 }}}} or {{{{ binary }}}})",
-                p.name,
-                describe(p),
-                p.index
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The dry-run listing: one line per archive, then its binaries.
-pub fn describe_dry(ctx: &Context, builds: &Plan) -> Result<String> {
-    if let Some(reason) = ArchiveStage.skip(ctx) {
-        return Ok(format!("\narchives: skipped ({reason})\n"));
-    }
-    let archives = plan(ctx, builds)?;
-    let mut s = format!("\narchives ({}):\n", archives.len());
-    for p in &archives {
-        let bins: Vec<String> = p
-            .binaries
-            .iter()
-            .map(|b| format!("{}:{}", b.id, b.binary))
-            .collect();
-        s.push_str(&format!(
-            "  {} ({}, {}: {})\n",
-            ctx.rel_path(&p.path),
-            format_name(p.format),
-            p.target.name(),
-            bins.join(", ")
-        ));
-    }
-    Ok(s)
-}
-
 /// What one worker does.
 enum Job {
     /// Write an archive of these entries.
@@ -243,25 +160,32 @@ enum Job {
     Copy(PathBuf),
 }
 
-/// Turn a planned archive into the list of what goes in it.
+/// Turn a planned archive into the list of what goes in it: the name comes from the plan,
+/// the binaries from the registry (what was built, wherever it was built).
 fn job(ctx: &Context, p: &PlannedArchive, files: &[files::Resolved]) -> Result<Job> {
-    let built = |pb: &PlannedBuild| -> Result<PathBuf> {
-        let rel = ctx.rel_path(&pb.output);
-        let found = ctx
-            .artifacts
-            .filter(|a| a.kind == Kind::Binary && a.path == rel);
-        if found.is_empty() || !pb.output.is_file() {
-            return Err(Error::Failed(format!(
-                "{}: the binary of build `{}` for {} is missing ({rel}); was it built?",
+    let built = |pb: &PlannedBuild| -> Result<(String, PathBuf)> {
+        let input = Filter::kind(Kind::Binary)
+            .and(Filter::build_id(&pb.id))
+            .and(Filter::target(&pb.target.name()));
+        let found = ctx.artifacts.select(&input);
+        match found.first() {
+            Some(a) if ctx.root.join(&a.path).is_file() => {
+                Ok((a.name.clone(), ctx.root.join(&a.path)))
+            }
+            _ => Err(Error::Failed(format!(
+                "{}: the binary of build `{}` for {} is missing ({}); was it built?",
                 describe(p),
                 pb.id,
-                pb.target.name()
-            )));
+                pb.target.name(),
+                found
+                    .first()
+                    .map(|a| a.path.clone())
+                    .unwrap_or_else(|| "not in the registry".into())
+            ))),
         }
-        Ok(pb.output.clone())
     };
     if p.format == Format::Binary {
-        return Ok(Job::Copy(built(&p.binaries[0])?));
+        return Ok(Job::Copy(built(&p.binaries[0])?.1));
     }
     let prefix = |path: &str| match &p.wrap {
         Some(w) => format!("{w}/{path}"),
@@ -269,9 +193,9 @@ fn job(ctx: &Context, p: &PlannedArchive, files: &[files::Resolved]) -> Result<J
     };
     let mut set = EntrySet::default();
     for pb in &p.binaries {
-        let source = built(pb)?;
+        let (name, source) = built(pb)?;
         set.add(
-            &prefix(&pb.binary),
+            &prefix(&name),
             EntryKind::File {
                 source,
                 executable: true,
@@ -359,14 +283,33 @@ impl Stage for ArchiveStage {
         super::skipped_by_flag(ctx, "archive")
     }
 
-    fn preflight(&self, ctx: &Context) -> Result<()> {
-        plan(ctx, &Plan::new(ctx)?).map(|_| ())
+    fn defaults(&self, config: &mut crate::config::Config, _d: &super::Defaults) {
+        check::defaults(config);
+    }
+
+    fn check(&self, c: &mut crate::config::validate::Checker) {
+        check::check(c);
+    }
+
+    fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
+        let archives = plan_archives(ctx, plan)?;
+        for p in &archives {
+            plan.claim(
+                &p.name,
+                &describe(p),
+                &format!(
+                    "make `archives[{}].name_template` tell them apart (e.g. add {{{{ arch }}}}, {{{{ arm }}}}, {{{{ amd64 }}}} or {{{{ binary }}}})",
+                    p.index
+                ),
+            )?;
+        }
+        plan.archives = archives;
+        Ok(())
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
-        let builds = Plan::new(ctx)?;
-        let planned = plan(ctx, &builds)?;
-        if ctx.artifacts.of_kind(Kind::Binary).is_empty() {
+        let planned = ctx.plan.archives.clone();
+        if ctx.artifacts.select(&Filter::kind(Kind::Binary)).is_empty() {
             tracing::info!("archive: nothing to archive (no binaries were built)");
             return Ok(());
         }
@@ -416,10 +359,7 @@ impl Stage for ArchiveStage {
             mtime: reproducible_time(&ctx.git)?,
             threads: (workers / planned.len().max(1)).max(1) as u32,
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .build()
-            .map_err(|e| Error::Failed(format!("cannot start worker threads: {e}")))?;
+        let pool = ctx.pool()?;
         let cancel = AtomicBool::new(false);
         let progress = Progress::new(planned.len() as u64, "archiving");
         let ctx_ref: &Context = ctx;

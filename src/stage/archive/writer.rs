@@ -6,8 +6,8 @@
 //! "unknown"), and xz and zstd always run their multi-threaded encoders, whose output depends
 //! on the block/job size only and not on how many threads a machine happens to give them.
 
-use crate::fileset::entry::{Entry, EntryKind};
 use crate::config::Format;
+use crate::fileset::entry::{Entry, EntryKind};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::Path;

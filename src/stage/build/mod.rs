@@ -4,6 +4,7 @@
 //! printout and the real run. The first failure cancels the builds still running.
 
 mod cargo;
+mod check;
 mod command;
 mod go;
 mod prebuilt;
@@ -12,9 +13,9 @@ use super::Stage;
 use crate::artifact::{Artifact, Kind};
 use crate::config::{Build, Builder};
 use crate::context::Context;
-use crate::dist::sha256_file;
 use crate::error::{Error, IoContext, Result};
 use crate::exec::{self, Invocation};
+use crate::hash::sha256_file;
 use crate::plan::{Plan, PlannedBuild};
 use crate::progress::Progress;
 use rayon::prelude::*;
@@ -215,9 +216,6 @@ fn set_mtime(ctx: &Context, pb: &PlannedBuild, template: &str) -> Result<()> {
 /// Render every template a build will use (command, hooks, mod_timestamp) without running
 /// anything, so a template error stops the release before any side effect.
 pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
-    for (i, hook) in ctx.config.before.hooks.iter().enumerate() {
-        exec::split(&ctx.render(&format!("before.hooks[{i}]"), hook)?)?;
-    }
     for pb in &plan.builds {
         if pb.builder == Builder::Prebuilt {
             // The file may be made by a hook, so only its path template is checked now.
@@ -252,10 +250,7 @@ pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
 
 /// Build every planned target on a pool of `ctx.options.parallelism` workers.
 pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(ctx.options.parallelism.max(1))
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start worker threads: {e}")))?;
+    let pool = ctx.pool()?;
     let cancel = AtomicBool::new(false);
     let progress = Progress::new(plan.builds.len() as u64, "building");
     let results: Vec<Result<Artifact>> = pool.install(|| {
@@ -309,8 +304,22 @@ impl Stage for BuildStage {
         super::skipped_by_flag(ctx, "build")
     }
 
+    fn defaults(&self, config: &mut crate::config::Config, d: &super::Defaults) {
+        check::defaults(config, d);
+    }
+
+    fn check(&self, c: &mut crate::config::validate::Checker) {
+        check::check(c);
+    }
+
+    /// The builds are the plan's first part (the context expands them); here every command,
+    /// hook and timestamp is rendered so a template error stops the release before any build.
+    fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
+        prerender(ctx, plan)
+    }
+
     fn run(&self, ctx: &mut Context) -> Result<()> {
-        let plan = Plan::new(ctx)?;
+        let plan = ctx.plan.clone();
         for a in run_plan(ctx, &plan)? {
             ctx.artifacts.add(a);
         }

@@ -63,35 +63,37 @@ pub fn assemble(
         None => BTreeMap::new(),
     };
     let mtime = crate::context::reproducible_time(&ctx.git)?;
-    let layers: Vec<layer::Layer> = spec
-        .platforms
-        .par_iter()
-        .map(|(_, bins)| {
-            let mut entries: BTreeMap<String, Entry> = spec
-                .files
-                .iter()
-                .map(|(k, (src, mode))| {
-                    (
-                        k.clone(),
+    // Layers are built on the run's one pool, so `-p` bounds them like every other CPU task.
+    let layers: Vec<layer::Layer> = ctx.pool()?.install(|| {
+        spec.platforms
+            .par_iter()
+            .map(|(_, bins)| {
+                let mut entries: BTreeMap<String, Entry> = spec
+                    .files
+                    .iter()
+                    .map(|(k, (src, mode))| {
+                        (
+                            k.clone(),
+                            Entry {
+                                src: src.clone(),
+                                mode: *mode,
+                            },
+                        )
+                    })
+                    .collect();
+                for b in bins {
+                    entries.insert(
+                        b.name.clone(),
                         Entry {
-                            src: src.clone(),
-                            mode: *mode,
+                            src: ctx.root.join(&b.path),
+                            mode: 0o755,
                         },
-                    )
-                })
-                .collect();
-            for b in bins {
-                entries.insert(
-                    b.name.clone(),
-                    Entry {
-                        src: ctx.root.join(&b.path),
-                        mode: 0o755,
-                    },
-                );
-            }
-            layer::write(&layout, &entries, mtime)
-        })
-        .collect::<Result<_>>()?;
+                    );
+                }
+                layer::write(&layout, &entries, mtime)
+            })
+            .collect::<Result<_>>()
+    })?;
     let mut images = vec![];
     for ((platform, bins), layer) in spec.platforms.iter().zip(layers) {
         let base = bases.get(platform);

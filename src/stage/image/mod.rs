@@ -10,6 +10,7 @@
 pub mod assemble;
 pub mod auth;
 pub mod base;
+mod check;
 pub mod config;
 pub mod layer;
 pub mod layout;
@@ -20,10 +21,9 @@ pub mod registry;
 pub mod spec;
 
 use super::Stage;
-use crate::artifact::{Artifact, Kind};
+use crate::artifact::{Artifact, Filter, Kind};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
 use serde_json::json;
 
 /// The images stage.
@@ -121,31 +121,66 @@ impl Stage for ImageStage {
     }
 
     fn skip(&self, ctx: &Context) -> Option<String> {
-        super::skipped_by_flag(ctx, "images")
-            .or_else(|| {
-                ctx.options
-                    .skips("build")
-                    .then(|| "no binaries: --skip build".into())
-            })
-            .or_else(|| {
-                (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
-                    .then(|| "no images or manifests configured".into())
-            })
+        super::skipped_by_flag(ctx, "images").or_else(|| {
+            (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
+                .then(|| "no images or manifests configured".into())
+        })
+    }
+
+    fn check(&self, c: &mut crate::config::validate::Checker) {
+        check::check(c);
     }
 
     /// Render and check every image and manifest against the planned binaries, so a bad
     /// repository, tag or platform stops the release before anything is built.
-    fn preflight(&self, ctx: &Context) -> Result<()> {
-        spec::specs(ctx, &planned_binaries(ctx)?)?;
+    fn plan(&self, ctx: &Context, plan: &mut crate::plan::Plan) -> Result<()> {
+        for s in spec::specs(ctx, &planned_binaries(ctx, plan))? {
+            plan.images.push(crate::plan::PlannedImage {
+                id: s.id.clone(),
+                repository: s.repository.clone(),
+                tags: s.tags.clone(),
+                base: s
+                    .base
+                    .as_ref()
+                    .map(|b| b.whole())
+                    .unwrap_or_else(|| "scratch".into()),
+                platforms: s
+                    .platforms
+                    .iter()
+                    .map(|(p, bins)| (p.to_string(), bins.iter().map(|b| b.name.clone()).collect()))
+                    .collect(),
+            });
+        }
         if !ctx.options.snapshot {
-            manifests::specs(ctx)?;
+            for m in manifests::specs(ctx)? {
+                plan.manifests.push(crate::plan::PlannedManifest {
+                    name: m.name.whole(),
+                    images: m.images.iter().map(|i| i.whole()).collect(),
+                });
+            }
         }
         Ok(())
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
-        let binaries = ctx.artifacts.of_kind(Kind::Binary);
+        let binaries = ctx.artifacts.select(&Filter::kind(Kind::Binary));
+        if binaries.is_empty() {
+            tracing::info!("images: nothing to build (no binaries in this run)");
+            return Ok(());
+        }
         let specs = spec::specs(ctx, &binaries)?;
+        // The names pushed are the planned ones: the dry run showed exactly these.
+        for s in &specs {
+            let planned = ctx.plan.images.iter().find(|p| p.id == s.id);
+            if planned.is_none_or(|p| p.repository != s.repository || p.tags != s.tags) {
+                return Err(Error::Failed(format!(
+                    "image `{}`: {} ({}) differs from the plan",
+                    s.id,
+                    s.repository,
+                    s.tags.join(", ")
+                )));
+            }
+        }
         let manifest_specs = manifests::specs(ctx)?;
         let rt = runtime(ctx)?;
         let mut elsewhere = std::collections::BTreeMap::new();
@@ -228,76 +263,30 @@ fn access(ctx: &Context, s: &spec::ImageSpec) -> String {
 }
 
 /// The planned binaries, standing in for the built ones before the build.
-fn planned_binaries(ctx: &Context) -> Result<Vec<Artifact>> {
-    let plan = Plan::new(ctx)?;
-    Ok(plan
-        .builds
+fn planned_binaries(ctx: &Context, plan: &crate::plan::Plan) -> Vec<Artifact> {
+    plan.builds
         .iter()
         .map(|pb| {
             let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
             a.build_id = Some(pb.id.clone());
+            a.target = Some(pb.target.name());
             a.os = Some(pb.target.os.clone());
             a.arch = Some(pb.target.arch.clone());
             a.arm = pb.target.arm.clone();
             a.amd64 = pb.target.amd64.clone();
             a
         })
-        .collect())
+        .collect()
 }
 
-/// The dry-run lines: every reference that would be pushed.
-pub fn plan_lines(ctx: &Context) -> Result<Vec<String>> {
-    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
+/// The dry run's access check of every repository a release pushes to, one line each.
+pub fn dry_run_access(ctx: &Context) -> Result<Vec<String>> {
+    if ctx.options.snapshot || ImageStage.skip(ctx).is_some() {
         return Ok(vec![]);
     }
-    if ctx.options.skips("images") {
-        return Ok(vec!["(skipped: --skip images)".into()]);
-    }
-    let binaries = planned_binaries(ctx)?;
-    let mut out = vec![];
-    let verb = if ctx.options.snapshot {
-        "would build (snapshot, not pushed)"
-    } else {
-        "would push"
-    };
-    for s in spec::specs(ctx, &binaries)? {
-        let platforms: Vec<String> = s.platforms.iter().map(|(p, _)| p.to_string()).collect();
-        let base = s
-            .base
-            .as_ref()
-            .map(|b| b.whole())
-            .unwrap_or_else(|| "scratch".into());
-        out.push(format!(
-            "{} ({}) on {base} -> dist/images/{}/",
-            s.id,
-            platforms.join(", "),
-            s.id
-        ));
-        for (p, bins) in &s.platforms {
-            let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
-            out.push(format!(
-                "  {verb} {}@sha256:<{p} manifest> ({})",
-                s.repository,
-                names.join(", ")
-            ));
-        }
-        for t in &s.tags {
-            out.push(format!("  {verb} {} (image index)", s.tag_ref(t)));
-        }
-        if !ctx.options.snapshot {
-            out.push(format!("  access: {}", access(ctx, &s)));
-        }
-    }
-    for m in manifests::specs(ctx)? {
-        let imgs: Vec<String> = m.images.iter().map(|i| i.whole()).collect();
-        out.push(format!(
-            "manifest {}: index of {}",
-            m.name.whole(),
-            imgs.join(", ")
-        ));
-        if ctx.options.snapshot {
-            out.push("  skipped in a snapshot".into());
-        }
-    }
-    Ok(out)
+    let binaries = planned_binaries(ctx, &ctx.plan);
+    Ok(spec::specs(ctx, &binaries)?
+        .iter()
+        .map(|s| format!("{}: access: {}", s.repository, access(ctx, s)))
+        .collect())
 }

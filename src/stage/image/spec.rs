@@ -10,8 +10,8 @@ use super::platform::Platform;
 use crate::artifact::{Artifact, Kind};
 use crate::config::{ArchiveFile, Image};
 use crate::context::Context;
-use crate::oci_ref::check_repository_syntax;
 use crate::error::{Error, Result};
+use crate::oci_ref::check_repository_syntax;
 use oci_client::Reference;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -67,7 +67,6 @@ pub fn image_id(ctx: &Context, i: usize) -> String {
         }
     }
 }
-
 
 /// Check a repository and tag render to a valid reference (`Error::Usage`: exit 2).
 pub fn check_reference(key: &str, repository: &str, tag: &str) -> Result<Reference> {

@@ -11,14 +11,14 @@ pub mod retry;
 pub mod upload;
 
 use super::Stage;
-use crate::artifact::{Artifact, Kind};
+use crate::artifact::{Filter, Kind};
 use crate::config::model::Auto;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use client::{Client, Token, Urls};
 use flow::{Plan, Progress};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use upload::Local;
 
 /// Uploads in flight at once unless `release.upload_concurrency` says otherwise.
@@ -27,31 +27,48 @@ pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 8;
 /// The publish stage.
 pub struct Publish;
 
-/// Why publishing does not run this time, if it does not.
-pub fn skip_reason(ctx: &Context) -> Option<String> {
-    if ctx.options.snapshot {
-        return Some("snapshot".into());
-    }
-    if ctx.config.release.disable {
-        return Some("release.disable".into());
-    }
-    super::skipped_by_flag(ctx, "publish")
-}
-
 impl Stage for Publish {
     fn name(&self) -> &'static str {
         "publish"
     }
 
     fn skip(&self, ctx: &Context) -> Option<String> {
-        skip_reason(ctx)
+        ctx.publish_skip_reason()
+    }
+
+    fn defaults(&self, config: &mut crate::config::Config, _d: &super::Defaults) {
+        if config.release.name_template.is_none() {
+            config.release.name_template = Some("{{ tag }}".into());
+        }
+    }
+
+    fn check(&self, c: &mut crate::config::validate::Checker) {
+        check(c);
+    }
+
+    /// The repository and the rendered release name: a bad template or a missing
+    /// repository stops the release before anything is built.
+    fn plan(&self, ctx: &Context, plan: &mut crate::plan::Plan) -> Result<()> {
+        plan.release = Some(crate::plan::PlannedRelease {
+            repo: repository(ctx)?,
+            tag: ctx.tag.clone(),
+            name: release_name(ctx)?,
+        });
+        Ok(())
+    }
+
+    /// The token is checked before any side effect.
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        token(ctx).map(|_| ())
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
         let token = token(ctx)?;
-        let repo = repository(ctx)?;
-        register_extra_files(ctx)?;
-        let plan = plan(ctx, &repo)?;
+        let Some(release) = ctx.plan.release.clone() else {
+            return Err(Error::Failed("publish: the release was not planned".into()));
+        };
+        let repo = release.repo.clone();
+        let plan = plan(ctx, &release)?;
         let rt = runtime()?;
         // octocrab spawns its connection workers when built: it needs the runtime entered.
         let _guard = rt.enter();
@@ -150,15 +167,8 @@ fn urls(ctx: &Context) -> Urls {
     }
 }
 
-/// Checks that need no network, run before the first stage so that a release without a
-/// token stops before building anything.
-pub fn preflight(ctx: &Context) -> Result<()> {
-    if skip_reason(ctx).is_some() {
-        return Ok(());
-    }
-    token(ctx)?;
-    repository(ctx)?;
-    // The release name renders now, not after the build.
+/// The release name, from `release.name_template`.
+fn release_name(ctx: &Context) -> Result<String> {
     ctx.render(
         "release.name_template",
         ctx.config
@@ -166,102 +176,54 @@ pub fn preflight(ctx: &Context) -> Result<()> {
             .name_template
             .as_deref()
             .unwrap_or("{{ tag }}"),
-    )?;
-    Ok(())
+    )
 }
 
-/// The literal folder a glob starts in, so that matching walks only that folder.
-fn glob_root(glob: &str) -> &str {
-    let meta = glob.find(['*', '?', '[', '{']).unwrap_or(glob.len());
-    match glob[..meta].rfind('/') {
-        Some(i) => &glob[..i],
-        None => "",
+/// Every problem of `release`.
+fn check(c: &mut crate::config::validate::Checker) {
+    let release = &c.config.release;
+    if let Some(t) = &release.name_template {
+        c.template(
+            vec!["release".into(), "name_template".into()],
+            t,
+            &crate::config::validate::globals(),
+        );
+    }
+    if let Some(gh) = &release.github
+        && (gh.owner.is_empty()
+            || gh.name.is_empty()
+            || gh.owner.contains('/')
+            || gh.name.contains('/'))
+    {
+        c.push(
+            vec!["release".into(), "github".into()],
+            "release.github needs a plain `owner` and `name`",
+            None,
+        );
+    }
+    if release.upload_concurrency == Some(0) {
+        c.push(
+            vec!["release".into(), "upload_concurrency".into()],
+            "release.upload_concurrency must be at least 1",
+            None,
+        );
     }
 }
 
-/// Files matching `release.extra_files`, as (asset name, path relative to the root).
-fn extra_files(ctx: &Context) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for (i, f) in ctx.config.release.extra_files.iter().enumerate() {
-        let glob = f.glob.trim_start_matches("./");
-        let matcher = globset::GlobBuilder::new(glob)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| Error::Config(format!("release.extra_files[{i}].glob: {e}")))?
-            .compile_matcher();
-        let start = ctx.root.join(glob_root(glob));
-        let mut found: Vec<String> = walkdir::WalkDir::new(&start)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .filter_map(|e| {
-                e.path()
-                    .strip_prefix(&ctx.root)
-                    .ok()
-                    .map(|p| p.to_string_lossy().replace('\\', "/"))
-            })
-            .filter(|p| matcher.is_match(p))
-            .collect();
-        found.sort();
-        if found.is_empty() {
-            return Err(Error::Failed(format!(
-                "release.extra_files[{i}]: `{}` matches no file",
-                f.glob
-            )));
-        }
-        for path in found {
-            let file = Path::new(&path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let name = match &f.name_template {
-                Some(t) => {
-                    let mut vars = ctx.vars.clone();
-                    vars.insert("filename".into(), minijinja::Value::from(file.clone()));
-                    ctx.templates.render(
-                        &format!("release.extra_files[{i}].name_template"),
-                        t,
-                        &vars,
-                    )?
-                }
-                None => file,
-            };
-            out.push((name, path));
-        }
-    }
-    Ok(out)
-}
-
-/// Add `release.extra_files` to the registry (once per path), so `artifacts.json` and the
-/// checksum file list them.
-pub fn register_extra_files(ctx: &Context) -> Result<()> {
-    let known: Vec<String> = ctx
-        .artifacts
-        .filter(|a| a.kind == Kind::ExtraFile)
-        .into_iter()
-        .map(|a| a.path)
-        .collect();
-    for (name, path) in extra_files(ctx)? {
-        if !known.contains(&path) {
-            ctx.artifacts
-                .add(Artifact::new(Kind::ExtraFile, name, path));
-        }
-    }
-    Ok(())
-}
-
-/// The release notes: the registered notes file, else `dist/release-notes.md`, else empty.
+/// The release notes: the registered notes file, or empty when the changelog did not run.
+/// Only the registry says what this run made; a file left in `dist/` says nothing.
 fn notes(ctx: &Context) -> Result<String> {
-    let path = ctx
+    match ctx
         .artifacts
-        .of_kind(Kind::ReleaseNotes)
+        .select(&Filter::kind(Kind::ReleaseNotes))
         .first()
-        .map(|a| ctx.root.join(&a.path))
-        .unwrap_or_else(|| ctx.dist.join("release-notes.md"));
-    match std::fs::read_to_string(&path) {
-        Ok(s) => Ok(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(Error::io("cannot read release notes", &path, e)),
+    {
+        Some(a) => {
+            let path = ctx.root.join(&a.path);
+            std::fs::read_to_string(&path)
+                .map_err(|e| Error::io("cannot read release notes", &path, e))
+        }
+        None => Ok(String::new()),
     }
 }
 
@@ -269,11 +231,11 @@ fn notes(ctx: &Context) -> Result<String> {
 /// error before any request.
 fn assets(ctx: &Context) -> Result<Vec<Local>> {
     let mut by_name: BTreeMap<String, Local> = BTreeMap::new();
-    for a in ctx.artifacts.filter(|a| a.kind.uploadable()) {
+    for a in ctx.artifacts.select(&Filter::Uploadable) {
         let path: PathBuf = ctx.root.join(&a.path);
         let (sha256, size) = match (&a.sha256, a.size) {
             (Some(h), Some(s)) => (h.clone(), s),
-            _ => crate::dist::sha256_file(&path)?,
+            _ => crate::hash::sha256_file(&path)?,
         };
         if let Some(prev) = by_name.get(&a.name)
             && prev.path != path
@@ -299,12 +261,8 @@ fn assets(ctx: &Context) -> Result<Vec<Local>> {
 }
 
 /// Resolve everything the flow needs.
-fn plan(ctx: &Context, repo: &str) -> Result<Plan> {
+fn plan(ctx: &Context, release: &crate::plan::PlannedRelease) -> Result<Plan> {
     let r = &ctx.config.release;
-    let name = ctx.render(
-        "release.name_template",
-        r.name_template.as_deref().unwrap_or("{{ tag }}"),
-    )?;
     let prerelease = match r.prerelease {
         Auto::Bool(b) => b,
         Auto::Auto => semver::Version::parse(&ctx.version)
@@ -316,10 +274,10 @@ fn plan(ctx: &Context, repo: &str) -> Result<Plan> {
         Auto::Auto => None,
     };
     Ok(Plan {
-        repo: repo.to_string(),
-        tag: ctx.tag.clone(),
+        repo: release.repo.clone(),
+        tag: release.tag.clone(),
         commit: ctx.git.commit.clone(),
-        name,
+        name: release.name.clone(),
         notes: notes(ctx)?,
         prerelease,
         make_latest,
@@ -337,7 +295,7 @@ fn plan(ctx: &Context, repo: &str) -> Result<Plan> {
 /// calls, and list every call a real run would make. Returns the text and the checks' result.
 pub fn dry_run(ctx: &Context) -> (String, Result<()>) {
     let mut out = String::from("\npublish:\n");
-    if let Some(reason) = skip_reason(ctx) {
+    if let Some(reason) = ctx.publish_skip_reason() {
         out.push_str(&format!("  skipped ({reason})\n"));
         return (out, Ok(()));
     }
@@ -384,15 +342,9 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
     }
     let names: Vec<String> = ctx
         .artifacts
-        .filter(|a| a.kind.uploadable())
+        .select(&Filter::Uploadable)
         .into_iter()
         .map(|a| a.name)
-        .chain(
-            extra_files(ctx)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(n, _)| n),
-        )
         .collect();
     match &found {
         Some(r) => out.push_str(&format!(
@@ -444,17 +396,4 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glob_root_is_the_literal_prefix() {
-        assert_eq!(glob_root("dist/*.sbom.json"), "dist");
-        assert_eq!(glob_root("a/b/**/c?.txt"), "a/b");
-        assert_eq!(glob_root("*.txt"), "");
-        assert_eq!(glob_root("docs/x.md"), "docs");
-    }
 }
