@@ -913,3 +913,42 @@ fn checksum_algorithms_split_sidecars_skip_and_disable() {
         "--skip checksum"
     );
 }
+
+#[test]
+fn the_dry_run_names_exactly_what_the_run_writes() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let cfg = PREBUILT.replace(
+        "format_overrides: [{goos: windows, formats: [zip]}]",
+        "format_overrides: [{goos: windows, formats: [zip, binary]}]\n    name_template: \"{{ project_name }}-{{ os }}-{{ arch }}\"",
+    ) + "checksum: {name_template: \"SUMS-{{ version }}\", split: true}\n";
+    prebuilt_project(dir, &cfg, &["linux_amd64", "windows_amd64"]);
+    let (code, out, err) = release(dir, &["--snapshot", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!dir.join("dist").exists(), "a dry run writes nothing");
+    // Every dist/ path the dry run names, in its archive and checksum lines.
+    let mut planned: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("  dist/") || l.starts_with("checksum: dist/"))
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("dist/")))
+        .map(|w| w.trim_start_matches("dist/").to_string())
+        .collect();
+    planned.sort();
+    assert_eq!(planned.len(), 6, "{out}");
+    let (code, _, err) = release(dir, &["--snapshot"]);
+    assert_eq!(code, 0, "{err}");
+    let arts: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/artifacts.json")).unwrap()).unwrap();
+    let mut written: Vec<String> = arts
+        .iter()
+        .filter(|a| {
+            ["archive", "uploadable_binary", "checksum"].contains(&a["kind"].as_str().unwrap())
+        })
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    written.sort();
+    assert_eq!(planned, written);
+    for name in &written {
+        assert!(dir.join("dist").join(name).is_file(), "{name}");
+    }
+}

@@ -71,3 +71,51 @@ fn completions_and_version() {
     assert_eq!(code, 0);
     assert_eq!(out.trim(), format!("rel {}", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn flags_and_keys_that_do_nothing_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, "go.mod", "module x\n\ngo 1.21\n");
+    write(dir, ".release.yaml", "version: 1\nproject_name: x\n");
+    // No stage signs yet: `--skip sign` would promise something.
+    let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--skip", "sign"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown stage `sign`"), "{err}");
+    assert!(!dir.join("dist").exists());
+    // Keys nothing reads are unknown keys, with their place.
+    for key in ["download: https://x", "skip_tls_verify: true"] {
+        write(
+            dir,
+            ".release.yaml",
+            &format!("version: 1\nproject_name: x\nrelease:\n  github_urls:\n    {key}\n"),
+        );
+        let (code, _, err) = rel_run(dir, &["check"]);
+        assert_eq!(code, 2, "{key}: {err}");
+        assert!(err.contains(".release.yaml:5:5"), "{key}: {err}");
+    }
+}
+
+#[test]
+fn check_reports_every_sections_problems_at_once() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, "go.mod", "module x\n\ngo 1.21\n");
+    write(
+        dir,
+        ".release.yaml",
+        "version: 1\nproject_name: x\nbuilds:\n  - goos: [linux]\n    binary: \"{{ nope }}\"\narchives:\n  - builds: [y]\nchecksum:\n  name_template: \"{{ bad\"\nchangelog:\n  filters: {exclude: [\"(\"]}\nrelease:\n  upload_concurrency: 0\nimages:\n  - repository: Bad/Name\n",
+    );
+    let (code, _, err) = rel_run(dir, &["check"]);
+    assert_eq!(code, 2, "{err}");
+    for want in [
+        "builds[0].binary",
+        "unknown build id `y`",
+        "checksum.name_template",
+        "invalid regular expression",
+        "upload_concurrency must be at least 1",
+        "must be lowercase",
+    ] {
+        assert!(err.contains(want), "{want} missing:\n{err}");
+    }
+}

@@ -715,3 +715,48 @@ fn gh_token_works_and_make_latest_is_sent_when_set() {
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].make_latest.as_deref(), Some("false"));
 }
+
+#[test]
+fn split_checksums_of_extra_files_stay_in_dist_and_a_rerun_finishes() {
+    let fake = fake();
+    let dir = project(&fake, "");
+    let cfg = std::fs::read_to_string(dir.path().join(".release.yaml")).unwrap()
+        + "checksum: {split: true}\n";
+    write(dir.path(), ".release.yaml", &cfg);
+    git(dir.path(), &["commit", "-qam", "chore: split checksums"]);
+    git(dir.path(), &["tag", "-f", "v1.0.0"]);
+    ok(release(dir.path(), &[]));
+    // No sidecar in the project's own tree: the re-run the error messages recommend must
+    // not find a dirty tree.
+    let stray: Vec<_> = std::fs::read_dir(dir.path().join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sha256"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
+    for (name, data) in assets() {
+        let side = dir.path().join(format!("dist/{name}.sha256"));
+        let text = std::fs::read_to_string(&side).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{}  {name}\n",
+                rel::dist::hex(&<sha2::Sha256 as sha2::Digest>::digest(&data))
+            )
+        );
+    }
+    ok(release(dir.path(), &[]));
+    let mut expected = assets();
+    for (name, data) in assets() {
+        expected.push((
+            Box::leak(format!("{name}.sha256").into_boxed_str()),
+            format!(
+                "{}  {name}\n",
+                rel::dist::hex(&<sha2::Sha256 as sha2::Digest>::digest(&data))
+            )
+            .into_bytes(),
+        ));
+    }
+    assert_complete(&fake, &expected);
+}

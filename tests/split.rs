@@ -301,3 +301,118 @@ fn merge_refuses_mismatched_missing_or_doubled_shares() {
         .is_file()
     );
 }
+
+#[test]
+fn merge_trusts_what_shares_built_not_what_they_planned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    snapshot_project(&a);
+    rel_ok(
+        &a,
+        &[
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "linux",
+        ],
+    );
+    // A darwin share run with --skip build claims nothing and has nothing.
+    rel_ok(
+        &a,
+        &[
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "darwin",
+            "--skip",
+            "build",
+        ],
+    );
+    let ctx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("dist/darwin/context.json")).unwrap())
+            .unwrap();
+    assert_eq!(ctx["targets"], serde_json::json!([]), "{ctx}");
+    let err = merge_err(&a);
+    assert!(
+        err.contains("tool/darwin_amd64_v1: share `darwin` has no binary for it"),
+        "{err}"
+    );
+    assert!(!a.join("dist/metadata.json").exists(), "nothing was merged");
+
+    // A share that claims a target whose files were not copied along.
+    std::fs::remove_dir_all(a.join("dist/darwin")).unwrap();
+    rel_ok(
+        &a,
+        &[
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "darwin",
+        ],
+    );
+    std::fs::remove_file(a.join("dist/darwin/tool_darwin_amd64_v1/tool")).unwrap();
+    let err = merge_err(&a);
+    assert!(
+        err.contains("share `darwin` lists tool") && err.contains("copy the whole share folder"),
+        "{err}"
+    );
+
+    // A share whose artifacts.json lacks the binary it claims.
+    std::fs::remove_dir_all(a.join("dist/darwin")).unwrap();
+    rel_ok(
+        &a,
+        &[
+            "release",
+            "--snapshot",
+            "--split",
+            "--partial-target",
+            "darwin",
+        ],
+    );
+    let path = a.join("dist/darwin/artifacts.json");
+    let mut arts: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    arts.retain(|x| x["kind"] != "binary");
+    std::fs::write(&path, serde_json::to_vec(&arts).unwrap()).unwrap();
+    let err = merge_err(&a);
+    assert!(
+        err.contains("share `darwin` claims tool/darwin_amd64_v1 but has no binary"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_merge_publishes_notes_only_from_its_registry() {
+    let fake = Fake::start(Options::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    write(
+        &a,
+        ".release.yaml",
+        &format!(
+            "project_name: tool\nbuilds:\n  - builder: command\n    goos: [linux, darwin]\n    goarch: [amd64]\n    command: [sh, -c, \"echo {{{{ target }}}} > {{{{ output }}}}\"]\nrelease:\n  github: {{owner: acme, name: demo}}\n  github_urls: {{api: \"{}/\", uploads: \"{}/\"}}\n",
+            fake.api(),
+            fake.uploads()
+        ),
+    );
+    write(&a, ".gitignore", "dist/\n");
+    init_repo(&a);
+    git(&a, &["tag", "v1.0.0"]);
+    for share in ["linux", "darwin"] {
+        rel_ok(&a, &["release", "--split", "--partial-target", share]);
+    }
+    // A notes file nobody registered (left over, or copied in by hand) is not the body.
+    write(&a, "dist/release-notes.md", "STALE NOTES\n");
+    rel_ok(&a, &["continue", "--merge", "--skip", "changelog"]);
+    let releases = fake.releases();
+    assert_eq!(releases.len(), 1);
+    assert!(
+        !releases[0].body.contains("STALE"),
+        "{:?}",
+        releases[0].body
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}
