@@ -35,6 +35,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Work given up because another task failed first (not a cause in itself: the first
+    /// real failure is reported instead).
+    #[error("{0}")]
+    Cancelled(String),
     /// Any other failure while running.
     #[error("{0}")]
     Failed(String),

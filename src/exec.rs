@@ -95,7 +95,7 @@ pub fn run(
                     inv.display()
                 ))
             } else {
-                Error::Build(format!("{what}: cancelled because another build failed"))
+                Error::Cancelled(format!("{what}: cancelled because another build failed"))
             });
         }
         std::thread::sleep(wait);

@@ -138,20 +138,57 @@ pub fn short_hash(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// A git remote URL taken apart: the host (no user, no port) and the repository path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// `github.com`.
+    pub host: String,
+    /// `acme/hello` (no `.git`).
+    pub path: String,
+}
+
+impl Remote {
+    /// Parse `https://user@host/owner/name.git`, `ssh://git@host:22/a/b`, `git://…` or the
+    /// scp-like `git@host:owner/name.git`; `None` for a local path. The one remote parser:
+    /// release links, image labels and the project name all read remotes through it.
+    pub fn parse(url: &str) -> Option<Remote> {
+        let r = url.trim().trim_end_matches('/').trim_end_matches(".git");
+        let (host, path) = if let Some((_, rest)) = r.split_once("://") {
+            let rest = rest.rsplit_once('@').map(|x| x.1).unwrap_or(rest);
+            let (host, path) = rest.split_once('/')?;
+            (host.split(':').next().unwrap_or(host), path)
+        } else if let Some((userhost, path)) = r.split_once(':') {
+            (
+                userhost.rsplit_once('@').map(|x| x.1).unwrap_or(userhost),
+                path,
+            )
+        } else {
+            return None;
+        };
+        let path = path.trim_matches('/');
+        (!host.is_empty() && !path.is_empty() && !host.contains('/')).then(|| Remote {
+            host: host.to_string(),
+            path: path.to_string(),
+        })
+    }
+
+    /// The last two path segments: `owner` and `name`.
+    pub fn owner_name(&self) -> Option<(String, String)> {
+        let mut parts = self.path.rsplitn(3, '/');
+        let name = parts.next()?.to_string();
+        let owner = parts.next()?.to_string();
+        (!owner.is_empty() && !name.is_empty()).then_some((owner, name))
+    }
+
+    /// `https://host/path`, the repository's web address.
+    pub fn web_url(&self) -> String {
+        format!("https://{}/{}", self.host, self.path)
+    }
+}
+
 /// `owner/name` of a GitHub-style remote URL (https, ssh or scp-like).
 pub fn owner_name(url: &str) -> Option<(String, String)> {
-    let url = url.trim().trim_end_matches('/').trim_end_matches(".git");
-    let path = if let Some(rest) = url.split_once("://").map(|x| x.1) {
-        rest.split_once('/')?.1
-    } else if let Some((_, p)) = url.split_once(':') {
-        p
-    } else {
-        return None;
-    };
-    let mut parts = path.rsplitn(3, '/');
-    let name = parts.next()?.to_string();
-    let owner = parts.next()?.to_string();
-    (!owner.is_empty() && !name.is_empty()).then_some((owner, name))
+    Remote::parse(url)?.owner_name()
 }
 
 #[cfg(test)]

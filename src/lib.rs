@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod redact;
+pub mod retry;
 pub mod schema;
 pub mod split;
 pub mod stage;

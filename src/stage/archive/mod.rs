@@ -369,7 +369,7 @@ impl Stage for ArchiveStage {
                 .zip(jobs.par_iter())
                 .map(|(p, j)| {
                     if cancel.load(Ordering::Relaxed) {
-                        return Err(Error::Failed(format!(
+                        return Err(Error::Cancelled(format!(
                             "{}: cancelled because another archive failed",
                             describe(p)
                         )));
@@ -398,10 +398,7 @@ impl Stage for ArchiveStage {
             }
         }
         // Report the first real failure, not the cancellations it caused.
-        errors.sort_by_key(|e| {
-            e.to_string()
-                .contains("cancelled because another archive failed")
-        });
+        errors.sort_by_key(|e| matches!(e, Error::Cancelled(_)));
         match errors.into_iter().next() {
             Some(e) => Err(e),
             None => Ok(()),

@@ -258,7 +258,7 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
             .par_iter()
             .map(|pb| {
                 if cancel.load(Ordering::Relaxed) {
-                    return Err(Error::Build(format!(
+                    return Err(Error::Cancelled(format!(
                         "{}: cancelled because another build failed",
                         label(pb)
                     )));
@@ -280,10 +280,7 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
     });
     progress.finish();
     // Report the first real failure, not the cancellations it caused.
-    let cancelled = |e: &Error| {
-        e.to_string()
-            .contains("cancelled because another build failed")
-    };
+    let cancelled = |e: &Error| matches!(e, Error::Cancelled(_));
     let (ok, mut errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     errors.sort_by_key(|r| r.as_ref().err().is_some_and(cancelled));
     if let Some(Err(first)) = errors.into_iter().next() {

@@ -140,32 +140,7 @@ pub fn build(
 /// `https://host/owner/name` from a git remote URL (`git@host:owner/name.git`, `ssh://…`,
 /// `https://user@host/…`), for the `org.opencontainers.image.source` label.
 pub fn source_url(remote: &str) -> Option<String> {
-    let r = remote.trim().trim_end_matches('/').trim_end_matches(".git");
-    let (host, path) = if let Some(rest) = r
-        .strip_prefix("https://")
-        .or_else(|| r.strip_prefix("http://"))
-        .or_else(|| r.strip_prefix("ssh://"))
-        .or_else(|| r.strip_prefix("git://"))
-    {
-        let rest = rest.rsplit_once('@').map(|x| x.1).unwrap_or(rest);
-        let (host, path) = rest.split_once('/')?;
-        (
-            host.split(':').next().unwrap_or(host).to_string(),
-            path.to_string(),
-        )
-    } else if let Some((userhost, path)) = r.split_once(':') {
-        (
-            userhost
-                .rsplit_once('@')
-                .map(|x| x.1)
-                .unwrap_or(userhost)
-                .to_string(),
-            path.to_string(),
-        )
-    } else {
-        return None;
-    };
-    (!host.is_empty() && !path.is_empty()).then(|| format!("https://{host}/{path}"))
+    crate::git::Remote::parse(remote).map(|r| r.web_url())
 }
 
 #[cfg(test)]

@@ -4,13 +4,15 @@
 //! Built on `oci-client`: its `blob_exists` is the HEAD check, `mount_blob` the mount, and
 //! `push_blob_stream` with `use_monolithic_push` the POST (open a session) followed by one PUT
 //! of the streamed file (the reference registry does not complete a single-POST upload).
-//! Every call is retried with backoff on 5xx, 429, timeouts and connection failures; because
+//! Every call is retried under the one retry policy (5xx, 429, timeouts, connection
+//! failures; see `crate::retry`); because
 //! each blob is checked before it is sent, a re-run after any failure only sends what is
 //! missing.
 
 use super::auth::{self, Credentials};
 use super::layout::Descriptor;
 use crate::error::{Error, Result};
+use crate::retry::Policy;
 use futures::TryStreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
@@ -18,11 +20,6 @@ use oci_client::{Client, Reference, RegistryOperation};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// How many times a call is tried before giving up.
-const ATTEMPTS: u32 = 4;
-/// The first backoff delay; doubled after each failure.
-const FIRST_DELAY: Duration = Duration::from_millis(300);
 
 /// What a push did, for the log and for checking that a re-push sends nothing.
 #[derive(Debug, Default)]
@@ -158,31 +155,26 @@ impl Registry {
         Error::Failed(format!("{doing} {what}: {msg}"))
     }
 
+    /// A registry call under the one retry policy ([`crate::retry`]): 5xx, 429, timeouts
+    /// and connection failures are retried; the last error is returned as it came.
     async fn retry<T, F, Fut>(
         &self,
         label: &str,
-        mut f: F,
+        f: F,
     ) -> std::result::Result<T, OciDistributionError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, OciDistributionError>>,
     {
-        let mut delay = FIRST_DELAY;
-        let mut attempt = 1;
-        loop {
-            match f().await {
-                Ok(v) => return Ok(v),
-                Err(e) if attempt < ATTEMPTS && retryable(&e) => {
-                    tracing::debug!(
-                        "{label}: {e}; retrying in {delay:?} (attempt {attempt} of {ATTEMPTS})"
-                    );
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                    attempt += 1;
+        let classify = |e: &OciDistributionError| retryable(e).then_some(None);
+        crate::retry::run_with(Policy::registry(), None, label, classify, f)
+            .await
+            .map_err(|stopped| {
+                if stopped.exhausted {
+                    tracing::debug!("{label}: {}", stopped.detail);
                 }
-                Err(e) => return Err(e),
-            }
-        }
+                stopped.error
+            })
     }
 
     /// Authenticate for `op` on the repository of `r` (a bearer token when the registry

@@ -4,7 +4,7 @@
 //! that every response's status and headers reach the retry logic (rate-limit headers) and
 //! upload bodies can be streams. octocrab adds the token only for the API and upload hosts.
 
-use super::retry::{self, Failure};
+use crate::retry::{self, Failure};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;

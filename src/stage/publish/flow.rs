@@ -6,9 +6,9 @@
 //! so nobody ever sees a published release with missing assets.
 
 use super::client::Client;
-use super::retry::{self, Failure, Policy};
 use super::upload::{self, Compared, Local, Remote, Uploaded};
 use crate::config::model::NotesMode;
+use crate::retry::{self, Failure, Policy};
 use futures_util::StreamExt;
 use http::Method;
 use serde_json::{Value, json};

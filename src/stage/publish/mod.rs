@@ -7,7 +7,6 @@
 
 pub mod client;
 pub mod flow;
-pub mod retry;
 pub mod upload;
 
 use super::Stage;
@@ -86,11 +85,9 @@ impl Stage for Publish {
                     .insert("release_url".into(), minijinja::Value::from(url));
                 Ok(())
             }
-            Err(e) => Err(Error::Failed(client.redact(&failure_message(
-                &plan,
-                &progress,
-                e.message(),
-            )))),
+            Err(e) => Err(Error::Failed(
+                client.redact(&failure_message(&plan, &progress, &e)),
+            )),
         }
     }
 }
@@ -104,7 +101,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The final error: the cause, what was done, and that a re-run finishes the job.
-fn failure_message(plan: &Plan, progress: &Progress, cause: &str) -> String {
+fn failure_message(plan: &Plan, progress: &Progress, failure: &crate::retry::Failure) -> String {
+    let cause = failure.message();
     let done = progress.done.lock().expect("progress").clone();
     let state = match *progress.published.lock().expect("progress") {
         Some(false) => "The release is still a draft, so nobody sees it incomplete.",
@@ -118,7 +116,7 @@ fn failure_message(plan: &Plan, progress: &Progress, cause: &str) -> String {
     };
     // Network trouble and rate limits need nothing but time; anything else needs the cause
     // fixed first (a token, a conflicting asset).
-    let rerun = if cause.contains("gave up after") {
+    let rerun = if matches!(failure, crate::retry::Failure::Exhausted(_)) {
         "Re-running `rel release --clean` finishes the job"
     } else {
         "Once the cause above is fixed, re-running `rel release --clean` finishes the job"
@@ -286,7 +284,7 @@ fn plan(ctx: &Context, release: &crate::plan::PlannedRelease) -> Result<Plan> {
         replace: r.replace_existing_artifacts,
         concurrency: r.upload_concurrency.unwrap_or(DEFAULT_UPLOAD_CONCURRENCY),
         assets: assets(ctx)?,
-        policy: retry::Policy::default(),
+        policy: crate::retry::Policy::default(),
         deadline: ctx.options.deadline,
     })
 }
@@ -328,7 +326,7 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
         let v = r.json()?;
         let push = v["permissions"]["push"].as_bool();
         let found = flow::find(&client, &repo, &tag).await?;
-        Ok::<_, retry::Failure>((push, found))
+        Ok::<_, crate::retry::Failure>((push, found))
     });
     let (push, found) = checked.map_err(|e| Error::Failed(client.redact(e.message())))?;
     out.push_str(&format!(

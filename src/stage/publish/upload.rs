@@ -6,7 +6,7 @@
 //! download when the server does not give one), so a re-run skips what is already there.
 
 use super::client::Client;
-use super::retry::Failure;
+use crate::retry::Failure;
 use futures_util::TryStreamExt;
 use http::Method;
 use http_body::Frame;

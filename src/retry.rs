@@ -1,4 +1,7 @@
-//! Retries with exponential backoff and jitter, within a bounded total time.
+//! The one retry policy of every HTTP client (GitHub and OCI registries): exponential
+//! backoff with jitter, within a bounded total time and number of attempts, on 5xx, resets,
+//! timeouts and rate limits (429, and 403 when its headers or body say rate limit), waiting
+//! at least as long as the server's `Retry-After` / `X-RateLimit-Reset` asks.
 //!
 //! octocrab's own retry layer retries at once, without backoff, and cannot see GitHub's
 //! rate-limit headers, so it is left off and every step of the publish flow is wrapped here
@@ -18,13 +21,17 @@ pub enum Failure {
     },
     /// Anything else: trying again would fail the same way.
     Fatal(String),
+    /// Transient failures until the budget ran out: time, not a fix, is what it needs.
+    Exhausted(String),
 }
 
 impl Failure {
     /// The human-readable cause.
     pub fn message(&self) -> &str {
         match self {
-            Failure::Transient { message, .. } | Failure::Fatal(message) => message,
+            Failure::Transient { message, .. }
+            | Failure::Fatal(message)
+            | Failure::Exhausted(message) => message,
         }
     }
 }
@@ -38,14 +45,31 @@ pub struct Policy {
     pub max_delay: Duration,
     /// The total time a step may spend waiting and retrying.
     pub budget: Duration,
+    /// The most attempts a step gets, the first included.
+    pub attempts: u32,
 }
 
 impl Default for Policy {
+    /// GitHub: a publish step may wait out a rate limit.
     fn default() -> Self {
         Policy {
             first: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             budget: Duration::from_secs(600),
+            attempts: u32::MAX,
+        }
+    }
+}
+
+impl Policy {
+    /// Registry calls: many small requests, so a few quick attempts each; a re-run resumes
+    /// where a push stopped.
+    pub fn registry() -> Self {
+        Policy {
+            first: Duration::from_millis(300),
+            max_delay: Duration::from_secs(30),
+            budget: Duration::from_secs(600),
+            attempts: 4,
         }
     }
 }
@@ -126,17 +150,32 @@ pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
     None
 }
 
-/// Run `step` until it succeeds, fails fatally, or the budget (or `deadline`) runs out.
-/// `on_retry` is told about each retry, for the log.
-pub async fn run<T, F, Fut>(
+/// Why [`run_with`] stopped trying: the last error, and whether it was transient (so the
+/// retries ran out rather than a fatal error ending them).
+#[derive(Debug)]
+pub struct Stopped<E> {
+    /// The last error.
+    pub error: E,
+    /// Whether the retries ran out (the error itself was worth retrying).
+    pub exhausted: bool,
+    /// What happened, for the message: attempts, time spent, the next wait.
+    pub detail: String,
+}
+
+/// Run `step` until it succeeds, fails with an error `classify` calls fatal (`None`), or
+/// the policy's attempts, budget or `deadline` run out. `classify` returns the server's wait
+/// hint for a transient error.
+pub async fn run_with<T, E, F, Fut>(
     policy: Policy,
     deadline: Option<Instant>,
     what: &str,
+    classify: impl Fn(&E) -> Option<Option<Duration>>,
     mut step: F,
-) -> Result<T, Failure>
+) -> Result<T, Stopped<E>>
 where
+    E: std::fmt::Display,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Failure>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let start = Instant::now();
     let mut end = start
@@ -147,27 +186,64 @@ where
     }
     let mut attempt = 0u32;
     loop {
-        match step().await {
+        let error = match step().await {
             Ok(v) => return Ok(v),
-            Err(Failure::Fatal(m)) => return Err(Failure::Fatal(m)),
-            Err(Failure::Transient { message, wait }) => {
-                let delay =
-                    wait.map_or_else(|| policy.backoff(attempt), |w| w.max(policy.backoff(0) / 2));
-                let now = Instant::now();
-                if now.checked_add(delay).is_none_or(|t| t > end) {
-                    let spent = now.duration_since(start).as_secs();
-                    return Err(Failure::Fatal(format!(
-                        "{message} (gave up after {} attempts in {spent}s; the next try would have been in {}s)",
-                        attempt + 1,
-                        delay.as_secs()
-                    )));
-                }
-                tracing::warn!("{what}: {message}; retrying in {:.1}s", delay.as_secs_f64());
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
+            Err(e) => e,
+        };
+        let Some(wait) = classify(&error) else {
+            return Err(Stopped {
+                error,
+                exhausted: false,
+                detail: String::new(),
+            });
+        };
+        let delay = wait.map_or_else(|| policy.backoff(attempt), |w| w.max(policy.backoff(0) / 2));
+        let now = Instant::now();
+        if attempt + 1 >= policy.attempts || now.checked_add(delay).is_none_or(|t| t > end) {
+            let spent = now.duration_since(start).as_secs();
+            return Err(Stopped {
+                error,
+                exhausted: true,
+                detail: format!(
+                    "gave up after {} attempts in {spent}s; the next try would have been in {}s",
+                    attempt + 1,
+                    delay.as_secs()
+                ),
+            });
         }
+        tracing::warn!("{what}: {error}; retrying in {:.1}s", delay.as_secs_f64());
+        tokio::time::sleep(delay).await;
+        attempt += 1;
     }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// [`run_with`] for steps that classify their own failures ([`Failure`]).
+pub async fn run<T, F, Fut>(
+    policy: Policy,
+    deadline: Option<Instant>,
+    what: &str,
+    step: F,
+) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let classify = |f: &Failure| match f {
+        Failure::Transient { wait, .. } => Some(*wait),
+        _ => None,
+    };
+    run_with(policy, deadline, what, classify, step)
+        .await
+        .map_err(|s| match (s.exhausted, s.error) {
+            (true, e) => Failure::Exhausted(format!("{} ({})", e.message(), s.detail)),
+            (false, e) => e,
+        })
 }
 
 #[cfg(test)]
@@ -188,6 +264,7 @@ mod tests {
             first: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
             budget: Duration::from_secs(5),
+            attempts: u32::MAX,
         };
         for attempt in 0..8 {
             let d = p.backoff(attempt);
@@ -254,6 +331,7 @@ mod tests {
             first: Duration::from_millis(10),
             max_delay: Duration::from_millis(20),
             budget: Duration::from_millis(200),
+            attempts: u32::MAX,
         };
         let mut n = 0;
         let r = run(p, None, "t", || {
@@ -280,7 +358,21 @@ mod tests {
             })
         })
         .await;
-        assert!(matches!(r, Err(Failure::Fatal(m)) if m.contains("gave up")));
+        assert!(matches!(r, Err(Failure::Exhausted(m)) if m.contains("gave up")));
+        // The attempt limit ends it too.
+        let mut tries = 0;
+        let r: Result<(), _> = run(Policy { attempts: 2, ..p }, None, "t", || {
+            tries += 1;
+            async {
+                Err(Failure::Transient {
+                    message: "reset".into(),
+                    wait: None,
+                })
+            }
+        })
+        .await;
+        assert!(matches!(r, Err(Failure::Exhausted(_))));
+        assert_eq!(tries, 2);
         assert!(start.elapsed() < Duration::from_secs(2));
         let r: Result<(), _> =
             run(p, None, "t", || async { Err(Failure::Fatal("404".into())) }).await;
