@@ -222,6 +222,9 @@ impl Context {
                 vars.insert("env".into(), env_value(&env));
             }
         }
+        if git.is_repo {
+            refuse_tracked_dist(root, &cfg.dist)?;
+        }
         let mut dist = root.join(&cfg.dist);
         if let Some(share) = &options.share {
             dist = dist.join(&share.name);
@@ -290,6 +293,30 @@ impl Context {
             .to_string_lossy()
             .replace('\\', "/")
     }
+}
+
+/// `--clean` deletes `dist`: a folder holding files git tracks (`dist: docs`) is refused,
+/// naming them, before anything happens (exit 2).
+fn refuse_tracked_dist(root: &Path, dist: &str) -> Result<()> {
+    let listed = git::git(root, &["ls-files", "--", dist]).unwrap_or_default();
+    let tracked: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+    if tracked.is_empty() {
+        return Ok(());
+    }
+    let more = if tracked.len() > 10 {
+        format!("\n  … and {} more", tracked.len() - 10)
+    } else {
+        String::new()
+    };
+    Err(Error::Config(format!(
+        "`dist: {dist}` holds files git tracks, which `--clean` would delete:\n  {}{more}\nuse a folder of its own, such as `dist: dist` (and add it to .gitignore)",
+        tracked
+            .iter()
+            .take(10)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    )))
 }
 
 /// Set `version` and its semver parts.

@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,7 +58,28 @@ pub fn run(
         .argv
         .split_first()
         .ok_or_else(|| Error::Usage(format!("{what}: empty command")))?;
-    let mut child = Command::new(program)
+    let parent = std::process::id() as i32;
+    let mut cmd = Command::new(program);
+    // A process group of its own: an interrupt or a cancellation stops the command and
+    // everything it started (background helpers included) with one killpg, and a Ctrl-C in
+    // the terminal reaches rel, which decides, rather than each build at once.
+    cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // Die with rel, even when rel is SIGKILLed; if rel is already gone, give up.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 || libc::getppid() != parent
+            {
+                return Err(std::io::Error::other("rel exited"));
+            }
+            Ok(())
+        });
+    }
+    if crate::interrupt::interrupted() {
+        return Err(Error::Cancelled(format!("{what}: interrupted")));
+    }
+    let mut child = cmd
         .args(args)
         .env_clear()
         .envs(inv.env.iter().map(|(k, v)| (k, v)))
@@ -76,19 +97,15 @@ pub fn run(
                 display_dir(&inv.dir)
             ))
         })?;
-    let mut wait = Duration::from_millis(1);
-    let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| Error::Build(format!("{what}: {e}")))?
-        {
-            break status;
-        }
-        let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
-        if cancel.load(Ordering::Relaxed) || timed_out {
-            kill_tree(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
+    let pgid = child.id() as i32;
+    crate::interrupt::register(pgid);
+    let status = wait_child(&mut child, cancel, deadline);
+    crate::interrupt::unregister(pgid);
+    let status = match status {
+        Waited::Exited(s) => s,
+        Waited::Failed(e) => return Err(Error::Build(format!("{what}: {e}"))),
+        Waited::Interrupted => return Err(Error::Cancelled(format!("{what}: interrupted"))),
+        Waited::Stopped { timed_out } => {
             return Err(if timed_out {
                 Error::Build(format!(
                     "{what}: killed after --timeout: `{}`",
@@ -98,8 +115,6 @@ pub fn run(
                 Error::Cancelled(format!("{what}: cancelled because another build failed"))
             });
         }
-        std::thread::sleep(wait);
-        wait = (wait * 2).min(Duration::from_millis(20));
     };
     let mut output = String::new();
     let mut log = log2;
@@ -123,9 +138,53 @@ pub fn run(
     )))
 }
 
+/// How waiting for a child ended.
+enum Waited {
+    Exited(std::process::ExitStatus),
+    Failed(std::io::Error),
+    /// Killed for a cancellation or `--timeout`.
+    Stopped {
+        timed_out: bool,
+    },
+    /// An interrupt: the signal handler stops the group and exits.
+    Interrupted,
+}
+
+/// Wait for `child`, polling for cancellation, the deadline and an interrupt.
+fn wait_child(
+    child: &mut std::process::Child,
+    cancel: &AtomicBool,
+    deadline: Option<Instant>,
+) -> Waited {
+    let mut wait = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if crate::interrupt::interrupted() && !status.success() => {
+                return Waited::Interrupted;
+            }
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) => {}
+            Err(e) => return Waited::Failed(e),
+        }
+        let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+        if cancel.load(Ordering::Relaxed) || timed_out {
+            kill_tree(child.id());
+            // SAFETY: killpg only sends a signal to the child's own group.
+            unsafe {
+                libc::killpg(child.id() as i32, libc::SIGKILL);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            return Waited::Stopped { timed_out };
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(Duration::from_millis(20));
+    }
+}
+
 /// Kill the descendants of `pid` (compilers and linkers under `go build` or `cargo`), found
-/// through `/proc`, children first seen last. Children stay in rel's process group so that a
-/// Ctrl-C still reaches them; this is for cancellation and `--timeout`.
+/// through `/proc`, children first seen last: the ones that left the command's process group
+/// are reached too. This is for cancellation and `--timeout`.
 fn kill_tree(pid: u32) {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return;

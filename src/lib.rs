@@ -17,6 +17,7 @@ pub mod fileset;
 pub mod git;
 pub mod hash;
 pub mod init;
+pub mod interrupt;
 pub mod oci_ref;
 pub mod options;
 pub mod pipeline;

@@ -43,6 +43,7 @@ fn main() {
         }
     };
     init_logging(&cli);
+    rel::interrupt::install();
     let root = match std::env::current_dir() {
         Ok(r) => r,
         Err(e) => {
@@ -51,6 +52,8 @@ fn main() {
         }
     };
     if let Err(e) = rel::commands::run(cli, &root) {
+        // After a signal, the handler reports and exits; the work's own errors are noise.
+        rel::interrupt::park_if_interrupted();
         let text = rel::redact::redact(&e.to_string());
         if text.starts_with("error:") {
             eprintln!("{text}");

@@ -1,54 +1,185 @@
 //! OCI reference syntax shared by config checks and the image stages.
+//!
+//! `rel check` must accept exactly the repositories the push accepts. The push parses with
+//! `oci_client::Reference` (the distribution project's grammar as one regular expression,
+//! whose compilation alone costs ~40 ms, more than the rest of a check); this is the same
+//! grammar written out by hand, and a test holds it equal to the parser on tricky names.
 
-/// A fast syntax check of a repository name (`[host[:port]/]path`, the OCI distribution
-/// grammar), for `rel check`: the full parser compiles a large regular expression, which
-/// costs more than the whole rest of a config check.
-pub fn check_repository_syntax(repository: &str) -> std::result::Result<(), String> {
-    let bad = |why: &str| {
-        Err(format!(
-            "`{repository}` is not a valid image repository: {why}"
-        ))
+/// The longest repository name (without the registry host) the parser accepts.
+const NAME_MAX: usize = 255;
+
+/// `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`: one label of a registry host.
+fn domain_component(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// `domain-component ('.' domain-component)* (':' [0-9]+)?`
+fn domain(s: &str) -> bool {
+    let (host, port) = match s.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
     };
-    if repository.is_empty() || repository.trim() != repository {
-        return bad("it is empty or has spaces");
+    host.split('.').all(domain_component)
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `[a-z0-9]+ ((\.|_|__|-*) [a-z0-9]+)*`: one path component.
+fn path_component(s: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut runs: Vec<(bool, String)> = vec![];
+    for c in s.chars() {
+        let is_alnum = alnum(c);
+        match runs.last_mut() {
+            Some((a, text)) if *a == is_alnum => text.push(c),
+            _ => runs.push((is_alnum, c.to_string())),
+        }
+    }
+    let separator = |t: &str| matches!(t, "." | "_" | "__") || t.chars().all(|c| c == '-');
+    runs.first().is_some_and(|(a, _)| *a)
+        && runs.last().is_some_and(|(a, _)| *a)
+        && runs.iter().all(|(a, t)| *a || separator(t))
+}
+
+/// Why `repository` is not a repository name the registry client accepts, if it is not.
+fn problem(repository: &str) -> Option<&'static str> {
+    if repository.is_empty() || repository.chars().any(char::is_whitespace) {
+        return Some("it is empty or has spaces");
     }
     if repository.contains('@') {
-        return bad("it has a digest");
+        return Some("it has a digest");
     }
-    let mut parts: Vec<&str> = repository.split('/').collect();
+    let parts: Vec<&str> = repository.split('/').collect();
+    let paths_ok = |ps: &[&str]| ps.iter().all(|p| path_component(p));
+    let with_domain = parts.len() > 1 && domain(parts[0]) && paths_ok(&parts[1..]);
+    if !with_domain && !paths_ok(&parts) {
+        let last = parts.last().copied().unwrap_or_default();
+        return Some(if repository.chars().any(|c| c.is_ascii_uppercase()) {
+            "repository names must be lowercase"
+        } else if last.contains(':') {
+            "it has a tag (put tags in `tags`)"
+        } else {
+            "each path component is lowercase letters and digits, joined by one `.`, one `_`, `__` or dashes"
+        });
+    }
+    // The name without its registry host, as the parser measures it.
     let first = parts[0];
-    if parts.len() > 1 && (first.contains('.') || first.contains(':') || first == "localhost") {
-        let (host, port) = first.split_once(':').unwrap_or((first, ""));
-        let host_ok = !host.is_empty()
-            && host
-                .split('.')
-                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-        if !host_ok
-            || !port.chars().all(|c| c.is_ascii_digit())
-            || (first.contains(':') && port.is_empty())
-        {
-            return bad("the registry host is not valid");
-        }
-        parts.remove(0);
+    let explicit_host =
+        parts.len() > 1 && (first.contains('.') || first.contains(':') || first == "localhost");
+    let name_len = if explicit_host {
+        repository.len() - first.len() - 1
+    } else if parts.len() == 1 {
+        repository.len() + "library/".len()
+    } else {
+        repository.len()
+    };
+    (name_len > NAME_MAX).then_some("it is longer than 255 characters")
+}
+
+/// A syntax check of a repository name (`[host[:port]/]path`), the parser's grammar.
+pub fn check_repository_syntax(repository: &str) -> std::result::Result<(), String> {
+    match problem(repository) {
+        None => Ok(()),
+        Some(why) => Err(format!(
+            "`{repository}` is not a valid image repository: {why}"
+        )),
     }
-    for comp in parts {
-        let valid = !comp.is_empty()
-            && comp.chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-            })
-            && comp.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && comp.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !valid {
-            return if comp.chars().any(|c| c.is_ascii_uppercase()) {
-                bad("repository names must be lowercase")
-            } else if comp.contains(':') {
-                bad("it has a tag (put tags in `tags`)")
-            } else {
-                bad(&format!(
-                    "`{comp}` is not a valid path component (lowercase letters, digits, `.`, `_`, `-`)"
-                ))
-            };
-        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names around every rule of the grammar: separators, hosts, ports, case, length.
+    fn tricky() -> Vec<String> {
+        let mut v: Vec<String> = [
+            "acme/hello",
+            "ghcr.io/acme/hello",
+            "ghcr.io/acme/a..b",
+            "ghcr.io/acme/a.b",
+            "ghcr.io/acme/a__b",
+            "ghcr.io/acme/a___b",
+            "ghcr.io/acme/a--b",
+            "ghcr.io/acme/a-_b",
+            "ghcr.io/acme/a_.b",
+            "ghcr.io/acme/-a",
+            "ghcr.io/acme/a-",
+            "ghcr.io/acme/_a",
+            "ghcr.io/Acme/hello",
+            "Acme/hello",
+            "acme/Hello",
+            "GHCR.IO/acme/hello",
+            "ghcr.io/acme/hello:1.0",
+            "acme/hello:1.0",
+            "localhost:5000/x",
+            "localhost/x",
+            "localhost",
+            "127.0.0.1:5000/a/b-c_d.e",
+            "ghcr.io:x/a",
+            "ghcr.io:/a",
+            "-ghcr.io/a",
+            "ghcr-.io/a",
+            "gh-cr.io/a",
+            "a//b",
+            "a/",
+            "/a",
+            "-a/b",
+            "a/b@sha256:00",
+            " a/b",
+            "a b",
+            "",
+            "hello",
+            "a",
+            "a/b/c/d/e",
+            "ex_ample.com/a",
+            "example.com:5000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(format!("ghcr.io/{}", "a".repeat(255)));
+        v.push(format!("ghcr.io/{}", "a".repeat(256)));
+        v.push(format!("acme/{}", "a".repeat(250)));
+        v.push(format!("acme/{}", "a".repeat(251)));
+        v.push("a".repeat(247));
+        v.push("a".repeat(248));
+        v
     }
-    Ok(())
+
+    #[test]
+    fn accepts_exactly_what_the_push_parser_accepts() {
+        let mut differ = vec![];
+        for name in tricky() {
+            let ours = check_repository_syntax(&name).is_ok();
+            // A repository with no tag: the parser adds `latest` itself.
+            let theirs = name.parse::<oci_client::Reference>().is_ok()
+                && !name.contains(['@'])
+                && !name.rsplit('/').next().unwrap_or_default().contains(':');
+            if ours != theirs {
+                differ.push(format!("{name}: rel check {ours}, push parser {theirs}"));
+            }
+        }
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
+    #[test]
+    fn says_why() {
+        assert!(
+            check_repository_syntax("ghcr.io/Acme/x")
+                .unwrap_err()
+                .contains("lowercase")
+        );
+        assert!(
+            check_repository_syntax("acme/x:1")
+                .unwrap_err()
+                .contains("tags")
+        );
+        assert!(
+            check_repository_syntax("acme/a..b")
+                .unwrap_err()
+                .contains("path component")
+        );
+    }
 }

@@ -102,6 +102,8 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     // Everything that can be checked without side effects is checked before dist/ is touched.
     stage::plan_all(ctx, stages)?;
     stage::preflight_all(ctx, stages)?;
+    // One run per dist/ folder, held until the run ends (an interrupt removes it too).
+    let _lock = dist::lock(&ctx.dist)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
     let result = stage::run_all(ctx, stages);
     // artifacts.json is written even after a failure: it records what was made before it.
@@ -113,6 +115,7 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
 /// Finish a split release: the plan is made and checked, and the registry already holds
 /// every share's artifacts.
 pub fn run_merge(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    let _lock = dist::lock(&ctx.dist)?;
     let result = stage::run_all(ctx, stages);
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;

@@ -54,8 +54,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Check => {
-            let (loaded, _, _) = pipeline::load_config(root, g.config.as_deref())?;
-            eprintln!("{} is valid", loaded.file.display());
+            check(g, root)?;
             Ok(())
         }
         Command::Schema => {
@@ -113,6 +112,23 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
         Command::Continue(a) if a.merge => merge(g, root),
         Command::Continue(_) => Err(Error::Usage("rel continue needs --merge".into())),
     }
+}
+
+/// `rel check`: everything a snapshot release checks before its first side effect — every
+/// section's checks, every template rendered with the real context, every output name
+/// computed and claimed, every hook split — so a config that passes does not stop the run
+/// with exit 2. Nothing is built or written.
+fn check(g: &Global, root: &Path) -> Result<()> {
+    let checked = pipeline::load_config(root, g.config.as_deref())?;
+    let file = checked.0.file.clone();
+    let mut opts = options(g, true)?;
+    opts.dry_run = true;
+    let mut ctx = Context::new(root, checked, opts)?;
+    let stages = pipeline::release_stages();
+    crate::stage::plan_all(&mut ctx, &stages)?;
+    crate::stage::preflight_all(&ctx, &stages)?;
+    eprintln!("{} is valid", file.display());
+    Ok(())
 }
 
 /// Load and check the config, then build the context (with the plan's builds).
@@ -178,7 +194,15 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         }
         let (text, checks) = crate::stage::publish::dry_run(&ctx);
         print!("{text}");
-        return checks;
+        checks?;
+        // A refused registry is as much a failed check as a refused GitHub token.
+        let (_, images_ok) = crate::stage::image::dry_run_access(&ctx)?;
+        if !images_ok {
+            return Err(Error::Failed(
+                "the dry run's access check failed for an image repository (see `access: FAILED` above)".into(),
+            ));
+        }
+        return Ok(());
     }
     tracing::info!(
         "releasing {} {}{}",
@@ -331,7 +355,8 @@ fn images_dry(ctx: &Context) -> Result<String> {
             lines.push(format!("  {verb} {}:{t} (image index)", img.repository));
         }
     }
-    for l in crate::stage::image::dry_run_access(ctx)? {
+    let (access, _) = crate::stage::image::dry_run_access(ctx)?;
+    for l in access {
         lines.push(format!("  {l}"));
     }
     for m in &plan.manifests {

@@ -56,15 +56,14 @@ pub fn check_pattern(src: &str, dst: Option<&str>) -> std::result::Result<(), St
         .literal_separator(true)
         .build()
         .map_err(|e| format!("`{src}` is not a valid glob: {e}"))?;
-    if let Some(d) = dst {
-        if Path::new(d).is_absolute()
+    if let Some(d) = dst
+        && (Path::new(d).is_absolute()
             || d.starts_with('/')
-            || d.split(['/', '\\']).any(|c| c == "..")
-        {
-            return Err(format!(
-                "`dst: {d}` must be a relative folder inside the archive, without `..`"
-            ));
-        }
+            || d.split(['/', '\\']).any(|c| c == ".."))
+    {
+        return Err(format!(
+            "`dst: {d}` must be a relative folder inside the archive, without `..`"
+        ));
     }
     Ok(())
 }

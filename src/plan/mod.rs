@@ -187,6 +187,12 @@ impl Plan {
                 let mut vars = target_vars(globals, &t);
                 let key = format!("builds[{index}].binary");
                 let name = templates.render(&key, b.binary.as_deref().unwrap_or(&id), &vars)?;
+                if name.trim().is_empty() {
+                    return Err(Error::Config(format!(
+                        "`{key}` gives `{name}` for {}: a binary needs a name",
+                        t.name()
+                    )));
+                }
                 vars.insert("binary".into(), Value::from(name.clone()));
                 let binary = format!("{name}{}", t.ext());
                 let output = dist.join(format!("{id}_{}", t.name())).join(&binary);

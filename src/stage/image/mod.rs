@@ -279,14 +279,24 @@ fn planned_binaries(ctx: &Context, plan: &crate::plan::Plan) -> Vec<Artifact> {
         .collect()
 }
 
-/// The dry run's access check of every repository a release pushes to, one line each.
-pub fn dry_run_access(ctx: &Context) -> Result<Vec<String>> {
+/// The dry run's access check of every repository a release pushes to, one line each, and
+/// whether every check passed. Checked once per run and remembered (the dry run prints the
+/// lines and then decides its exit code from them).
+pub fn dry_run_access(ctx: &Context) -> Result<(Vec<String>, bool)> {
+    static DONE: std::sync::OnceLock<(Vec<String>, bool)> = std::sync::OnceLock::new();
+    if let Some(d) = DONE.get() {
+        return Ok(d.clone());
+    }
     if ctx.options.snapshot || ImageStage.skip(ctx).is_some() {
-        return Ok(vec![]);
+        return Ok((vec![], true));
     }
     let binaries = planned_binaries(ctx, &ctx.plan);
-    Ok(spec::specs(ctx, &binaries)?
-        .iter()
-        .map(|s| format!("{}: access: {}", s.repository, access(ctx, s)))
-        .collect())
+    let mut ok = true;
+    let mut lines = vec![];
+    for s in spec::specs(ctx, &binaries)? {
+        let a = access(ctx, &s);
+        ok &= !a.starts_with("FAILED");
+        lines.push(format!("{}: access: {a}", s.repository));
+    }
+    Ok(DONE.get_or_init(|| (lines, ok)).clone())
 }

@@ -26,6 +26,12 @@ impl Token {
             .map(Token)
     }
 
+    /// Whether the token can be sent in an HTTP header: visible ASCII only. A token pasted
+    /// with a control character or a line break would otherwise fail deep in the client.
+    pub fn is_sendable(&self) -> bool {
+        self.0.bytes().all(|b| b.is_ascii_graphic())
+    }
+
     /// Remove the token from a text that may contain it (an error from a lower layer).
     pub fn redact(&self, text: &str) -> String {
         if self.0.len() < 4 {

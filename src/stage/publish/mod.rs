@@ -129,11 +129,17 @@ fn failure_message(plan: &Plan, progress: &Progress, failure: &crate::retry::Fai
 
 /// The token, or a usage error (exit 2) saying how to provide it.
 fn token(ctx: &Context) -> Result<Token> {
-    Token::from_env(|k| ctx.env.get(k).cloned()).ok_or_else(|| {
+    let t = Token::from_env(|k| ctx.env.get(k).cloned()).ok_or_else(|| {
         Error::Usage(
             "publishing a GitHub release needs a token: set GITHUB_TOKEN (or GH_TOKEN) to a token with `contents: write` on the repository, or skip publishing with `--skip publish`".into(),
         )
-    })
+    })?;
+    if !t.is_sendable() {
+        return Err(Error::Usage(
+            "GITHUB_TOKEN (or GH_TOKEN) holds a character a token cannot have (a control character, space or non-ASCII letter, often from pasting): set it again".into(),
+        ));
+    }
+    Ok(t)
 }
 
 /// `owner/name` from `release.github`, else from the `origin` remote.
