@@ -760,3 +760,116 @@ fn split_checksums_of_extra_files_stay_in_dist_and_a_rerun_finishes() {
     }
     assert_complete(&fake, &expected);
 }
+
+#[test]
+fn two_runs_releasing_one_tag_make_one_release() {
+    let fake = Fake::start(Options {
+        latency: Duration::from_millis(150),
+        ..Options::default()
+    });
+    let dir = project(&fake, "");
+    let start = |run: &str| {
+        let mut c = release_cmd(dir.path(), Some(TOKEN), &["--skip", "changelog"]);
+        c.env("GITHUB_RUN_ID", run)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    // Two folders would be two CI jobs; one folder would be refused by the dist lock first,
+    // so the second job works in a clone.
+    let other = tempfile::tempdir().unwrap();
+    let status = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(dir.path())
+        .arg(other.path().join("p"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for (name, data) in assets() {
+        std::fs::create_dir_all(other.path().join("p/assets")).unwrap();
+        std::fs::write(other.path().join("p/assets").join(name), data).unwrap();
+    }
+    let a = start("1001").spawn().unwrap();
+    let mut c = start("1002");
+    c.current_dir(other.path().join("p"));
+    let b = c.spawn().unwrap();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let codes = [a.status.code(), b.status.code()];
+    let errs = [
+        String::from_utf8_lossy(&a.stderr).into_owned(),
+        String::from_utf8_lossy(&b.stderr).into_owned(),
+    ];
+    assert!(
+        codes.contains(&Some(0)),
+        "{codes:?}\n{}",
+        errs.join("\n---\n")
+    );
+    let rels: Vec<_> = fake
+        .releases()
+        .into_iter()
+        .filter(|r| r.tag_name == "v1.0.0")
+        .collect();
+    assert_eq!(rels.len(), 1, "one release, no stray draft: {rels:#?}");
+    assert!(!rels[0].draft);
+    assert!(!rels[0].body.contains("<!-- rel"), "{}", rels[0].body);
+    if codes != [Some(0), Some(0)] {
+        let stopped = errs
+            .iter()
+            .find(|e| e.contains("another rel run"))
+            .unwrap_or_else(|| panic!("{codes:?}\n{}", errs.join("\n---\n")));
+        assert!(stopped.contains("GitHub run 100"), "{stopped}");
+    }
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+
+    // A draft another run is filling right now stops a second run before any upload.
+    let fake = fake_with_draft();
+    let dir = project(&fake, "");
+    let before = fake.requests().len();
+    let mut c = release_cmd(dir.path(), Some(TOKEN), &[]);
+    c.env("GITHUB_RUN_ID", "2002");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("another rel run (GitHub run 2001)")
+            && err.contains("before uploading anything"),
+        "{err}"
+    );
+    let after: Vec<String> = fake.requests()[before..].to_vec();
+    assert!(
+        !after.iter().any(|r| !r.starts_with("GET")),
+        "only reads: {after:#?}"
+    );
+    // The run that made it finishes it, and the marker is gone from the published body.
+    let mut c = release_cmd(dir.path(), Some(TOKEN), &[]);
+    c.env("GITHUB_RUN_ID", "2001");
+    ok(run(c));
+    assert_complete(&fake, &assets());
+    assert!(!fake.releases()[0].body.contains("<!-- rel"));
+}
+
+/// A fake holding a fresh draft for v1.0.0 made by run 2001 (its POST cut off by a fault
+/// after the draft was created).
+fn fake_with_draft() -> Fake {
+    let fake = fake();
+    let dir = project(&fake, "");
+    fake.fault(Fault::once(
+        "GET",
+        "/assets?per_page",
+        Action::Respond {
+            status: 401,
+            headers: vec![],
+            body: r#"{"message":"Bad credentials"}"#.into(),
+        },
+    ));
+    let mut c = release_cmd(dir.path(), Some(TOKEN), &[]);
+    c.env("GITHUB_RUN_ID", "2001");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 1, "{err}");
+    let rels = fake.releases();
+    assert_eq!(rels.len(), 1, "{rels:#?}");
+    assert!(
+        rels[0].draft && rels[0].body.contains("<!-- rel: run 2001"),
+        "{rels:#?}"
+    );
+    fake
+}

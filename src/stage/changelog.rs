@@ -111,7 +111,15 @@ impl Stage for ChangelogStage {
             cfg.template.as_deref(),
         )?;
         let renderer = render::Renderer::new(cfg, &name, text)?;
-        let gh = changelog::github_repo(&ctx.config, ctx.git.remote_url.as_deref());
+        // `release.github` is templated (a fork's owner from the environment): links use the
+        // rendered names.
+        let gh = match &ctx.config.release.github {
+            Some(g) => Some((
+                ctx.render("release.github.owner", &g.owner)?,
+                ctx.render("release.github.name", &g.name)?,
+            )),
+            None => changelog::github_repo(&ctx.config, ctx.git.remote_url.as_deref()),
+        };
         let release = if ctx.options.snapshot {
             let last = ctx.git.reachable_tags.first().map(String::as_str);
             changelog::release(&ctx.root, last, "HEAD", None, "", None, gh.as_ref())?

@@ -47,6 +47,58 @@ pub struct Plan {
     pub policy: Policy,
     /// `--timeout`.
     pub deadline: Option<Instant>,
+    /// Which run this is (`GITHUB_RUN_ID` in GitHub Actions, `local` elsewhere), for the
+    /// marker a draft carries while this run fills it.
+    pub run: String,
+    /// Unix seconds now.
+    pub now: u64,
+}
+
+/// How long another run's draft counts as being filled: within it, a second run stops
+/// instead of uploading into the same draft or making a second one.
+pub const FRESH: u64 = 15 * 60;
+
+/// The marker a draft's body carries while a run fills it (an HTML comment: invisible on
+/// the release page, and removed when the release is published).
+pub fn marker(run: &str, at: u64) -> String {
+    format!("<!-- rel: run {run} at {at} -->")
+}
+
+/// The run and time of a draft's marker, if it has one.
+pub fn read_marker(body: &str) -> Option<(String, u64)> {
+    let start = body.rfind("<!-- rel: run ")?;
+    let rest = &body[start + "<!-- rel: run ".len()..];
+    let end = rest.find(" -->")?;
+    let (run, at) = rest[..end].rsplit_once(" at ")?;
+    Some((run.to_string(), at.parse().ok()?))
+}
+
+/// `body` without the marker (and the line break put before it), as it was before.
+pub fn strip_marker(body: &str) -> String {
+    match body.rfind("<!-- rel: run ") {
+        Some(i) if body[i..].contains(" -->") => {
+            let end = i + body[i..].find(" -->").unwrap_or(0) + " -->".len();
+            let head = body[..i].strip_suffix('\n').unwrap_or(&body[..i]);
+            format!("{head}{}", &body[end..])
+        }
+        _ => body.to_string(),
+    }
+}
+
+/// A stop when `rel` is a draft another run is filling now.
+fn another_run(plan: &Plan, rel: &Release) -> Option<Failure> {
+    let (run, at) = read_marker(&rel.body)?;
+    let age = plan.now.saturating_sub(at);
+    (rel.draft && run != plan.run && age < FRESH).then(|| {
+        Failure::Fatal(format!(
+            "another rel run ({}) created draft release {} for {} {} min ago and may still be publishing it; this run stopped before uploading anything. Wait for that run to finish; if it died, re-run after {} more min or delete the draft",
+            if run == "local" { "outside CI".to_string() } else { format!("GitHub run {run}") },
+            rel.id,
+            plan.tag,
+            age / 60,
+            (FRESH - age).div_ceil(60)
+        ))
+    })
 }
 
 /// A release as GitHub describes it (the fields the flow uses).
@@ -171,15 +223,18 @@ where
 
 /// Find or create the draft; returns it and whether it was created now.
 async fn ensure_release(client: &Client, plan: &Plan) -> Result<(Release, bool), Failure> {
-    step(plan, "finding or creating the release", || async {
+    let found = step(plan, "finding or creating the release", || async {
         if let Some(r) = find(client, &plan.repo, &plan.tag).await? {
+            if let Some(stop) = another_run(plan, &r) {
+                return Err(stop);
+            }
             return Ok((r, false));
         }
         let mut body = json!({
             "tag_name": plan.tag,
             "target_commitish": plan.commit,
             "name": plan.name,
-            "body": plan.notes,
+            "body": format!("{}\n{}", plan.notes, marker(&plan.run, plan.now)),
             "draft": true,
             "prerelease": plan.prerelease,
         });
@@ -194,7 +249,31 @@ async fn ensure_release(client: &Client, plan: &Plan) -> Result<(Release, bool),
             .ok_or_else(|| Failure::Fatal(format!("POST {url}: unexpected response")))?;
         Ok((rel, true))
     })
-    .await
+    .await?;
+    if found.1 {
+        // Two runs that looked at the same moment both made a draft: the older one wins,
+        // the newer one removes its own and stops.
+        let first = step(plan, "checking for a second draft", || {
+            find(client, &plan.repo, &plan.tag)
+        })
+        .await?;
+        if let Some(first) = first
+            && first.id != found.0.id
+        {
+            let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, found.0.id));
+            step(plan, "removing this run's second draft", || {
+                client.json(Method::DELETE, &url, None)
+            })
+            .await?;
+            return Err(another_run(plan, &first).unwrap_or_else(|| {
+                Failure::Fatal(format!(
+                    "another run created release {} for {} at the same moment; this run removed its own draft and stopped",
+                    first.id, plan.tag
+                ))
+            }));
+        }
+    }
+    Ok(found)
 }
 
 /// Bring name, prerelease and body of an existing release in line with the config.
@@ -375,13 +454,33 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
         )));
     }
 
+    // The body as it is now, without this run's marker.
+    let current = step(plan, "reading the release", || async {
+        let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
+        let r = client.json(Method::GET, &url, None).await?;
+        Release::from_json(&r.json()?)
+            .ok_or_else(|| Failure::Fatal(format!("GET {url}: unexpected response")))
+    })
+    .await?;
+    let clean_body = strip_marker(&current.body);
     if !rel.draft || plan.draft {
+        if clean_body != current.body {
+            let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
+            let patch = json!({"body": clean_body});
+            step(plan, "removing the run marker", || {
+                client.json(Method::PATCH, &url, Some(&patch))
+            })
+            .await?;
+        }
         if plan.draft {
             progress.note("left as a draft (release.draft: true)");
         }
         return Ok(rel.html_url);
     }
     let mut body = json!({"draft": false});
+    if clean_body != current.body {
+        body["body"] = json!(clean_body);
+    }
     if let Some(l) = plan.make_latest {
         body["make_latest"] = json!(l.to_string());
     }
@@ -400,6 +499,16 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markers_round_trip_and_strip() {
+        let body = format!("## Notes\n\n- x\n\n{}", marker("12345", 1_700_000_000));
+        assert_eq!(read_marker(&body), Some(("12345".into(), 1_700_000_000)));
+        assert_eq!(strip_marker(&body), "## Notes\n\n- x\n");
+        assert_eq!(strip_marker("no marker"), "no marker");
+        assert_eq!(read_marker(&marker("local", 5)), Some(("local".into(), 5)));
+        assert_eq!(strip_marker(&format!("\n{}", marker("local", 5))), "");
+    }
 
     #[test]
     fn merges_bodies_by_mode_and_idempotently() {

@@ -143,9 +143,18 @@ fn token(ctx: &Context) -> Result<Token> {
 }
 
 /// `owner/name` from `release.github`, else from the `origin` remote.
+/// `owner` and `name` are templates (`{{ env.REPOSITORY_OWNER }}` releases to a fork).
 fn repository(ctx: &Context) -> Result<String> {
     if let Some(gh) = &ctx.config.release.github {
-        return Ok(format!("{}/{}", gh.owner, gh.name));
+        let owner = ctx.render("release.github.owner", &gh.owner)?;
+        let name = ctx.render("release.github.name", &gh.name)?;
+        let plain = |s: &str| !s.trim().is_empty() && !s.contains(['/', ' ']);
+        if !plain(&owner) || !plain(&name) {
+            return Err(Error::Config(format!(
+                "`release.github` renders to `{owner}/{name}`: owner and name must each be one plain word"
+            )));
+        }
+        return Ok(format!("{owner}/{name}"));
     }
     ctx.git
         .remote_url
@@ -153,6 +162,21 @@ fn repository(ctx: &Context) -> Result<String> {
         .and_then(crate::git::owner_name)
         .map(|(o, n)| format!("{o}/{n}"))
         .ok_or_else(|| Error::Usage("cannot tell which GitHub repository to publish to: set `release.github: {owner: ..., name: ...}` or add an `origin` remote".into()))
+}
+
+/// An http(s) URL with a host, as the GitHub client needs.
+fn check_url(u: &str) -> std::result::Result<(), String> {
+    let uri: http::Uri = u
+        .trim()
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| e.to_string())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(h)) if !h.is_empty() => Ok(()),
+        (Some(s), _) if s != "http" && s != "https" => {
+            Err(format!("the scheme `{s}` is not http or https"))
+        }
+        _ => Err("it needs http:// or https:// and a host".into()),
+    }
 }
 
 fn base(url: Option<&str>, default: &str) -> String {
@@ -193,17 +217,38 @@ fn check(c: &mut crate::config::validate::Checker) {
             &crate::config::validate::globals(),
         );
     }
-    if let Some(gh) = &release.github
-        && (gh.owner.is_empty()
+    if let Some(gh) = &release.github {
+        if gh.owner.is_empty()
             || gh.name.is_empty()
             || gh.owner.contains('/')
-            || gh.name.contains('/'))
-    {
-        c.push(
-            vec!["release".into(), "github".into()],
-            "release.github needs a plain `owner` and `name`",
-            None,
-        );
+            || gh.name.contains('/')
+        {
+            c.push(
+                vec!["release".into(), "github".into()],
+                "release.github needs a plain `owner` and `name`",
+                None,
+            );
+        }
+        for (k, v) in [("owner", &gh.owner), ("name", &gh.name)] {
+            c.template(
+                vec!["release".into(), "github".into(), k.into()],
+                v,
+                &crate::config::validate::globals(),
+            );
+        }
+    }
+    if let Some(urls) = &release.github_urls {
+        for (k, v) in [("api", &urls.api), ("uploads", &urls.uploads)] {
+            if let Some(u) = v
+                && let Err(why) = check_url(u)
+            {
+                c.push(
+                    vec!["release".into(), "github_urls".into(), k.into()],
+                    format!("`{u}` is not a URL: {why}"),
+                    Some("e.g. https://ghe.example.com/api/v3/".into()),
+                );
+            }
+        }
     }
     if release.upload_concurrency == Some(0) {
         c.push(
@@ -292,6 +337,16 @@ fn plan(ctx: &Context, release: &crate::plan::PlannedRelease) -> Result<Plan> {
         assets: assets(ctx)?,
         policy: crate::retry::Policy::default(),
         deadline: ctx.options.deadline,
+        run: ctx
+            .env
+            .get("GITHUB_RUN_ID")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "local".into()),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
     })
 }
 
