@@ -22,6 +22,26 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static START: OnceLock<Instant> = OnceLock::new();
 
+type Summary = Box<dyn Fn() -> String + Send>;
+static SUMMARY: Mutex<Option<Summary>> = Mutex::new(None);
+
+/// What to say about work in flight if the process is ended before it finishes (publishing
+/// sets one: whether the release is still a draft, what was uploaded).
+pub fn set_summary(f: Summary) {
+    *SUMMARY.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+}
+
+/// The work in flight finished.
+pub fn clear_summary() {
+    *SUMMARY.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// The summary of the work in flight, if any, with secrets hidden.
+pub fn summary() -> Option<String> {
+    let guard = SUMMARY.lock().unwrap_or_else(|e| e.into_inner());
+    guard.as_ref().map(|f| crate::redact::redact(&f()))
+}
+
 /// Whether a signal asked rel to stop: running work should give up (the handler exits).
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
@@ -108,6 +128,9 @@ fn stop(sig: i32) {
     }
     signal_groups(libc::SIGKILL);
     let elapsed = START.get().map(|s| s.elapsed()).unwrap_or_default();
+    if let Some(s) = summary() {
+        eprintln!("{s}");
+    }
     eprintln!(
         "interrupted after {:.1}s: dist/ is incomplete; re-run with --clean",
         elapsed.as_secs_f64()

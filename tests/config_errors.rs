@@ -13,6 +13,36 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a misspelt key inside an archive file object",
+        yaml: "archives:\n  - files:\n      - src: README*\n        dest: docs\n",
+        want: &["unknown key `dest`", ":4:9", "did you mean `dst`?"],
+    },
+    Case {
+        name: "GoReleaser's ids",
+        yaml: "archives:\n  - ids: [x]\n",
+        want: &["unknown key `ids`", ":2:5", "rel calls `builds`"],
+    },
+    Case {
+        name: "GoReleaser's builds_info",
+        yaml: "archives:\n  - builds_info: {mode: 0644}\n",
+        want: &["unknown key `builds_info`", "rel has no `builds_info`"],
+    },
+    Case {
+        name: "GoReleaser's nfpms",
+        yaml: "nfpms: []\n",
+        want: &["unknown key `nfpms`", "no equivalent in rel yet"],
+    },
+    Case {
+        name: "GoReleaser's dockers",
+        yaml: "dockers: []\n",
+        want: &["unknown key `dockers`", "rel calls `images`"],
+    },
+    Case {
+        name: "a GitHub API URL that is not a URL",
+        yaml: "release:\n  github_urls: {api: \"not a url\"}\n",
+        want: &["`not a url` is not a URL", ":2:"],
+    },
+    Case {
         name: "unknown top-level key",
         yaml: "projct_name: x\n",
         want: &[
@@ -387,4 +417,27 @@ fn the_example_config_is_valid() {
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = rel_run(root, &["check"]);
     assert_eq!(code, 0, "rel's own config: {err}");
+}
+
+#[test]
+fn a_config_that_is_no_text_file_says_what_it_is() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let (code, _, err) = rel_run(dir, &["check", "--config", "/dev/null"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let (code, _, err) = rel_run(dir, &["check", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a folder"), "{err}");
+    std::fs::write(
+        dir.join("latin1.yaml"),
+        b"project_name: x\nbuilds:\n  - id: caf\xe9\n",
+    )
+    .unwrap();
+    let (code, _, err) = rel_run(dir, &["check", "--config", "latin1.yaml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("latin1.yaml:3:12") && err.contains("not UTF-8"),
+        "{err}"
+    );
 }

@@ -420,6 +420,20 @@ fn four_platform_image_with_basic_auth_and_wrong_credentials() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("0 blobs uploaded"), "{err}");
+    // The dry run names the file the credentials really came from.
+    let (code, out, err) = release(
+        tmp.path(),
+        &["--dry-run"],
+        &[("DOCKER_CONFIG", docker.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "credentials: docker config ({}/config.json)",
+            docker.display()
+        )),
+        "{out}"
+    );
 }
 
 #[test]

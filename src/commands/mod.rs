@@ -42,9 +42,13 @@ fn options(g: &Global, snapshot: bool) -> Result<Options> {
 fn watchdog(d: std::time::Duration, text: String) {
     std::thread::spawn(move || {
         std::thread::sleep(d + std::time::Duration::from_secs(3));
+        if let Some(s) = crate::interrupt::summary() {
+            eprintln!("{s}");
+        }
         eprintln!(
             "error: --timeout {text} reached; stopping (re-run to finish: completed work is kept)"
         );
+        crate::dist::release_locks();
         std::process::exit(1);
     });
 }

@@ -56,9 +56,12 @@ fn render(file: &Path, src: &str, err: &YamlError) -> String {
             field, expected, ..
         } => (
             format!("unknown key `{field}`"),
-            Some(match diag::did_you_mean(field, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("valid keys here: {}", expected.join(", ")),
+            Some(match goreleaser_hint(field, expected) {
+                Some(h) => h,
+                None => match diag::did_you_mean(field, expected.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("valid keys here: {}", expected.join(", ")),
+                },
             }),
         ),
         YamlError::SerdeUnknownVariant {
@@ -88,6 +91,35 @@ fn render(file: &Path, src: &str, err: &YamlError) -> String {
     diag::render(file, src, pos(err, src), &message, hint.as_deref())
 }
 
+/// GoReleaser keys that rel spells differently, or does not have: a user coming from a
+/// `.goreleaser.yaml` gets the real answer rather than the nearest spelling.
+fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
+    let has = |k: &str| expected.contains(&k);
+    let renamed = |theirs: &str, ours: &str| {
+        format!("`{theirs}` is GoReleaser's name for what rel calls `{ours}`")
+    };
+    Some(match field {
+        "ids" if has("builds") => renamed("ids", "builds"),
+        "format" if has("formats") => renamed("format", "formats: [..]"),
+        "dockers" | "dockers_v2" | "kos" if has("images") => renamed(field, "images"),
+        "docker_manifests" if has("manifests") => renamed(field, "manifests"),
+        "name_template" if has("version_template") => renamed("name_template", "version_template"),
+        "extra_files" if has("split") => {
+            "checksums cover `release.extra_files` already; rel has no `checksum.extra_files`".into()
+        }
+        "builds_info" => "rel has no `builds_info`: binaries are stored with mode 0755, owner 0:0 and the commit time".into(),
+        "nfpms" | "brews" | "homebrew_casks" | "scoops" | "winget" | "aurs" | "nix" | "krews"
+        | "chocolateys" | "snapcrafts" | "signs" | "docker_signs" | "binary_signs" | "sboms"
+        | "notarize" | "universal_binaries" | "upx" | "announce" | "milestones" | "blobs"
+        | "uploads" | "publishers" | "artifactories" | "gomod" | "source" | "report_sizes"
+        | "metadata" | "git" | "nightly" | "partial" | "env_files" | "includes"
+        | "dockerhub" | "furies" | "cloudsmiths" | "npms" | "makeselfs" | "flatpaks" => {
+            format!("GoReleaser's `{field}` has no equivalent in rel yet; `rel schema` lists every key rel reads")
+        }
+        _ => return None,
+    })
+}
+
 /// A plain-words hint for the parser's terser type messages.
 fn friendlier(msg: &str) -> Option<String> {
     let m = msg.to_ascii_lowercase();
@@ -103,7 +135,7 @@ fn friendlier(msg: &str) -> Option<String> {
     } else if m.contains("invalid u") || m.contains("invalid i") {
         "a whole number is expected here"
     } else if m.contains("did not match any variant of untagged enum") {
-        "this key takes a value of another shape; see .release.example.yaml"
+        "this key takes a value of another shape; `rel schema` prints the shape of every key"
     } else {
         return None;
     };

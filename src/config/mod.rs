@@ -34,11 +34,14 @@ pub struct Loaded {
 /// Find the config: `explicit` if given, else the first default name present in `root`.
 pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
-        if !p.is_file() {
-            return Err(Error::Usage(format!(
-                "config file {} does not exist",
-                p.display()
-            )));
+        let why = match std::fs::metadata(p) {
+            Err(_) => Some("does not exist"),
+            Ok(m) if m.is_dir() => Some("is a folder, not a config file"),
+            Ok(m) if !m.is_file() => Some("is not a regular file (a device or a pipe)"),
+            Ok(_) => None,
+        };
+        if let Some(why) = why {
+            return Err(Error::Usage(format!("--config {}: {why}", p.display())));
         }
         return Ok(p.to_path_buf());
     }
@@ -57,8 +60,22 @@ pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// Read and parse a config file.
 pub fn load(file: &Path) -> Result<Loaded> {
-    let src = std::fs::read_to_string(file)
+    let bytes = std::fs::read(file)
         .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", file.display())))?;
+    let src = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+            return Err(Error::Config(format!(
+                "error: {}:{line}:{column}: the config is not UTF-8 text (byte 0x{:02x}); save it as UTF-8",
+                file.display(),
+                e.as_bytes()[good.len()]
+            )));
+        }
+    };
     let config: Config = if src.trim().is_empty()
         || src
             .lines()

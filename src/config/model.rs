@@ -253,13 +253,40 @@ pub struct FormatOverride {
 }
 
 /// A file added to archives: a glob, or a glob with a destination folder.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+///
+/// Deserialized by hand rather than `untagged`: a misspelt key in the object form then gets
+/// "unknown key `dest`, did you mean `dst`?" at its line instead of "did not match any
+/// variant".
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ArchiveFile {
     /// A glob relative to the project root.
     Glob(String),
     /// A glob and where its matches go inside the archive.
     Spec(FileSpec),
+}
+
+impl<'de> Deserialize<'de> for ArchiveFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ArchiveFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a glob, or {src, dst, strip_parent}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ArchiveFile, E> {
+                Ok(ArchiveFile::Glob(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> Result<ArchiveFile, A::Error> {
+                FileSpec::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(ArchiveFile::Spec)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A file glob with its destination.

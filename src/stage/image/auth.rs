@@ -36,6 +36,15 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Where the docker config is read from: `$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json` (what the credential lookup reads).
+fn docker_config_path() -> String {
+    match env("DOCKER_CONFIG") {
+        Some(d) => format!("{}/config.json", d.trim_end_matches('/')),
+        None => "~/.docker/config.json".into(),
+    }
+}
+
 /// Credentials for `registry` (a host, with port if any).
 pub fn resolve(registry: &str) -> Credentials {
     if let Some(t) = env("REL_REGISTRY_TOKEN") {
@@ -53,7 +62,7 @@ pub fn resolve(registry: &str) -> Credentials {
     match docker_credential::get_credential(&docker_key(registry)) {
         Ok(docker_credential::DockerCredential::UsernamePassword(u, p)) => Credentials {
             auth: RegistryAuth::Basic(u, p),
-            source: "docker config (~/.docker/config.json)".into(),
+            source: format!("docker config ({})", docker_config_path()),
         },
         Ok(docker_credential::DockerCredential::IdentityToken(_)) => {
             tracing::warn!(

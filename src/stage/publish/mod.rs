@@ -72,14 +72,27 @@ impl Stage for Publish {
         // octocrab spawns its connection workers when built: it needs the runtime entered.
         let _guard = rt.enter();
         let client = Client::new(token, urls(ctx)).map_err(Error::Failed)?;
-        let progress = Progress::default();
+        let progress = std::sync::Arc::new(Progress::default());
+        // If --timeout or a signal ends the process mid-way, it still says what was done.
+        {
+            let (plan, progress) = (plan.clone(), progress.clone());
+            crate::interrupt::set_summary(Box::new(move || {
+                failure_message(
+                    &plan,
+                    &progress,
+                    &crate::retry::Failure::Fatal("stopped before publishing finished".into()),
+                )
+            }));
+        }
         tracing::info!(
             "publish: {} assets to {} ({})",
             plan.assets.len(),
             repo,
             plan.tag
         );
-        match rt.block_on(flow::publish(&client, &plan, &progress)) {
+        let result = rt.block_on(flow::publish(&client, &plan, &progress));
+        crate::interrupt::clear_summary();
+        match result {
             Ok(url) => {
                 ctx.vars
                     .insert("release_url".into(), minijinja::Value::from(url));
