@@ -69,6 +69,9 @@ pub fn project_name(root: &Path, cfg: &Config, remote: Option<&str>) -> String {
     root.canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        // A hidden folder's leading dots would make every default file name hidden.
+        .map(|n| n.trim_start_matches('.').to_string())
+        .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "project".into())
 }
 

@@ -441,3 +441,30 @@ fn a_config_that_is_no_text_file_says_what_it_is() {
         "{err}"
     );
 }
+
+#[test]
+fn every_unknown_key_is_reported_in_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join(".release.yaml"),
+        "projct_name: x\nbuilds:\n  - id: a\n    goso: [linux]\narchives:\n  - ids: [a]\n    files:\n      - {src: x, dest: y}\nnfpms: []\n",
+    )
+    .unwrap();
+    let (code, _, err) = rel_run(d.path(), &["check"]);
+    assert_eq!(code, 2, "{err}");
+    let places: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("--> "))
+        .collect();
+    assert_eq!(places.len(), 5, "{err}");
+    for (want, hint) in [
+        (":1:1", "did you mean `project_name`?"),
+        (":4:5", "did you mean `goos`?"),
+        (":6:5", "rel calls `builds`"),
+        (":8:18", "did you mean `dst`?"),
+        (":9:1", "no equivalent in rel yet"),
+    ] {
+        assert!(places.iter().any(|p| p.ends_with(want)), "{want}: {err}");
+        assert!(err.contains(hint), "{hint}: {err}");
+    }
+}

@@ -316,7 +316,9 @@ fn four_platform_image_with_basic_auth_and_wrong_credentials() {
             .env("DOCKER_CONFIG", tmp.path().join(".none"));
         c
     });
-    assert_eq!(code, 0, "{err}");
+    // A refused registry fails the dry run, as a refused GitHub token does.
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("access check failed"), "{err}");
     assert!(
         out.contains("access: FAILED: cannot check blob") && out.contains("401 Unauthorized"),
         "{out}"

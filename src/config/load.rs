@@ -18,6 +18,68 @@ pub fn from_yaml<T: DeserializeOwned>(file: &Path, src: &str) -> Result<T> {
         .map_err(|e| Error::Config(render(file, src, &e)))
 }
 
+/// Parse a whole config. When a key is unknown, every unknown key is reported at once (up to
+/// 20), each at its place, not only the first one the parser met.
+pub fn config_from_yaml(file: &Path, src: &str) -> Result<super::Config> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    };
+    let err = match serde_saphyr::from_str_with_options::<super::Config>(src, options) {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    if matches!(innermost(&err), YamlError::SerdeUnknownField { .. })
+        && let Ok(data) = serde_saphyr::from_str::<serde_json::Value>(src)
+        && let Ok(schema) = serde_json::to_value(schemars::schema_for!(super::Config))
+    {
+        let unknown = super::keys::unknown_keys(&data, &schema);
+        if unknown.len() > 1 {
+            // In the order they appear, each pointing at the key itself.
+            let mut placed: Vec<(Option<Pos>, &super::keys::Unknown)> = unknown
+                .iter()
+                .map(|u| {
+                    let pos = super::locate::locate(src, &u.path).map(|mut p| {
+                        if let Some(line) = src.lines().nth(p.line.saturating_sub(1))
+                            && let Some(i) = line.find(u.key.as_str())
+                        {
+                            p.column = line[..i].chars().count() + 1;
+                        }
+                        p.width = u.key.chars().count().max(1);
+                        p
+                    });
+                    (pos, u)
+                })
+                .collect();
+            placed.sort_by_key(|(p, _)| p.map(|p| (p.line, p.column)));
+            let shown: Vec<String> = placed
+                .iter()
+                .take(20)
+                .map(|(pos, u)| {
+                    let expected: Vec<&str> = u.expected.iter().map(String::as_str).collect();
+                    let hint = goreleaser_hint(&u.key, &expected).or_else(|| {
+                        diag::did_you_mean(&u.key, expected.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"))
+                    });
+                    diag::render(
+                        file,
+                        src,
+                        *pos,
+                        &format!("unknown key `{}`", u.key),
+                        hint.as_deref(),
+                    )
+                })
+                .collect();
+            let more = if unknown.len() > 20 {
+                format!("\n\n… and {} more unknown keys", unknown.len() - 20)
+            } else {
+                String::new()
+            };
+            return Err(Error::Config(format!("{}{more}", shown.join("\n\n"))));
+        }
+    }
+    Err(Error::Config(render(file, src, &err)))
+}
+
 fn innermost(mut err: &YamlError) -> &YamlError {
     while let YamlError::AliasError { error, .. } | YamlError::WithSnippet { error, .. } = err {
         err = error;

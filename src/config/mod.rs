@@ -1,6 +1,7 @@
 //! The config: finding, loading, defaults and validation of `.release.yaml`.
 
 pub mod diag;
+mod keys;
 mod load;
 pub mod locate;
 pub mod model;
@@ -87,7 +88,7 @@ pub fn load(file: &Path) -> Result<Loaded> {
             ..Default::default()
         }
     } else {
-        from_yaml(file, &src)?
+        load::config_from_yaml(file, &src)?
     };
     Ok(Loaded {
         config,

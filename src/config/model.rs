@@ -252,11 +252,9 @@ pub struct FormatOverride {
     pub formats: Vec<Format>,
 }
 
+// Deserialized by hand rather than `untagged`: a misspelt key in the object form then gets
+// "unknown key `dest`, did you mean `dst`?" at its line instead of "did not match any variant".
 /// A file added to archives: a glob, or a glob with a destination folder.
-///
-/// Deserialized by hand rather than `untagged`: a misspelt key in the object form then gets
-/// "unknown key `dest`, did you mean `dst`?" at its line instead of "did not match any
-/// variant".
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ArchiveFile {
