@@ -85,11 +85,7 @@ pub fn pick(
 
 /// Parse an image reference, with a clear error.
 pub fn parse_ref(s: &str, what: &str) -> Result<Reference> {
-    s.parse::<Reference>().map_err(|e| {
-        Error::Usage(format!(
-            "{what}: `{s}` is not a valid image reference ({e})"
-        ))
-    })
+    crate::oci_ref::parse(s).map_err(|e| Error::Usage(format!("{what}: {e}")))
 }
 
 /// Resolve `base` for `platforms`: read its index (or single manifest), each platform's
