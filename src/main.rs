@@ -31,7 +31,7 @@ fn init_logging(cli: &Cli) {
 }
 
 fn main() {
-    // Both ring and aws-lc-rs are compiled in (octocrab and oci-client each pull one); with two
+    // Both ring and aws-lc-rs are compiled in (rustls backends pulled by dependencies); with two
     // providers rustls cannot pick, so exactly one, ring, is installed before any TLS client.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {

@@ -138,9 +138,7 @@ pub fn parse(s: &str) -> std::result::Result<oci_client::Reference, String> {
         return bad(why);
     }
     let (registry, repository) = match name.split_once('/') {
-        Some((left, right))
-            if left.contains('.') || left.contains(':') || left == "localhost" =>
-        {
+        Some((left, right)) if left.contains('.') || left.contains(':') || left == "localhost" => {
             (left.to_string(), right.to_string())
         }
         _ => ("docker.io".to_string(), name.to_string()),
@@ -157,11 +155,15 @@ pub fn parse(s: &str) -> std::result::Result<oci_client::Reference, String> {
     };
     let (tag, digest) = (tag.map(String::from), digest.map(String::from));
     Ok(match (tag, digest) {
-        (Some(t), Some(d)) => oci_client::Reference::with_tag_and_digest(registry, repository, t, d),
-        (None, Some(d)) => oci_client::Reference::with_digest(registry, repository, d),
-        (t, None) => {
-            oci_client::Reference::with_tag(registry, repository, t.unwrap_or_else(|| "latest".into()))
+        (Some(t), Some(d)) => {
+            oci_client::Reference::with_tag_and_digest(registry, repository, t, d)
         }
+        (None, Some(d)) => oci_client::Reference::with_digest(registry, repository, d),
+        (t, None) => oci_client::Reference::with_tag(
+            registry,
+            repository,
+            t.unwrap_or_else(|| "latest".into()),
+        ),
     })
 }
 

@@ -3,10 +3,10 @@
 //! timeouts and rate limits (429, and 403 when its headers or body say rate limit), waiting
 //! at least as long as the server's `Retry-After` / `X-RateLimit-Reset` asks.
 //!
-//! octocrab's own retry layer retries at once, without backoff, and cannot see GitHub's
-//! rate-limit headers, so it is left off and every step of the publish flow is wrapped here
-//! instead. A step is retried as a whole: each step re-reads the state it depends on, so a
-//! request that reached GitHub before its response was lost is not repeated blindly.
+//! Client libraries' own retry layers retry at once, without backoff, and cannot see GitHub's
+//! rate-limit headers, so every step of the publish flow is wrapped here instead. A step is
+//! retried as a whole: each step re-reads the state it depends on, so a request that reached
+//! GitHub before its response was lost is not repeated blindly.
 
 use http::HeaderMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -1,16 +1,18 @@
-//! The GitHub client: octocrab over rustls, one attempt per call, errors without secrets.
+//! The GitHub client: reqwest over rustls (the HTTP stack the registry client uses too), one
+//! attempt per call, errors without secrets.
 //!
-//! Calls go through `Octocrab::execute` with raw requests rather than the typed builders, so
-//! that every response's status and headers reach the retry logic (rate-limit headers) and
-//! upload bodies can be streams. octocrab adds the token only for the API and upload hosts.
+//! Every response's status and headers reach the retry logic (rate-limit headers), upload
+//! bodies are streams, redirects are followed by the caller, and the token is sent only to the
+//! API and upload hosts, never to a host a redirect names.
 
 use crate::retry::{self, Failure};
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use octocrab::{OctoBody, Octocrab};
+use http::{HeaderMap, Method, StatusCode};
 use std::sync::Once;
 use std::time::Duration;
+
+/// A request body: bytes, or a stream for uploads.
+pub type Body = reqwest::Body;
 
 /// The GitHub token. It has no `Debug` or `Display`, so it cannot be formatted by accident.
 pub struct Token(String);
@@ -113,7 +115,7 @@ impl Response {
 
 /// The client used by the publish flow.
 pub struct Client {
-    octo: Octocrab,
+    http: reqwest::Client,
     token: Token,
     /// Base URLs.
     pub urls: Urls,
@@ -123,16 +125,18 @@ impl Client {
     /// A client for `urls` authenticating with `token`.
     pub fn new(token: Token, urls: Urls) -> Result<Client, String> {
         install_crypto_provider();
-        let octo = Octocrab::builder()
-            .base_uri(urls.api.as_str())
-            .and_then(|b| b.upload_uri(urls.uploads.as_str()))
-            .map_err(|e| format!("invalid GitHub URL: {e}"))?
-            .personal_token(token.0.clone())
-            .set_connect_timeout(Some(Duration::from_secs(30)))
-            .set_read_timeout(Some(Duration::from_secs(300)))
+        for u in [&urls.api, &urls.uploads] {
+            u.parse::<http::Uri>()
+                .map_err(|e| format!("invalid GitHub URL `{u}`: {e}"))?;
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(300))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("rel/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| token.redact(&format!("cannot create the GitHub client: {e}")))?;
-        Ok(Client { octo, token, urls })
+        Ok(Client { http, token, urls })
     }
 
     /// Redact the token from `text`.
@@ -145,6 +149,22 @@ impl Client {
         format!("{}{path}", self.urls.api)
     }
 
+    /// A request to `url` with GitHub's headers, and the token when `url` is on the API or
+    /// upload host.
+    pub fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        let mut req = self
+            .http
+            .request(method, url)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        if url.starts_with(&format!("{}/", self.urls.api))
+            || url.starts_with(&format!("{}/", self.urls.uploads))
+        {
+            req = req.header("authorization", format!("Bearer {}", self.token.0));
+        }
+        req
+    }
+
     /// One request, one attempt. Transport errors and retryable statuses are `Transient`;
     /// other non-2xx statuses are returned as responses for the caller to interpret.
     pub async fn send(
@@ -152,31 +172,24 @@ impl Client {
         method: Method,
         url: &str,
         headers: &[(&str, String)],
-        body: OctoBody,
+        body: Body,
     ) -> Result<Response, Failure> {
         tracing::debug!("github: {method} {url}");
-        let mut req = Request::builder()
-            .method(method.clone())
-            .uri(url)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-            .header("user-agent", concat!("rel/", env!("CARGO_PKG_VERSION")));
+        let mut req = self.request(method.clone(), url);
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        let req = req
+        let res = req
             .body(body)
-            .map_err(|e| Failure::Fatal(format!("invalid request {method} {url}: {e}")))?;
-        let res = self
-            .octo
-            .execute(req)
+            .send()
             .await
             .map_err(|e| Failure::Transient {
                 message: self.redact(&format!("{method} {url}: {}", transport(&e))),
                 wait: None,
             })?;
-        let (parts, body) = res.into_parts();
-        let body = body.collect().await.map_err(|e| Failure::Transient {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.bytes().await.map_err(|e| Failure::Transient {
             message: self.redact(&format!(
                 "{method} {url}: reading the response failed: {}",
                 transport(&e)
@@ -184,9 +197,9 @@ impl Client {
             wait: None,
         })?;
         let r = Response {
-            status: parts.status,
-            headers: parts.headers,
-            body: body.to_bytes(),
+            status,
+            headers,
+            body,
         };
         tracing::debug!("github: {method} {url} -> {}", r.status.as_u16());
         if let Some(wait) = retry::classify(
@@ -216,9 +229,9 @@ impl Client {
         let (headers, body) = match body {
             Some(b) => (
                 vec![("content-type", "application/json".to_string())],
-                OctoBody::from(serde_json::to_vec(b).expect("json")),
+                Body::from(serde_json::to_vec(b).expect("json")),
             ),
-            None => (vec![], OctoBody::empty()),
+            None => (vec![], Body::from(Vec::new())),
         };
         let r = self.send(method.clone(), url, &headers, body).await?;
         if !r.status.is_success() {
@@ -240,11 +253,6 @@ impl Client {
             r.status.as_u16(),
             r.message()
         )))
-    }
-
-    /// The underlying octocrab client, for streamed requests.
-    pub fn octo(&self) -> &Octocrab {
-        &self.octo
     }
 }
 

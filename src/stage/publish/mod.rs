@@ -69,7 +69,7 @@ impl Stage for Publish {
         let repo = release.repo.clone();
         let plan = plan(ctx, &release)?;
         let rt = runtime()?;
-        // octocrab spawns its connection workers when built: it needs the runtime entered.
+        // The HTTP client spawns its connection workers inside the runtime.
         let _guard = rt.enter();
         let client = Client::new(token, urls(ctx)).map_err(Error::Failed)?;
         let progress = std::sync::Arc::new(Progress::default());

@@ -1,17 +1,13 @@
 //! Release assets: streamed uploads and the "is the asset already there?" comparison.
 //!
-//! Uploads stream the file from disk in small chunks (octocrab's `upload_asset` takes the
-//! whole file in memory and does not URL-encode the name). Before uploading, an existing
+//! Uploads stream the file from disk in 64 KiB chunks, so memory does not grow with the
+//! asset, and the name is URL-encoded for the query. Before uploading, an existing
 //! asset of the same name is compared by size and SHA-256 (GitHub's `digest` field, or a
 //! download when the server does not give one), so a re-run skips what is already there.
 
 use super::client::Client;
 use crate::retry::Failure;
-use futures_util::TryStreamExt;
 use http::Method;
-use http_body::Frame;
-use http_body_util::{BodyExt, StreamBody};
-use octocrab::OctoBody;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -119,18 +115,12 @@ pub async fn compare(
 async fn download_sha256(client: &Client, repo: &str, remote: &Remote) -> Result<String, Failure> {
     let mut url = client.api(&format!("/repos/{repo}/releases/assets/{}", remote.id));
     for _ in 0..5 {
-        let req = http::Request::builder()
-            .method(Method::GET)
-            .uri(&url)
-            .header("accept", "application/octet-stream")
-            .header("x-github-api-version", "2022-11-28")
-            .header("user-agent", concat!("rel/", env!("CARGO_PKG_VERSION")))
-            .body(OctoBody::empty())
-            .map_err(|e| Failure::Fatal(format!("invalid request GET {url}: {e}")))?;
         tracing::debug!("github: GET {url} (download to compare)");
+        // The token goes only to GitHub's own hosts, not to where a redirect points.
         let res = client
-            .octo()
-            .execute(req)
+            .request(Method::GET, &url)
+            .header("accept", "application/octet-stream")
+            .send()
             .await
             .map_err(|e| Failure::Transient {
                 message: client.redact(&format!("GET {url}: {e}")),
@@ -164,16 +154,13 @@ async fn download_sha256(client: &Client, repo: &str, remote: &Remote) -> Result
                 remote.name
             )));
         }
-        let mut body = res.into_body();
+        let mut res = res;
         let mut h = Sha256::new();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Failure::Transient {
-                message: client.redact(&format!("GET {url}: {e}")),
-                wait: None,
-            })?;
-            if let Some(d) = frame.data_ref() {
-                h.update(d);
-            }
+        while let Some(chunk) = res.chunk().await.map_err(|e| Failure::Transient {
+            message: client.redact(&format!("GET {url}: {e}")),
+            wait: None,
+        })? {
+            h.update(&chunk);
         }
         return Ok(crate::dist::hex(&h.finalize()));
     }
@@ -208,8 +195,8 @@ pub async fn upload(
     let file = tokio::fs::File::open(&local.path)
         .await
         .map_err(|e| Failure::Fatal(format!("cannot open {}: {e}", local.path.display())))?;
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(Frame::data);
-    let body = OctoBody::new(StreamBody::new(stream));
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    let body = super::client::Body::wrap_stream(stream);
     let headers = [
         ("content-type", "application/octet-stream".to_string()),
         ("content-length", local.size.to_string()),
@@ -230,11 +217,18 @@ pub async fn upload(
 /// Delete an asset (an unfinished upload, or one being replaced).
 pub async fn delete(client: &Client, repo: &str, remote: &Remote) -> Result<(), Failure> {
     let url = client.api(&format!("/repos/{repo}/releases/assets/{}", remote.id));
-    match client.json(Method::DELETE, &url, None).await {
-        Ok(_) => Ok(()),
-        // Already gone (an earlier attempt deleted it): that is what we wanted.
-        Err(Failure::Fatal(m)) if m.contains(": 404 ") => Ok(()),
-        Err(e) => Err(e),
+    let r = client
+        .send(
+            Method::DELETE,
+            &url,
+            &[],
+            super::client::Body::from(Vec::new()),
+        )
+        .await?;
+    match r.status.as_u16() {
+        // 404: already gone (an earlier attempt deleted it), which is what we wanted.
+        200..=299 | 404 => Ok(()),
+        _ => Err(client.status_error(&Method::DELETE, &url, &r)),
     }
 }
 
