@@ -277,7 +277,8 @@ async fn ensure_release(client: &Client, plan: &Plan) -> Result<(Release, bool),
 }
 
 /// Bring name, prerelease and body of an existing release in line with the config.
-async fn update_existing(client: &Client, plan: &Plan, rel: &Release) -> Result<(), Failure> {
+/// Returns the body the release has afterwards.
+async fn update_existing(client: &Client, plan: &Plan, rel: &Release) -> Result<String, Failure> {
     let body = merged_body(plan.mode, &rel.body, &plan.notes);
     let mut patch = serde_json::Map::new();
     if rel.name != plan.name {
@@ -290,7 +291,7 @@ async fn update_existing(client: &Client, plan: &Plan, rel: &Release) -> Result<
         patch.insert("body".into(), json!(body));
     }
     if patch.is_empty() {
-        return Ok(());
+        return Ok(body);
     }
     let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
     let patch = Value::Object(patch);
@@ -298,7 +299,7 @@ async fn update_existing(client: &Client, plan: &Plan, rel: &Release) -> Result<
         client.json(Method::PATCH, &url, Some(&patch))
     })
     .await?;
-    Ok(())
+    Ok(body)
 }
 
 /// What happened to one asset.
@@ -359,6 +360,8 @@ async fn ensure_asset(
 /// Run the flow. Returns the release's web URL.
 pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Result<String, Failure> {
     let (rel, created) = ensure_release(client, plan).await?;
+    // The body as it stands, known without asking again.
+    let mut current_body = rel.body.clone();
     let state = if rel.draft {
         "draft"
     } else {
@@ -371,7 +374,7 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
             "found existing {state} {} for {}",
             rel.id, plan.tag
         ));
-        update_existing(client, plan, &rel).await?;
+        current_body = update_existing(client, plan, &rel).await?;
     }
     *progress.published.lock().expect("progress") = Some(!rel.draft);
 
@@ -454,17 +457,10 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
         )));
     }
 
-    // The body as it is now, without this run's marker.
-    let current = step(plan, "reading the release", || async {
-        let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
-        let r = client.json(Method::GET, &url, None).await?;
-        Release::from_json(&r.json()?)
-            .ok_or_else(|| Failure::Fatal(format!("GET {url}: unexpected response")))
-    })
-    .await?;
-    let clean_body = strip_marker(&current.body);
+    // The body without this run's marker.
+    let clean_body = strip_marker(&current_body);
     if !rel.draft || plan.draft {
-        if clean_body != current.body {
+        if clean_body != current_body {
             let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
             let patch = json!({"body": clean_body});
             step(plan, "removing the run marker", || {
@@ -478,7 +474,7 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
         return Ok(rel.html_url);
     }
     let mut body = json!({"draft": false});
-    if clean_body != current.body {
+    if clean_body != current_body {
         body["body"] = json!(clean_body);
     }
     if let Some(l) = plan.make_latest {
