@@ -11,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-cargo build --release --quiet
-rel=$(pwd)/target/release/rel
+[ -n "${REL:-}" ] || cargo build --release --quiet
+rel=${REL:-$(pwd)/target/release/rel}
 work=$(mktemp -d)
 trap 'kill $reg_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
