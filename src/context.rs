@@ -113,7 +113,12 @@ impl Context {
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| "0.0.0".into());
             let tag = last.clone().unwrap_or_else(|| "v0.0.0".into());
-            let prev = git.previous_tag(Some(&tag)).map(String::from);
+            // The same rule as a release of that tag: a stable tag's previous tag skips its
+            // prereleases and tags on its own commit.
+            let prev = match &last {
+                Some(t) => crate::changelog::previous_of(root, &git.reachable_tags, t, "")?,
+                None => None,
+            };
             (tag, base, prev)
         } else {
             let from_ci = std::env::var("GITHUB_REF")

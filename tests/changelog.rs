@@ -623,3 +623,152 @@ fn a_release_tagged_on_its_release_candidate_covers_the_whole_cycle() {
         format!("## Changelog\n\n### Bug fixes\n\n* {b} fix: b\n")
     );
 }
+
+/// What real repositories showed (ddev, vcluster): a squash merge quoting a revert is no
+/// revert, and a multi-paragraph `BREAKING CHANGE:` footer ends at its blank line.
+#[test]
+fn squash_merges_neither_revert_nor_spill_their_bullets() {
+    let d = repo();
+    let p = d.path();
+    commit(p, "feat: settings page", 1, None);
+    let target = git(p, &["rev-parse", "HEAD"]);
+    tag(p, "v1.0.0");
+    commit(p, "feat: themes", 2, None);
+    let squash = commit(
+        p,
+        &format!(
+            "fix(ui): settings page fixes (#3030)\n\n* fix: a\n\n* Revert \"feat: x\"\n\nThis reverts commit {target}.\n"
+        ),
+        3,
+        None,
+    );
+    let breaking = commit(
+        p,
+        "feat(api)!: new config (#57)\n\nBREAKING CHANGE: the config moved to rel.yaml\n\n* feat: loader\n\n* fix: defaults\n",
+        4,
+        None,
+    );
+    tag(p, "v2.0.0");
+    let out = ok(p, &["changelog"]);
+    assert!(
+        out.contains(&format!("* {squash} fix(ui): settings page fixes (#3030)")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "* {breaking} **api:** the config moved to rel.yaml"
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains("* feat: loader") && !out.contains("* fix: defaults"),
+        "{out}"
+    );
+    // The earlier release is untouched by the quoted revert.
+    let all = ok(p, &["changelog", "--all"]);
+    assert!(all.contains("feat: settings page"), "{all}");
+}
+
+/// vcluster's shape: stable tags on release branches merged back into main.
+fn release_branch_repo() -> tempfile::TempDir {
+    let d = repo();
+    let p = d.path();
+    commit(p, "feat: base", 1, None);
+    tag(p, "v0.35.0");
+    commit(p, "feat: next", 2, None);
+    tag(p, "v0.36.0-rc.1");
+    git(p, &["checkout", "-q", "-b", "release-0.36"]);
+    commit(p, "fix: on the branch", 3, None);
+    tag(p, "v0.36.0");
+    commit(p, "fix: another on the branch", 4, None);
+    tag(p, "v0.36.1");
+    git(p, &["checkout", "-q", "main"]);
+    commit(p, "fix: on main", 5, None);
+    d
+}
+
+#[test]
+fn next_version_never_proposes_a_tag_that_exists() {
+    let d = release_branch_repo();
+    let p = d.path();
+    let mut c = rel(p);
+    c.args(["next-version"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "v0.36.2", "{err}");
+    assert!(err.contains("v0.36.0 already exists"), "{err}");
+}
+
+#[test]
+fn all_puts_each_commit_under_the_first_tag_that_contains_it() {
+    let d = release_branch_repo();
+    let p = d.path();
+    // Main gets a prerelease of the next minor, then the release branch is merged back and
+    // main is tagged again: semver order then no longer follows ancestry.
+    tag(p, "v0.37.0-rc.1");
+    git_at(
+        p,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "chore: merge release-0.36",
+            "release-0.36",
+        ],
+        "2024-01-06T10:00:00Z",
+    );
+    commit(p, "feat: after the merge", 7, None);
+    tag(p, "v0.37.0");
+    let out = ok(p, &["changelog", "--all"]);
+    for subject in [
+        "fix: on the branch",
+        "fix: another on the branch",
+        "feat: next",
+        "feat: base",
+    ] {
+        assert_eq!(out.matches(subject).count(), 1, "{subject} once:\n{out}");
+    }
+    let section = |t: &str| {
+        out.find(&format!("## {t} ")).map(|s| {
+            let rest = &out[s + 3..];
+            rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+        })
+    };
+    let v0370 = section("v0.37.0").unwrap_or_else(|| panic!("no v0.37.0 section:\n{out}"));
+    assert!(v0370.contains("feat: after the merge"), "{v0370}");
+    assert!(!v0370.contains("fix: on the branch"), "{v0370}");
+    let rc = section("v0.37.0-rc.1").unwrap_or_else(|| panic!("no rc section:\n{out}"));
+    assert!(rc.contains("fix: on main"), "{rc}");
+}
+
+#[test]
+fn previous_tag_is_the_same_for_a_snapshot_and_a_release_of_one_commit() {
+    let d = repo();
+    let p = d.path();
+    commit(p, "feat: one", 1, None);
+    tag(p, "v0.36.0");
+    commit(p, "fix: two", 2, None);
+    tag(p, "v0.36.1-rc.4");
+    commit(p, "fix: three", 3, None);
+    tag(p, "v0.36.1");
+    prebuilt_project(p, "");
+    git(p, &["add", "-A"]);
+    git_at(
+        p,
+        &["commit", "-q", "-m", "chore: release config"],
+        "2024-01-04T10:00:00Z",
+    );
+    git(p, &["tag", "-f", "v0.36.1"]);
+    let meta = |args: &[&str]| {
+        let (code, _, err) = rel_run(p, args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(p.join("dist/metadata.json")).unwrap()).unwrap();
+        m["previous_tag"].as_str().unwrap_or_default().to_string()
+    };
+    let release = meta(&["release", "--clean", "--skip", "publish"]);
+    let snapshot = meta(&["release", "--snapshot", "--clean"]);
+    assert_eq!(release, "v0.36.0");
+    assert_eq!(snapshot, release);
+}

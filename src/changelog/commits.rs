@@ -128,7 +128,9 @@ impl Commit {
         self.kind = Some(p.type_().as_str().to_ascii_lowercase());
         self.scope = p.scope().map(|s| s.as_str().to_string());
         self.breaking = p.breaking();
-        self.breaking_description = p.breaking_description().map(str::to_string);
+        // A trailer's value ends at a blank line (git's trailer rules): what follows a
+        // multi-paragraph `BREAKING CHANGE:` (a squash merge's other bullets) is not part of it.
+        self.breaking_description = p.breaking_description().map(first_paragraph);
         self.description = p.description().to_string();
         self.body = p.body().map(str::to_string);
         self.footers = p
@@ -136,14 +138,37 @@ impl Commit {
             .iter()
             .map(|f| Footer {
                 token: f.token().as_str().to_string(),
-                value: f.value().trim().to_string(),
+                value: first_paragraph(f.value()),
             })
             .collect();
     }
 }
 
-/// The hash in git's "This reverts commit <sha>." line.
+/// The text up to the first blank line, trimmed.
+fn first_paragraph(text: &str) -> String {
+    let t = text.trim().replace("\r\n", "\n");
+    match t.find("\n\n") {
+        Some(i) => t[..i].trim_end().to_string(),
+        None => t,
+    }
+}
+
+/// The hash in git's "This reverts commit <sha>." line — only when the commit is a revert:
+/// its subject is git's `Revert "…"` or a conventional `revert:` (any scope, `!`). A squash
+/// merge whose body quotes a revert among its squashed commits reverts nothing itself.
 fn reverted_sha(message: &str) -> Option<String> {
+    let subject = message.lines().next().unwrap_or_default().trim();
+    let lower = subject.to_ascii_lowercase();
+    let conventional_revert = lower.strip_prefix("revert").is_some_and(|rest| {
+        let rest = match rest.strip_prefix('(') {
+            Some(r) => r.split_once(')').map(|x| x.1).unwrap_or(""),
+            None => rest,
+        };
+        rest.trim_start_matches('!').starts_with(':')
+    });
+    if !subject.starts_with("Revert \"") && !conventional_revert {
+        return None;
+    }
     message.lines().find_map(|l| {
         let rest = l.trim().strip_prefix("This reverts commit ")?;
         let sha: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
@@ -289,6 +314,39 @@ mod tests {
         assert!(!o.conventional);
         assert_eq!(o.kind, None);
         assert_eq!(o.description, "Update README");
+    }
+
+    #[test]
+    fn a_breaking_footer_ends_at_a_blank_line() {
+        let c = Commit::from_record(
+            "0123456789abcdef0123456789abcdef01234567\x1f0123456\x1f\x1fA\x1fa@b\x1f1700000000\x1ffeat: squash (#7)\n\n* feat: a\n\nBREAKING CHANGE: the config moved\nto a new file\n\n* fix: b\n\n* fix: c\n",
+        );
+        let c = c.expect("parses");
+        assert!(c.breaking);
+        assert_eq!(
+            c.breaking_description.as_deref(),
+            Some("the config moved\nto a new file")
+        );
+    }
+
+    #[test]
+    fn only_a_revert_subject_makes_a_revert() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let squash = format!(
+            "feat(ui): new settings page (#3030)\n\n* feat: page\n\n* Revert \"feat: x\"\n\nThis reverts commit {sha}.\n"
+        );
+        assert_eq!(reverted_sha(&squash), None);
+        for subject in ["revert: feat x", "revert(ui)!: x", "Revert \"feat: x\""] {
+            assert_eq!(
+                reverted_sha(&format!("{subject}\n\nThis reverts commit {sha}.")).as_deref(),
+                Some(sha),
+                "{subject}"
+            );
+        }
+        assert_eq!(
+            reverted_sha(&format!("reverting: x\n\nThis reverts commit {sha}.")),
+            None
+        );
     }
 
     #[test]

@@ -51,6 +51,14 @@ pub fn reachable_tags(repo: &Path, prefix: &str, rev: &str) -> Result<Vec<String
     ))
 }
 
+/// Every semver tag carrying `prefix`, reachable or not, highest first.
+pub fn all_tags(repo: &Path, prefix: &str) -> Result<Vec<String>> {
+    Ok(git::sort_tags(
+        git::git(repo, &["tag", "-l"])?.lines().map(String::from),
+        prefix,
+    ))
+}
+
 /// Semver tags carrying `prefix` that point at `rev`, highest first.
 pub fn tags_at(repo: &Path, prefix: &str, rev: &str) -> Result<Vec<String>> {
     Ok(git::sort_tags(
@@ -230,13 +238,17 @@ pub fn all_releases(
         ends.push((None, 0));
     }
     let mut out = Vec::with_capacity(ends.len());
-    let mut prev: Option<(String, Vec<bool>)> = None;
+    let mut prev: Option<String> = None;
+    // Each commit belongs to the first tag (in semver order) that contains it, as git-cliff
+    // does: with release branches merged back, the previous tag alone does not contain
+    // everything earlier tags released.
+    let mut claimed = vec![false; history.len()];
     for (tag, at) in ends {
         let seen = reach(at);
         let picked: Vec<usize> = (0..history.len())
-            .filter(|&i| seen[i] && !prev.as_ref().is_some_and(|p| p.1[i]))
+            .filter(|&i| seen[i] && !claimed[i])
             .collect();
-        let from = prev.as_ref().map(|p| p.0.clone());
+        let from = prev.clone();
         let commits: Vec<Commit> = picked
             .into_iter()
             .filter(|&i| {
@@ -259,7 +271,10 @@ pub fn all_releases(
             tag: tag.clone(),
         });
         if let Some(t) = tag {
-            prev = Some((t, seen));
+            for (c, s) in claimed.iter_mut().zip(&seen) {
+                *c |= *s;
+            }
+            prev = Some(t);
         }
     }
     // An unreleased section with nothing in it is left out.

@@ -35,6 +35,37 @@ pub fn bump_of<'a>(commits: impl IntoIterator<Item = &'a Commit>) -> Option<Bump
         .max()
 }
 
+/// `proposed` if no tag in `tags` names it, else the next version past the highest existing
+/// tag of its line (same major.minor for a patch, same major for a minor, any for a major),
+/// so that a tag made on another branch is never proposed again.
+pub fn past_existing(proposed: Version, bump: Bump, tags: &[String], prefix: &str) -> Version {
+    let existing: Vec<Version> = tags
+        .iter()
+        .filter_map(|t| crate::git::tag_version(t, prefix))
+        .filter(|v| v.pre.is_empty())
+        .collect();
+    let mut v = proposed;
+    while existing.contains(&v) {
+        let line = existing
+            .iter()
+            .filter(|x| match bump {
+                Bump::Patch => x.major == v.major && x.minor == v.minor,
+                Bump::Minor => x.major == v.major,
+                Bump::Major => true,
+            })
+            .max()
+            .cloned()
+            .unwrap_or_else(|| v.clone());
+        let step = if bump == Bump::Major && line.major == 0 {
+            Bump::Minor
+        } else {
+            bump
+        };
+        v = next(&line, step);
+    }
+    v
+}
+
 /// Apply `bump` to `v`.
 pub fn next(v: &Version, bump: Bump) -> Version {
     let bump = if bump == Bump::Major && v.major == 0 {
@@ -64,6 +95,36 @@ pub fn next(v: &Version, bump: Bump) -> Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn never_proposes_an_existing_tag() {
+        let tags: Vec<String> = [
+            "v0.37.0-rc.1",
+            "v0.36.1",
+            "v0.36.0",
+            "v0.36.0-rc.1",
+            "v0.35.0",
+        ]
+        .map(String::from)
+        .to_vec();
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert_eq!(
+            past_existing(v("0.36.0"), Bump::Patch, &tags, ""),
+            v("0.36.2")
+        );
+        assert_eq!(
+            past_existing(v("0.36.0"), Bump::Minor, &tags, ""),
+            v("0.37.0")
+        );
+        assert_eq!(
+            past_existing(v("0.38.0"), Bump::Minor, &tags, ""),
+            v("0.38.0")
+        );
+        assert_eq!(
+            past_existing(v("0.36.0"), Bump::Major, &tags, ""),
+            v("0.37.0")
+        );
+    }
 
     fn n(v: &str, b: Bump) -> String {
         next(&Version::parse(v).unwrap(), b).to_string()

@@ -136,7 +136,15 @@ pub fn next_version(a: &NextVersionArgs, root: &Path) -> Result<()> {
             } else {
                 ""
             };
-            format!("{prefix}{v_prefix}{}", version::next(&v, b))
+            let all = crate::changelog::all_tags(root, prefix)?;
+            let proposed = version::next(&v, b);
+            let free = version::past_existing(proposed.clone(), b, &all, prefix);
+            if free != proposed {
+                eprintln!(
+                    "{prefix}{v_prefix}{proposed} already exists (not reachable from HEAD: on another branch); proposing the next free version past it"
+                );
+            }
+            format!("{prefix}{v_prefix}{free}")
         }
         (None, _) => format!("{prefix}v0.1.0"),
     };
