@@ -244,6 +244,13 @@ fn sample_value(name: &str) -> Value {
 
 fn detail(e: &minijinja::Error) -> String {
     let mut msg = match e.detail() {
+        // `{{ env.NAME }}` for a variable that is not set: say which, and how to default it.
+        Some(d) if d.starts_with("`env.") && d.contains("` is undefined") => {
+            let name = d["`env.".len()..].split('`').next().unwrap_or_default();
+            format!(
+                "the environment variable `{name}` is not set (set it, or write `{{{{ env.{name} | default(\"\") }}}}`)"
+            )
+        }
         Some(d) => format!("{}: {d}", e.kind()),
         None => e.kind().to_string(),
     };
@@ -275,6 +282,24 @@ mod tests {
         let env: BTreeMap<String, String> = [("HOME".to_string(), "/root".to_string())].into();
         v.insert("env".into(), Value::from_pairs(env));
         v
+    }
+
+    #[test]
+    fn an_unset_environment_variable_is_named() {
+        let t = Templates::new();
+        let e = t
+            .render("k", "{{ env.REL_SURELY_UNSET }}", &vars())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the environment variable `REL_SURELY_UNSET` is not set"),
+            "{e}"
+        );
+        assert_eq!(
+            t.render("k", "{{ env.REL_SURELY_UNSET | default(\"x\") }}", &vars())
+                .unwrap(),
+            "x"
+        );
     }
 
     #[test]
