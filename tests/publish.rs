@@ -873,3 +873,49 @@ fn fake_with_draft() -> Fake {
     );
     fake
 }
+
+#[test]
+fn a_signal_or_timeout_during_publishing_still_says_what_was_done() {
+    let fake = Fake::start(Options {
+        latency: Duration::from_millis(700),
+        ..Options::default()
+    });
+    let dir = project(&fake, "");
+    let mut c = release_cmd(dir.path(), Some(TOKEN), &[]);
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    // Wait until assets are arriving: the draft exists and rel knows it.
+    let start = Instant::now();
+    while fake.releases().first().is_none_or(|r| r.assets.is_empty()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no draft was made"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sends SIGTERM to the rel process this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(
+        err.contains("publishing v1.0.0 to acme/demo did not finish")
+            && err.contains("The release is still a draft")
+            && err.contains("interrupted after"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "{err}");
+
+    // --timeout: the same summary before stopping.
+    let dir = project(&fake, "");
+    git(dir.path(), &["tag", "-f", "v1.0.1"]);
+    let (code, _, err) = release(dir.path(), &["--timeout", "1s"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("did not finish") && err.contains("done so far"),
+        "{err}"
+    );
+}

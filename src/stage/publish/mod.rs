@@ -80,7 +80,7 @@ impl Stage for Publish {
                 failure_message(
                     &plan,
                     &progress,
-                    &crate::retry::Failure::Fatal("stopped before publishing finished".into()),
+                    &crate::retry::Failure::Exhausted("stopped before publishing finished".into()),
                 )
             }));
         }
