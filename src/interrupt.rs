@@ -63,15 +63,19 @@ pub fn unregister(pgid: i32) {
         .remove(&pgid);
 }
 
-/// Send `sig` to every registered process group.
-fn signal_groups(sig: i32) {
-    let groups: Vec<i32> = GROUPS
+/// The registered process groups.
+fn groups() -> Vec<i32> {
+    GROUPS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .copied()
-        .collect();
-    for g in groups {
+        .collect()
+}
+
+/// Send `sig` to every registered process group.
+fn signal_groups(sig: i32) {
+    for g in groups() {
         // SAFETY: killpg only sends a signal; a group that is gone yields ESRCH.
         unsafe {
             libc::killpg(g, sig);

@@ -12,18 +12,10 @@ use crate::template::Templates;
 use serde_json::json;
 use std::path::Path;
 
-/// Every stage, in pipeline order: the order their config sections are checked in.
+/// Every stage, in pipeline order: the order their config sections are checked in (a whole
+/// release runs them all).
 pub fn all_stages() -> Vec<&'static dyn Stage> {
-    vec![
-        &stage::before::Before,
-        &stage::changelog::ChangelogStage,
-        &stage::build::BuildStage,
-        &stage::archive::ArchiveStage,
-        &stage::extra::ExtraFiles,
-        &stage::checksum::ChecksumStage,
-        &stage::image::ImageStage,
-        &stage::publish::Publish,
-    ]
+    release_stages()
 }
 
 /// Find, load, default and check the config (what `rel check` does): every problem of every
