@@ -8,7 +8,8 @@ root=$(pwd)
 # System tools the end-to-end tests use as real components and independent readers.
 need_apt=()
 for pair in file:file bsdtar:libarchive-tools zip:zip unzip:unzip zstd:zstd xz:xz-utils \
-            skopeo:skopeo docker-registry:docker-registry b3sum:b3sum; do
+            skopeo:skopeo docker-registry:docker-registry b3sum:b3sum \
+            dpkg-deb:dpkg lintian:lintian; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

@@ -36,6 +36,8 @@ pub enum Kind {
     ImageIndex,
     /// Metadata written by rel.
     Metadata,
+    /// A Linux package (`.deb`).
+    LinuxPackage,
 }
 
 impl Kind {
@@ -44,6 +46,7 @@ impl Kind {
         matches!(
             self,
             Kind::Archive
+                | Kind::LinuxPackage
                 | Kind::UploadableBinary
                 | Kind::Checksum
                 | Kind::ChecksumSidecar

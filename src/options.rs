@@ -12,6 +12,7 @@ use std::time::Instant;
 pub const STAGES: &[&str] = &[
     "build",
     "archive",
+    "nfpm",
     "checksum",
     "changelog",
     "images",

@@ -53,6 +53,7 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::changelog::ChangelogStage,
         &stage::build::BuildStage,
         &stage::archive::ArchiveStage,
+        &stage::nfpm::NfpmStage,
         // Extra files are registered before checksums so the checksum file covers them.
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
@@ -68,6 +69,7 @@ pub fn split_stages() -> Vec<&'static dyn Stage> {
         &stage::before::Before,
         &stage::build::BuildStage,
         &stage::archive::ArchiveStage,
+        &stage::nfpm::NfpmStage,
     ]
 }
 

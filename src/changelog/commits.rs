@@ -154,7 +154,8 @@ fn first_paragraph(text: &str) -> String {
 }
 
 /// The hash in git's "This reverts commit <sha>." line — only when the commit is a revert:
-/// its subject is git's `Revert "…"` or a conventional `revert:` (any scope, `!`). A squash
+/// its subject is git's `Revert "…"` (or `Reapply "…"`) or a conventional `revert:` (any
+/// scope, `!`). A squash
 /// merge whose body quotes a revert among its squashed commits reverts nothing itself.
 fn reverted_sha(message: &str) -> Option<String> {
     let subject = message.lines().next().unwrap_or_default().trim();
@@ -166,7 +167,11 @@ fn reverted_sha(message: &str) -> Option<String> {
         };
         rest.trim_start_matches('!').starts_with(':')
     });
-    if !subject.starts_with("Revert \"") && !conventional_revert {
+    // git 2.43+ writes `Reapply "…"` when a revert is reverted.
+    if !subject.starts_with("Revert \"")
+        && !subject.starts_with("Reapply \"")
+        && !conventional_revert
+    {
         return None;
     }
     message.lines().find_map(|l| {
@@ -336,7 +341,12 @@ mod tests {
             "feat(ui): new settings page (#3030)\n\n* feat: page\n\n* Revert \"feat: x\"\n\nThis reverts commit {sha}.\n"
         );
         assert_eq!(reverted_sha(&squash), None);
-        for subject in ["revert: feat x", "revert(ui)!: x", "Revert \"feat: x\""] {
+        for subject in [
+            "revert: feat x",
+            "revert(ui)!: x",
+            "Revert \"feat: x\"",
+            "Reapply \"feat: x\"",
+        ] {
             assert_eq!(
                 reverted_sha(&format!("{subject}\n\nThis reverts commit {sha}.")).as_deref(),
                 Some(sha),

@@ -304,6 +304,19 @@ pub fn dry_run(ctx: &Context) -> Result<String> {
             }
         }
     }
+    if !plan.packages.is_empty() {
+        out.push_str(&format!("\npackages ({}):\n", plan.packages.len()));
+        for p in &plan.packages {
+            out.push_str(&format!(
+                "  {} ({} {} {}, {})\n",
+                ctx.rel_path(&p.path),
+                p.package,
+                p.version,
+                p.arch,
+                p.target.name()
+            ));
+        }
+    }
     match (&plan.checksum, skipped("checksum")) {
         (Some(c), _) => out.push_str(&format!(
             "\nchecksum: {} ({})\n",

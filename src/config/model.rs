@@ -51,6 +51,187 @@ pub struct Config {
     /// Image indexes over images that already exist.
     #[serde(default)]
     pub manifests: Vec<Manifest>,
+    /// Linux packages (GoReleaser's `nfpms`).
+    #[serde(default)]
+    pub nfpms: Vec<Nfpm>,
+}
+
+/// One Linux package definition, with GoReleaser's `nfpms` keys.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nfpm {
+    /// Identifier. Default: `default`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Build ids whose linux binaries go in (GoReleaser's `ids`). Default: all builds.
+    #[serde(default, alias = "ids")]
+    pub builds: Vec<String>,
+    /// The package name. Default: the project name.
+    #[serde(default)]
+    pub package_name: Option<String>,
+    /// The file name without extension (templated). Default: the distribution's convention,
+    /// `name_1.2.3-1_amd64` for deb.
+    #[serde(default)]
+    pub file_name_template: Option<String>,
+    /// Formats: `deb` (rpm, apk and archlinux are not written yet).
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Vendor.
+    #[serde(default)]
+    pub vendor: Option<String>,
+    /// Homepage (templated).
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Maintainer, `Name <email>`. Default: the vendor, else the project name.
+    #[serde(default)]
+    pub maintainer: Option<String>,
+    /// Description: a first line, then paragraphs (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// License (SPDX).
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Where binaries go. Default: `/usr/bin`.
+    #[serde(default)]
+    pub bindir: Option<String>,
+    /// Section. Default: `utils`.
+    #[serde(default)]
+    pub section: Option<String>,
+    /// Priority. Default: `optional`.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Epoch of the package version.
+    #[serde(default)]
+    pub epoch: Option<String>,
+    /// Release of the package version. Default: `1`.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// Prerelease part of the package version. Default: the semver prerelease.
+    #[serde(default)]
+    pub prerelease: Option<String>,
+    /// Packages this one needs.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    /// Packages recommended beside it.
+    #[serde(default)]
+    pub recommends: Vec<String>,
+    /// Packages suggested beside it.
+    #[serde(default)]
+    pub suggests: Vec<String>,
+    /// Packages it cannot be installed with.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    /// Packages it replaces.
+    #[serde(default)]
+    pub replaces: Vec<String>,
+    /// Virtual packages it provides.
+    #[serde(default)]
+    pub provides: Vec<String>,
+    /// More files in the package.
+    #[serde(default)]
+    pub contents: Vec<NfpmContent>,
+    /// Maintainer scripts.
+    #[serde(default)]
+    pub scripts: NfpmScripts,
+}
+
+/// A file, folder or symlink in a package.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmContent {
+    /// A file in the project (for `symlink`, the link's target). Empty for `dir`.
+    #[serde(default)]
+    pub src: String,
+    /// The absolute path in the package.
+    pub dst: String,
+    /// `file` (default), `config`, `config|noreplace`, `dir` or `symlink`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Mode and owner.
+    #[serde(default)]
+    pub file_info: Option<NfpmFileInfo>,
+}
+
+/// A package entry's mode.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmFileInfo {
+    /// Octal mode, e.g. `0644` (GoReleaser's configs write it so), `"0644"` or `0o644`.
+    #[serde(default, deserialize_with = "octal_mode")]
+    #[schemars(with = "Option<ModeSchema>")]
+    pub mode: Option<u32>,
+}
+
+/// The shapes a mode takes in the schema.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ModeSchema {
+    /// Digits read as octal.
+    Number(u32),
+    /// `"0644"`.
+    Text(String),
+}
+
+/// A file mode written the way people write them: its digits are octal whether YAML reads
+/// them as a number (`644`, `0644`) or a string (`"0644"`, `0o644`).
+fn octal_mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an octal file mode such as 0644")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        // `0644` unquoted reaches here as a number with a leading zero, read as 644.0.
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && (0.0..10_000.0).contains(&v) {
+                self.visit_str(&(v as u32).to_string())
+            } else {
+                Err(E::custom(format!(
+                    "`{v}` is not an octal file mode such as 0644"
+                )))
+            }
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let digits = v.trim().trim_start_matches("0o");
+            u32::from_str_radix(digits, 8)
+                .ok()
+                .filter(|m| *m <= 0o7777)
+                .map(Some)
+                .ok_or_else(|| E::custom(format!("`{v}` is not an octal file mode such as 0644")))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Maintainer scripts, files in the project.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmScripts {
+    /// Run before installing.
+    #[serde(default)]
+    pub preinstall: Option<String>,
+    /// Run after installing.
+    #[serde(default)]
+    pub postinstall: Option<String>,
+    /// Run before removing.
+    #[serde(default)]
+    pub preremove: Option<String>,
+    /// Run after removing.
+    #[serde(default)]
+    pub postremove: Option<String>,
 }
 
 fn one() -> u32 {

@@ -57,6 +57,31 @@ pub struct PlannedArchive {
     pub wrap: Option<String>,
 }
 
+/// One Linux package the nfpm stage will write.
+#[derive(Debug, Clone)]
+pub struct PlannedPackage {
+    /// Index into `config.nfpms`.
+    pub index: usize,
+    /// Its id.
+    pub id: String,
+    /// `deb`.
+    pub format: String,
+    /// File name in `dist/`.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+    /// The target.
+    pub target: Target,
+    /// The builds whose binaries it holds.
+    pub binaries: Vec<PlannedBuild>,
+    /// The package's name.
+    pub package: String,
+    /// The version in the format's own syntax (`1.2.3~rc.1-1` for deb).
+    pub version: String,
+    /// The architecture in the format's own spelling (`amd64`, `armhf`).
+    pub arch: String,
+}
+
 /// A single file rel writes in `dist/` (the checksum file, the release notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
@@ -110,6 +135,8 @@ pub struct Plan {
     pub builds: Vec<PlannedBuild>,
     /// Archives in config order, then target order.
     pub archives: Vec<PlannedArchive>,
+    /// Linux packages in config order, then target order, then format.
+    pub packages: Vec<PlannedPackage>,
     /// The checksum file, when checksums run.
     pub checksum: Option<PlannedFile>,
     /// The release notes, when the changelog runs.

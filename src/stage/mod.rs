@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod checksum;
 pub mod extra;
 pub mod image;
+pub mod nfpm;
 pub mod publish;
 
 use crate::config::Config;

@@ -1,0 +1,362 @@
+//! The `.deb` format, written in-process: an `ar` archive of `debian-binary`,
+//! `control.tar.gz` (control, md5sums, conffiles, maintainer scripts) and `data.tar.gz`.
+//!
+//! Byte-reproducible: every time is the commit time, entries are sorted, owners are
+//! root:root, gzip headers carry no name or time, and nothing about the host is read.
+//! Lintian-clean by default: `/usr/share/doc/<package>/copyright` and the changelog
+//! (`changelog.gz`, or `changelog.Debian.gz` with a Debian revision) are written when the
+//! contents do not bring their own.
+
+use crate::error::{Error, IoContext, Result};
+use flate2::{Compression, GzBuilder};
+use md5::{Digest, Md5};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// What a package entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A file from the project (or a binary), with its mode.
+    File { source: PathBuf, mode: u32 },
+    /// Bytes rel generates (copyright, changelog), mode 0644.
+    Generated(Vec<u8>),
+    /// A folder.
+    Dir { mode: u32 },
+    /// A symlink to `target`.
+    Symlink { target: String },
+}
+
+/// One entry, by absolute path in the installed system (`/usr/bin/hello`).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Absolute path.
+    pub path: String,
+    /// What it is.
+    pub kind: Kind,
+    /// A configuration file (listed in `conffiles`).
+    pub config: bool,
+}
+
+/// Everything the control file says.
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    /// Package name.
+    pub package: String,
+    /// The Debian version (`[epoch:]upstream[~pre][-release]`).
+    pub version: String,
+    /// Debian architecture (`amd64`, `arm64`, `armhf`, `i386`).
+    pub arch: String,
+    /// `Name <email>`.
+    pub maintainer: String,
+    /// First line of the description.
+    pub summary: String,
+    /// The paragraphs after it.
+    pub long: String,
+    /// Section.
+    pub section: String,
+    /// Priority.
+    pub priority: String,
+    /// Homepage.
+    pub homepage: Option<String>,
+    /// Relationship fields, in Debian's order (`Depends`, `Recommends`, …), non-empty ones.
+    pub relations: Vec<(&'static str, Vec<String>)>,
+    /// License, for the generated copyright file.
+    pub license: Option<String>,
+    /// Vendor, for the generated copyright file.
+    pub vendor: Option<String>,
+}
+
+/// The Debian architecture of a Go os/arch/arm.
+pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
+    Some(match (arch, arm) {
+        ("amd64", _) => "amd64",
+        ("arm64", _) => "arm64",
+        ("386", _) => "i386",
+        ("arm", Some("5")) => "armel",
+        ("arm", _) => "armhf",
+        ("ppc64le", _) => "ppc64el",
+        ("s390x", _) => "s390x",
+        ("riscv64", _) => "riscv64",
+        ("mips64le", _) => "mips64el",
+        ("mipsle", _) => "mipsel",
+        ("loong64", _) => "loong64",
+        _ => return None,
+    })
+}
+
+/// A tar.gz of `entries` (relative names, sorted by the caller), reproducible.
+fn tar_gz(entries: &[(String, TarItem)], mtime: u64) -> Result<Vec<u8>> {
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(3)
+        .write(Vec::new(), Compression::new(9));
+    let mut b = tar::Builder::new(gz);
+    b.mode(tar::HeaderMode::Deterministic);
+    for (name, item) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_mtime(mtime);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_username("root").map_err(tar_err)?;
+        h.set_groupname("root").map_err(tar_err)?;
+        let (data, size): (&[u8], u64) = match item {
+            TarItem::Dir(mode) => {
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_mode(*mode);
+                (&[], 0)
+            }
+            TarItem::File(mode, bytes) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(*mode);
+                (bytes.as_slice(), bytes.len() as u64)
+            }
+            TarItem::Link(target) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_mode(0o777);
+                h.set_link_name(target).map_err(tar_err)?;
+                (&[], 0)
+            }
+        };
+        h.set_size(size);
+        // Debian's own tools write `./usr/bin/x`; the tar crate's path setters drop the
+        // `./`, so short names go into the header as they are (longer ones take the GNU
+        // long-name record, where the crate keeps them as given).
+        if name.len() < 100 {
+            let field = &mut h.as_old_mut().name;
+            field.fill(0);
+            field[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, data).map_err(tar_err)?;
+        } else {
+            b.append_data(&mut h, name, data).map_err(tar_err)?;
+        }
+    }
+    let gz = b.into_inner().map_err(tar_err)?;
+    gz.finish().map_err(tar_err)
+}
+
+fn tar_err(e: std::io::Error) -> Error {
+    Error::Failed(format!("cannot write a package: {e}"))
+}
+
+enum TarItem {
+    Dir(u32),
+    File(u32, Vec<u8>),
+    Link(String),
+}
+
+/// The control file's text.
+fn control_text(c: &Control, installed_kib: u64) -> String {
+    let mut s = format!(
+        "Package: {}\nVersion: {}\nSection: {}\nPriority: {}\nArchitecture: {}\nMaintainer: {}\nInstalled-Size: {installed_kib}\n",
+        c.package, c.version, c.section, c.priority, c.arch, c.maintainer
+    );
+    for (field, list) in &c.relations {
+        if !list.is_empty() {
+            s.push_str(&format!("{field}: {}\n", list.join(", ")));
+        }
+    }
+    if let Some(h) = &c.homepage {
+        s.push_str(&format!("Homepage: {h}\n"));
+    }
+    s.push_str(&format!("Description: {}\n", c.summary));
+    for line in c.long.trim().lines() {
+        if line.trim().is_empty() {
+            s.push_str(" .\n");
+        } else {
+            s.push_str(&format!(" {}\n", line.trim_end()));
+        }
+    }
+    s
+}
+
+/// The copyright file lintian wants, in the machine-readable format, with the commit's year.
+fn copyright(c: &Control, mtime: i64) -> Vec<u8> {
+    let holder = c.vendor.clone().unwrap_or_else(|| c.maintainer.clone());
+    let license = c.license.clone().unwrap_or_else(|| "unknown".into());
+    let year = jiff::Timestamp::from_second(mtime)
+        .map(|t| t.strftime("%Y").to_string())
+        .unwrap_or_default();
+    format!(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: {}\n\nFiles: *\nCopyright: {year} {holder}\nLicense: {license}\n",
+        c.package
+    )
+    .into_bytes()
+}
+
+/// `changelog.Debian.gz` for a version with a Debian revision, else `changelog.gz` (a native
+/// package, as policy names it).
+fn changelog_name(version: &str) -> &'static str {
+    if version.contains('-') {
+        "changelog.Debian.gz"
+    } else {
+        "changelog.gz"
+    }
+}
+
+/// A one-entry Debian changelog, gzipped, dated at the commit.
+fn changelog(c: &Control, mtime: i64) -> Result<Vec<u8>> {
+    let date = jiff::Timestamp::from_second(mtime)
+        .map(|t| t.strftime("%a, %d %b %Y %H:%M:%S +0000").to_string())
+        .unwrap_or_default();
+    let text = format!(
+        "{} ({}) unstable; urgency=medium\n\n  * Release {}.\n\n -- {}  {date}\n",
+        c.package, c.version, c.version, c.maintainer
+    );
+    let mut gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(3)
+        .write(Vec::new(), Compression::new(9));
+    gz.write_all(text.as_bytes()).map_err(tar_err)?;
+    gz.finish().map_err(tar_err)
+}
+
+fn read(p: &Path) -> Result<Vec<u8>> {
+    let mut v = vec![];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_to_end(&mut v))
+        .ctx("cannot read", p)?;
+    Ok(v)
+}
+
+/// Write the package for `control` with `entries` and `scripts` (`preinst`, … → text) to
+/// `out`, through a temporary file.
+pub fn write(
+    control: &Control,
+    entries: &[Entry],
+    scripts: &BTreeMap<&'static str, Vec<u8>>,
+    mtime: i64,
+    out: &Path,
+) -> Result<()> {
+    let mt = mtime.max(0) as u64;
+    let doc = format!("/usr/share/doc/{}", control.package);
+    let mut all: BTreeMap<String, (TarItem, bool)> = BTreeMap::new();
+    let mut dirs: BTreeMap<String, u32> = BTreeMap::new();
+    let add_parents = |path: &str, dirs: &mut BTreeMap<String, u32>| {
+        let mut p = String::new();
+        for comp in path
+            .trim_start_matches('/')
+            .split('/')
+            .collect::<Vec<_>>()
+            .iter()
+            .rev()
+            .skip(1)
+            .rev()
+        {
+            p.push('/');
+            p.push_str(comp);
+            dirs.entry(p.clone()).or_insert(0o755);
+        }
+    };
+    let mut with_docs: Vec<Entry> = entries.to_vec();
+    if !entries.iter().any(|e| e.path == format!("{doc}/copyright")) {
+        with_docs.push(Entry {
+            path: format!("{doc}/copyright"),
+            kind: Kind::Generated(copyright(control, mtime)),
+            config: false,
+        });
+    }
+    let log = format!("{doc}/{}", changelog_name(&control.version));
+    if !entries.iter().any(|e| e.path == log) {
+        with_docs.push(Entry {
+            path: log,
+            kind: Kind::Generated(changelog(control, mtime)?),
+            config: false,
+        });
+    }
+    for e in &with_docs {
+        add_parents(&e.path, &mut dirs);
+        let item = match &e.kind {
+            Kind::File { source, mode } => TarItem::File(*mode, read(source)?),
+            Kind::Generated(b) => TarItem::File(0o644, b.clone()),
+            Kind::Dir { mode } => {
+                dirs.insert(e.path.trim_end_matches('/').to_string(), *mode);
+                continue;
+            }
+            Kind::Symlink { target } => TarItem::Link(target.clone()),
+        };
+        if all.insert(e.path.clone(), (item, e.config)).is_some() {
+            return Err(Error::Config(format!(
+                "two package entries would be installed at {}",
+                e.path
+            )));
+        }
+    }
+    // Installed-Size as dpkg counts it: each file's size rounded up to KiB, one per other entry.
+    let mut installed = 0u64;
+    let mut md5sums = String::new();
+    let mut conffiles = String::new();
+    for (path, (item, config)) in &all {
+        match item {
+            TarItem::File(_, bytes) => {
+                installed += (bytes.len() as u64).div_ceil(1024);
+                md5sums.push_str(&format!(
+                    "{}  {}\n",
+                    crate::dist::hex(&Md5::digest(bytes)),
+                    path.trim_start_matches('/')
+                ));
+            }
+            _ => installed += 1,
+        }
+        if *config {
+            conffiles.push_str(&format!("{path}\n"));
+        }
+    }
+    installed += dirs.len() as u64;
+    // data.tar.gz: "./", the folders, then the files, by path.
+    let mut data: Vec<(String, TarItem)> = vec![("./".into(), TarItem::Dir(0o755))];
+    let mut names: BTreeMap<String, TarItem> = BTreeMap::new();
+    for (d, mode) in &dirs {
+        names.insert(format!(".{d}/"), TarItem::Dir(*mode));
+    }
+    for (p, (item, _)) in all {
+        names.insert(format!(".{p}"), item);
+    }
+    data.extend(names);
+    let data_gz = tar_gz(&data, mt)?;
+    let mut ctl: Vec<(String, TarItem)> = vec![("./".into(), TarItem::Dir(0o755))];
+    let mut ctl_files: BTreeMap<String, TarItem> = BTreeMap::new();
+    ctl_files.insert(
+        "./control".into(),
+        TarItem::File(0o644, control_text(control, installed).into_bytes()),
+    );
+    ctl_files.insert(
+        "./md5sums".into(),
+        TarItem::File(0o644, md5sums.into_bytes()),
+    );
+    if !conffiles.is_empty() {
+        ctl_files.insert(
+            "./conffiles".into(),
+            TarItem::File(0o644, conffiles.into_bytes()),
+        );
+    }
+    for (name, text) in scripts {
+        ctl_files.insert(format!("./{name}"), TarItem::File(0o755, text.clone()));
+    }
+    ctl.extend(ctl_files);
+    let control_gz = tar_gz(&ctl, mt)?;
+
+    let tmp = out.with_file_name(format!(
+        ".{}.tmp",
+        out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
+    ));
+    let file = std::fs::File::create(&tmp).ctx("cannot create", &tmp)?;
+    let mut ar = ar::Builder::new(std::io::BufWriter::new(file));
+    for (name, bytes) in [
+        ("debian-binary", b"2.0\n".to_vec()),
+        ("control.tar.gz", control_gz),
+        ("data.tar.gz", data_gz),
+    ] {
+        let mut h = ar::Header::new(name.as_bytes().to_vec(), bytes.len() as u64);
+        h.set_mtime(mt);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mode(0o100644);
+        ar.append(&h, bytes.as_slice()).ctx("cannot write", &tmp)?;
+    }
+    let mut w = ar.into_inner().ctx("cannot write", &tmp)?;
+    w.flush().ctx("cannot write", &tmp)?;
+    drop(w);
+    std::fs::rename(&tmp, out).ctx("cannot write", out)
+}
