@@ -85,12 +85,13 @@ pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
     })
 }
 
-/// A tar.gz of `entries` (relative names, sorted by the caller), reproducible.
-fn tar_gz(entries: &[(String, TarItem)], mtime: u64) -> Result<Vec<u8>> {
+/// A tar.gz of `entries` (relative names, sorted by the caller) written to `out`,
+/// reproducible; files on disk are streamed, never held whole.
+fn tar_gz<W: Write>(entries: &[(String, TarItem)], mtime: u64, out: W) -> Result<W> {
     let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(3)
-        .write(Vec::new(), Compression::new(9));
+        .write(out, Compression::new(9));
     let mut b = tar::Builder::new(gz);
     b.mode(tar::HeaderMode::Deterministic);
     for (name, item) in entries {
@@ -100,6 +101,7 @@ fn tar_gz(entries: &[(String, TarItem)], mtime: u64) -> Result<Vec<u8>> {
         h.set_gid(0);
         h.set_username("root").map_err(tar_err)?;
         h.set_groupname("root").map_err(tar_err)?;
+        let mut disk: Option<std::fs::File> = None;
         let (data, size): (&[u8], u64) = match item {
             TarItem::Dir(mode) => {
                 h.set_entry_type(tar::EntryType::Directory);
@@ -110,6 +112,12 @@ fn tar_gz(entries: &[(String, TarItem)], mtime: u64) -> Result<Vec<u8>> {
                 h.set_entry_type(tar::EntryType::Regular);
                 h.set_mode(*mode);
                 (bytes.as_slice(), bytes.len() as u64)
+            }
+            TarItem::Disk(mode, path, len) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(*mode);
+                disk = Some(std::fs::File::open(path).ctx("cannot read", path)?);
+                (&[], *len)
             }
             TarItem::Link(target) => {
                 h.set_entry_type(tar::EntryType::Symlink);
@@ -122,14 +130,18 @@ fn tar_gz(entries: &[(String, TarItem)], mtime: u64) -> Result<Vec<u8>> {
         // Debian's own tools write `./usr/bin/x`; the tar crate's path setters drop the
         // `./`, so short names go into the header as they are (longer ones take the GNU
         // long-name record, where the crate keeps them as given).
+        let reader: Box<dyn Read> = match disk {
+            Some(f) => Box::new(f.take(size)),
+            None => Box::new(data),
+        };
         if name.len() < 100 {
             let field = &mut h.as_old_mut().name;
             field.fill(0);
             field[..name.len()].copy_from_slice(name.as_bytes());
             h.set_cksum();
-            b.append(&h, data).map_err(tar_err)?;
+            b.append(&h, reader).map_err(tar_err)?;
         } else {
-            b.append_data(&mut h, name, data).map_err(tar_err)?;
+            b.append_data(&mut h, name, reader).map_err(tar_err)?;
         }
     }
     let gz = b.into_inner().map_err(tar_err)?;
@@ -143,7 +155,26 @@ fn tar_err(e: std::io::Error) -> Error {
 enum TarItem {
     Dir(u32),
     File(u32, Vec<u8>),
+    /// A file streamed from disk: mode, path, size.
+    Disk(u32, PathBuf, u64),
     Link(String),
+}
+
+/// MD5 and size of a file, streamed.
+fn md5_file(p: &Path) -> Result<(String, u64)> {
+    let mut f = std::fs::File::open(p).ctx("cannot read", p)?;
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).ctx("cannot read", p)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((crate::dist::hex(&h.finalize()), size))
 }
 
 /// The control file's text.
@@ -212,14 +243,6 @@ fn changelog(c: &Control, mtime: i64) -> Result<Vec<u8>> {
     gz.finish().map_err(tar_err)
 }
 
-fn read(p: &Path) -> Result<Vec<u8>> {
-    let mut v = vec![];
-    std::fs::File::open(p)
-        .and_then(|mut f| f.read_to_end(&mut v))
-        .ctx("cannot read", p)?;
-    Ok(v)
-}
-
 /// Write the package for `control` with `entries` and `scripts` (`preinst`, … → text) to
 /// `out`, through a temporary file.
 pub fn write(
@@ -268,7 +291,10 @@ pub fn write(
     for e in &with_docs {
         add_parents(&e.path, &mut dirs);
         let item = match &e.kind {
-            Kind::File { source, mode } => TarItem::File(*mode, read(source)?),
+            Kind::File { source, mode } => {
+                let len = std::fs::metadata(source).ctx("cannot read", source)?.len();
+                TarItem::Disk(*mode, source.clone(), len)
+            }
             Kind::Generated(b) => TarItem::File(0o644, b.clone()),
             Kind::Dir { mode } => {
                 dirs.insert(e.path.trim_end_matches('/').to_string(), *mode);
@@ -297,6 +323,11 @@ pub fn write(
                     path.trim_start_matches('/')
                 ));
             }
+            TarItem::Disk(_, source, _) => {
+                let (md5, size) = md5_file(source)?;
+                installed += size.div_ceil(1024);
+                md5sums.push_str(&format!("{md5}  {}\n", path.trim_start_matches('/')));
+            }
             _ => installed += 1,
         }
         if *config {
@@ -314,7 +345,39 @@ pub fn write(
         names.insert(format!(".{p}"), item);
     }
     data.extend(names);
-    let data_gz = tar_gz(&data, mt)?;
+    let name_of = |suffix: &str| {
+        out.with_file_name(format!(
+            ".{}.{suffix}",
+            out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
+        ))
+    };
+    // data.tar.gz goes through a temporary file: memory stays flat whatever the binaries weigh.
+    let data_tmp = name_of("data.tmp");
+    let data_file = std::fs::File::create(&data_tmp).ctx("cannot create", &data_tmp)?;
+    let result = tar_gz(&data, mt, std::io::BufWriter::new(data_file))
+        .and_then(|w| w.into_inner().map_err(|e| tar_err(e.into_error())))
+        .and_then(|_| {
+            write_ar(
+                &name_of("tmp"),
+                out,
+                &ctl_gz_of(control, installed, &md5sums, &conffiles, scripts, mt)?,
+                &data_tmp,
+                mt,
+            )
+        });
+    let _ = std::fs::remove_file(&data_tmp);
+    result
+}
+
+/// The control entries, packed.
+fn ctl_gz_of(
+    control: &Control,
+    installed: u64,
+    md5sums: &str,
+    conffiles: &str,
+    scripts: &BTreeMap<&'static str, Vec<u8>>,
+    mt: u64,
+) -> Result<Vec<u8>> {
     let mut ctl: Vec<(String, TarItem)> = vec![("./".into(), TarItem::Dir(0o755))];
     let mut ctl_files: BTreeMap<String, TarItem> = BTreeMap::new();
     ctl_files.insert(
@@ -323,40 +386,47 @@ pub fn write(
     );
     ctl_files.insert(
         "./md5sums".into(),
-        TarItem::File(0o644, md5sums.into_bytes()),
+        TarItem::File(0o644, md5sums.as_bytes().to_vec()),
     );
     if !conffiles.is_empty() {
         ctl_files.insert(
             "./conffiles".into(),
-            TarItem::File(0o644, conffiles.into_bytes()),
+            TarItem::File(0o644, conffiles.as_bytes().to_vec()),
         );
     }
     for (name, text) in scripts {
         ctl_files.insert(format!("./{name}"), TarItem::File(0o755, text.clone()));
     }
     ctl.extend(ctl_files);
-    let control_gz = tar_gz(&ctl, mt)?;
+    tar_gz(&ctl, mt, Vec::new())
+}
 
-    let tmp = out.with_file_name(format!(
-        ".{}.tmp",
-        out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
-    ));
-    let file = std::fs::File::create(&tmp).ctx("cannot create", &tmp)?;
+/// The `ar` archive of a package, streamed from `data` into `tmp`, then renamed to `out`.
+fn write_ar(tmp: &Path, out: &Path, control_gz: &[u8], data: &Path, mt: u64) -> Result<()> {
+    let file = std::fs::File::create(tmp).ctx("cannot create", tmp)?;
     let mut ar = ar::Builder::new(std::io::BufWriter::new(file));
-    for (name, bytes) in [
-        ("debian-binary", b"2.0\n".to_vec()),
-        ("control.tar.gz", control_gz),
-        ("data.tar.gz", data_gz),
-    ] {
-        let mut h = ar::Header::new(name.as_bytes().to_vec(), bytes.len() as u64);
+    let header = |name: &str, size: u64| {
+        let mut h = ar::Header::new(name.as_bytes().to_vec(), size);
         h.set_mtime(mt);
         h.set_uid(0);
         h.set_gid(0);
         h.set_mode(0o100644);
-        ar.append(&h, bytes.as_slice()).ctx("cannot write", &tmp)?;
+        h
+    };
+    let written = (|| -> std::io::Result<()> {
+        ar.append(&header("debian-binary", 4), &b"2.0\n"[..])?;
+        ar.append(
+            &header("control.tar.gz", control_gz.len() as u64),
+            control_gz,
+        )?;
+        let len = std::fs::metadata(data)?.len();
+        ar.append(&header("data.tar.gz", len), std::fs::File::open(data)?)?;
+        let mut w = ar.into_inner()?;
+        w.flush()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(tmp);
+        return Err(Error::io("cannot write", tmp, e));
     }
-    let mut w = ar.into_inner().ctx("cannot write", &tmp)?;
-    w.flush().ctx("cannot write", &tmp)?;
-    drop(w);
-    std::fs::rename(&tmp, out).ctx("cannot write", out)
+    std::fs::rename(tmp, out).ctx("cannot write", out)
 }
