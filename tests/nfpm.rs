@@ -12,7 +12,8 @@ builds:
     targets: [linux_amd64_v1, linux_arm64, darwin_arm64]
     command: [sh, -c, "printf '#!/bin/sh\\necho tool\\n' > {{ output }}"]
 nfpms:
-  - maintainer: "Acme Maintainers <pkg@acme.example>"
+  - formats: [deb, rpm]
+    maintainer: "Acme Maintainers <pkg@acme.example>"
     description: |-
       A tool that does things.
       It does them well, and reproducibly.
@@ -62,14 +63,18 @@ fn sh(c: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn debs(dir: &Path) -> Vec<String> {
+fn packages(dir: &Path, ext: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir.join("dist"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".deb"))
+        .filter(|n| n.ends_with(ext))
         .collect();
     v.sort();
     v
+}
+
+fn debs(dir: &Path) -> Vec<String> {
+    packages(dir, ".deb")
 }
 
 #[test]
@@ -162,6 +167,73 @@ fn debs_read_install_and_pass_lintian() {
     let text = String::from_utf8_lossy(&lint.stdout);
     let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("E:")).collect();
     assert!(errors.is_empty(), "lintian errors:\n{text}");
+    // The rpm: rpm itself reads, verifies and installs it.
+    let rpm_name = format!("tool-0.0.0~SNAPSHOT.{short}-1.x86_64.rpm");
+    assert_eq!(
+        packages(dir, ".rpm"),
+        [
+            format!("tool-0.0.0~SNAPSHOT.{short}-1.aarch64.rpm"),
+            rpm_name.clone()
+        ]
+    );
+    let rpm = dir.join("dist").join(&rpm_name);
+    let info = sh(Command::new("rpm").arg("-qpi").arg(&rpm));
+    for want in [
+        "Name        : tool",
+        &format!("Version     : 0.0.0~SNAPSHOT.{short}"),
+        "Release     : 1",
+        "Architecture: x86_64",
+        "License     : MIT",
+        "Build Host  : (none)",
+        "Packager    : Acme Maintainers <pkg@acme.example>",
+        "URL         : https://acme.example/tool",
+        "Summary     : A tool that does things.",
+    ] {
+        assert!(info.contains(want), "{want}:\n{info}");
+    }
+    let files = sh(Command::new("rpm").arg("-qplv").arg(&rpm));
+    for want in [
+        "-rwxr-xr-x    1 root     root",
+        "/usr/bin/tool\n",
+        "-rw-r-----    1 root     root",
+        "/etc/tool/tool.conf",
+        "/usr/share/doc/tool/usage.md",
+        "/var/lib/tool",
+        "/usr/bin/tool-alias -> /usr/bin/tool",
+    ] {
+        assert!(files.contains(want), "{want}:\n{files}");
+    }
+    let config = sh(Command::new("rpm").arg("-qpc").arg(&rpm));
+    assert_eq!(config.trim(), "/etc/tool/tool.conf");
+    let requires = sh(Command::new("rpm").arg("-qpR").arg(&rpm));
+    assert!(requires.contains("libc6"), "{requires}");
+    let scripts = sh(Command::new("rpm").arg("-qp").arg("--scripts").arg(&rpm));
+    assert!(scripts.contains("echo installed"), "{scripts}");
+    let digests = sh(Command::new("rpm").arg("-K").arg(&rpm));
+    assert!(digests.contains("digests OK"), "{digests}");
+    let rroot = tempfile::tempdir().unwrap();
+    let db = rroot.path().join("db");
+    sh(Command::new("rpm")
+        .arg("--root")
+        .arg(rroot.path())
+        .arg("--dbpath")
+        .arg(&db)
+        .arg("--initdb"));
+    sh(Command::new("rpm")
+        .arg("--root")
+        .arg(rroot.path())
+        .arg("--dbpath")
+        .arg(&db)
+        .args(["-i", "--nodeps", "--noscripts"])
+        .arg(&rpm));
+    let q = sh(Command::new("rpm")
+        .arg("--root")
+        .arg(rroot.path())
+        .arg("--dbpath")
+        .arg(&db)
+        .args(["-q", "tool"]));
+    assert_eq!(q.trim(), format!("tool-0.0.0~SNAPSHOT.{short}-1.x86_64"));
+    assert!(rroot.path().join("usr/bin/tool").is_file());
     // The package is an artifact: in the checksum file and artifacts.json.
     let arts = std::fs::read_to_string(dir.join("dist/artifacts.json")).unwrap();
     assert!(
@@ -197,9 +269,14 @@ fn packages_are_byte_reproducible_from_two_folders() {
         let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
         assert_eq!(code, 0, "{err}");
     }
-    let names = debs(a.path());
-    assert_eq!(names.len(), 2);
-    assert_eq!(names, debs(&bp));
+    let names = packages(a.path(), "");
+    let names: Vec<String> = names
+        .into_iter()
+        .filter(|n| n.ends_with(".deb") || n.ends_with(".rpm"))
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(packages(a.path(), ".rpm"), packages(&bp, ".rpm"));
+    assert_eq!(debs(a.path()), debs(&bp));
     for n in names {
         assert_eq!(
             std::fs::read(a.path().join("dist").join(&n)).unwrap(),
@@ -213,9 +290,9 @@ fn packages_are_byte_reproducible_from_two_folders() {
 fn bad_package_configs_stop_before_anything_is_written() {
     let cases: &[(&str, &str, &str)] = &[
         (
-            "formats: [rpm]",
-            "formats: [rpm]\n",
-            "does not write `rpm` packages yet",
+            "formats: [apk]",
+            "formats: [apk]\n",
+            "does not write `apk` packages yet",
         ),
         ("formats: [dep]", "formats: [dep]\n", "did you mean `deb`?"),
         (

@@ -1,14 +1,15 @@
 //! The nfpm stage: Linux packages of the linux binaries, with GoReleaser's `nfpms` keys.
 //!
 //! rel writes the formats itself (no nFPM, no dpkg-deb), reproducibly: the package is a pure
-//! function of the binaries, the config and the commit time. This version writes `.deb`;
-//! `rpm`, `apk` and `archlinux` are refused by the config check rather than skipped.
+//! function of the binaries, the config and the commit time. This version writes `.deb` and
+//! `.rpm`; `apk` and `archlinux` are refused by the config check rather than skipped.
 //! Package names come from the plan; binaries from the registry; each package is a
 //! `linux_package` artifact, so checksums, publishing, split/merge and `artifacts.json`
 //! take it like an archive.
 
 mod check;
 pub mod deb;
+pub mod rpm;
 
 use super::Stage;
 use crate::artifact::{Artifact, Filter, Kind};
@@ -26,9 +27,9 @@ use std::path::PathBuf;
 pub struct NfpmStage;
 
 /// The formats rel writes.
-pub const WRITTEN: &[&str] = &["deb"];
+pub const WRITTEN: &[&str] = &["deb", "rpm"];
 /// GoReleaser's formats that rel does not write yet.
-pub const NOT_YET: &[&str] = &["rpm", "apk", "archlinux", "ipk"];
+pub const NOT_YET: &[&str] = &["apk", "archlinux", "ipk"];
 
 /// The Debian version of a semver version: `[epoch:]X.Y.Z[~pre][-release]`, the prerelease
 /// after `~` so that 1.2.0~rc.1 sorts before 1.2.0.
@@ -72,11 +73,22 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
         let first = group[0];
         let t = &first.target;
         for format in &n.formats {
-            let arch = deb::arch(&t.arch, t.arm.as_deref())
-                .map(String::from)
-                .unwrap_or_else(|| t.arch.clone());
-            let version = deb_version(&ctx.version, n);
-            let conventional = format!("{package}_{}_{arch}", version.replace(':', "%3a"));
+            let (arch, version, conventional) = if format == "rpm" {
+                let arch = rpm::arch(&t.arch, t.arm.as_deref())
+                    .map(String::from)
+                    .unwrap_or_else(|| t.arch.clone());
+                let v = rpm::version(&ctx.version, n.prerelease.as_deref());
+                let release = n.release.clone().unwrap_or_else(|| "1".into());
+                let conventional = format!("{package}-{v}-{release}.{arch}");
+                (arch, format!("{v}-{release}"), conventional)
+            } else {
+                let arch = deb::arch(&t.arch, t.arm.as_deref())
+                    .map(String::from)
+                    .unwrap_or_else(|| t.arch.clone());
+                let version = deb_version(&ctx.version, n);
+                let conventional = format!("{package}_{}_{arch}", version.replace(':', "%3a"));
+                (arch, version, conventional)
+            };
             let base = match &n.file_name_template {
                 Some(tpl) => {
                     let mut vars = first.vars.clone();
@@ -290,11 +302,62 @@ fn scripts(ctx: &Context, i: usize) -> Result<BTreeMap<&'static str, Vec<u8>>> {
     Ok(out)
 }
 
+/// The rpm header data of package `p`, from the same control data as a deb.
+fn rpm_meta(ctx: &Context, p: &PlannedPackage, c: &deb::Control) -> rpm::Meta {
+    let n = &ctx.config.nfpms[p.index];
+    let (version, release) = p
+        .version
+        .rsplit_once('-')
+        .map(|(v, r)| (v.to_string(), r.to_string()))
+        .unwrap_or_else(|| (p.version.clone(), "1".into()));
+    let rel = |field: &str| {
+        c.relations
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    };
+    let mut relations = std::collections::BTreeMap::new();
+    relations.insert("requires", rel("Depends"));
+    relations.insert("recommends", rel("Recommends"));
+    relations.insert("suggests", rel("Suggests"));
+    relations.insert("conflicts", rel("Conflicts"));
+    relations.insert("obsoletes", rel("Replaces"));
+    relations.insert("provides", rel("Provides"));
+    rpm::Meta {
+        name: p.package.clone(),
+        version,
+        release,
+        epoch: n.epoch.as_deref().and_then(|e| e.parse().ok()),
+        arch: p.arch.clone(),
+        license: n.license.clone().unwrap_or_else(|| "unknown".into()),
+        summary: c.summary.clone(),
+        description: if c.long.trim().is_empty() {
+            c.summary.clone()
+        } else {
+            format!("{}\n{}", c.summary, c.long.trim())
+        },
+        vendor: n.vendor.clone(),
+        packager: Some(c.maintainer.clone()),
+        url: c.homepage.clone(),
+        relations,
+    }
+}
+
 fn produce(ctx: &Context, p: &PlannedPackage, mtime: i64) -> Result<Artifact> {
     let control = control(ctx, p)?;
     let entries = entries(ctx, p)?;
     let scripts = scripts(ctx, p.index)?;
-    deb::write(&control, &entries, &scripts, mtime, &p.path)?;
+    match p.format.as_str() {
+        "rpm" => rpm::write(
+            &rpm_meta(ctx, p, &control),
+            &entries,
+            &scripts,
+            mtime,
+            &p.path,
+        )?,
+        _ => deb::write(&control, &entries, &scripts, mtime, &p.path)?,
+    }
     let (sha, size) = sha256_file(&p.path)?;
     let mut a = Artifact::new(Kind::LinuxPackage, p.name.clone(), ctx.rel_path(&p.path));
     let ids: Vec<String> = p.binaries.iter().map(|b| b.id.clone()).collect();

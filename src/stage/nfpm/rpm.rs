@@ -1,0 +1,175 @@
+//! The `.rpm` format, through the `rpm` crate pinned to the v4 format (the one rpm 4.x
+//! verifies), gzip payload, every time the commit time, no build host: byte-reproducible.
+
+use super::deb::{Entry, Kind};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What the rpm header says besides the files.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    /// Package name.
+    pub name: String,
+    /// `X.Y.Z[~pre]`.
+    pub version: String,
+    /// Release, `1` by default.
+    pub release: String,
+    /// Epoch, if any.
+    pub epoch: Option<u32>,
+    /// rpm architecture (`x86_64`, `aarch64`).
+    pub arch: String,
+    /// License.
+    pub license: String,
+    /// First line of the description.
+    pub summary: String,
+    /// The whole description.
+    pub description: String,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// Packager (the maintainer).
+    pub packager: Option<String>,
+    /// Homepage.
+    pub url: Option<String>,
+    /// `(requires, recommends, suggests, conflicts, obsoletes (replaces), provides)`.
+    pub relations: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// The rpm architecture of a Go arch/arm.
+pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
+    Some(match (arch, arm) {
+        ("amd64", _) => "x86_64",
+        ("arm64", _) => "aarch64",
+        ("386", _) => "i386",
+        ("arm", Some("7")) => "armv7hl",
+        ("arm", Some("5")) => "armv5tel",
+        ("arm", _) => "armv6hl",
+        ("ppc64le", _) => "ppc64le",
+        ("s390x", _) => "s390x",
+        ("riscv64", _) => "riscv64",
+        ("loong64", _) => "loongarch64",
+        _ => return None,
+    })
+}
+
+/// The rpm version and release of a semver version: the prerelease after `~` in the version
+/// (so 1.2.0~rc.1 sorts before 1.2.0), `-` in it as `.`.
+pub fn version(version: &str, prerelease: Option<&str>) -> String {
+    let (core, pre) = match version.split_once('-') {
+        Some((c, p)) => (c, Some(p)),
+        None => (version, None),
+    };
+    match prerelease.filter(|p| !p.is_empty()).or(pre) {
+        Some(p) => format!("{core}~{}", p.replace('-', ".")),
+        None => core.to_string(),
+    }
+}
+
+fn rpm_err(e: impl std::fmt::Display) -> Error {
+    Error::Failed(format!("cannot write an rpm package: {e}"))
+}
+
+/// Write the package to `out` through a temporary file.
+pub fn write(
+    meta: &Meta,
+    entries: &[Entry],
+    scripts: &BTreeMap<&'static str, Vec<u8>>,
+    mtime: i64,
+    out: &Path,
+) -> Result<()> {
+    let config = rpm::BuildConfig::v4()
+        .compression(rpm::CompressionType::Gzip)
+        .source_date(mtime.max(0) as u32);
+    let mut b = rpm::PackageBuilder::new(
+        &meta.name,
+        &meta.version,
+        &meta.license,
+        &meta.arch,
+        &meta.summary,
+    );
+    b.using_config(config)
+        .release(meta.release.clone())
+        .description(meta.description.clone());
+    if let Some(e) = meta.epoch {
+        b.epoch(e);
+    }
+    if let Some(v) = &meta.vendor {
+        b.vendor(v.clone());
+    }
+    if let Some(p) = &meta.packager {
+        b.packager(p.clone());
+    }
+    if let Some(u) = &meta.url {
+        b.url(u.clone());
+    }
+    for (field, list) in &meta.relations {
+        for dep in list {
+            let d = rpm::Dependency::any(dep.clone());
+            match *field {
+                "requires" => b.requires(d),
+                "recommends" => b.recommends(d),
+                "suggests" => b.suggests(d),
+                "conflicts" => b.conflicts(d),
+                "obsoletes" => b.obsoletes(d),
+                _ => b.provides(d),
+            };
+        }
+    }
+    // Every entry gets the commit time: the crate's source date only clamps later times.
+    let at = rpm::Timestamp::from(mtime.max(0) as u32);
+    for e in entries {
+        match &e.kind {
+            Kind::File { source, mode } => {
+                let mut o = rpm::FileOptions::new(e.path.clone())
+                    .mode(rpm::FileMode::regular(*mode as u16))
+                    .modified_at(at);
+                if e.config {
+                    o = o.config().noreplace();
+                }
+                b.with_file(source, o).map_err(rpm_err)?;
+            }
+            Kind::Generated(bytes) => {
+                b.with_file_contents(
+                    bytes.clone(),
+                    rpm::FileOptions::new(e.path.clone())
+                        .mode(rpm::FileMode::regular(0o644))
+                        .modified_at(at),
+                )
+                .map_err(rpm_err)?;
+            }
+            Kind::Dir { mode } => {
+                b.with_dir_entry(
+                    rpm::FileOptions::dir(e.path.clone())
+                        .mode(rpm::FileMode::dir(*mode as u16))
+                        .modified_at(at),
+                )
+                .map_err(rpm_err)?;
+            }
+            Kind::Symlink { target } => {
+                b.with_symlink(
+                    rpm::FileOptions::symlink(e.path.clone(), target.clone()).modified_at(at),
+                )
+                .map_err(rpm_err)?;
+            }
+        }
+    }
+    for (name, text) in scripts {
+        let s = String::from_utf8_lossy(text).into_owned();
+        match *name {
+            "preinst" => b.pre_install_script(s),
+            "postinst" => b.post_install_script(s),
+            "prerm" => b.pre_uninstall_script(s),
+            _ => b.post_uninstall_script(s),
+        };
+    }
+    let pkg = b.build().map_err(rpm_err)?;
+    let tmp = out.with_file_name(format!(
+        ".{}.tmp",
+        out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
+    ));
+    if let Err(e) = pkg.write_file(&tmp) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(rpm_err(e));
+    }
+    std::fs::rename(&tmp, out).map_err(|e| Error::io("cannot write", out, e))
+}
