@@ -95,6 +95,15 @@ pub struct Artifact {
 }
 
 impl Artifact {
+    /// Set target name, os, arch, arm and amd64 from `t`.
+    pub fn set_target(&mut self, t: &crate::target::Target) {
+        self.target = Some(t.name());
+        self.os = Some(t.os.clone());
+        self.arch = Some(t.arch.clone());
+        self.arm = t.arm.clone();
+        self.amd64 = t.amd64.clone();
+    }
+
     /// A new artifact with only name, path and kind set.
     pub fn new(kind: Kind, name: impl Into<String>, path: impl Into<String>) -> Self {
         Artifact {

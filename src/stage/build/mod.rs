@@ -168,11 +168,7 @@ fn build_one(ctx: &Context, pb: &PlannedBuild, cancel: &AtomicBool) -> Result<Ar
     let (sha, size) = sha256_file(&pb.output)?;
     let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
     a.build_id = Some(pb.id.clone());
-    a.target = Some(pb.target.name());
-    a.os = Some(pb.target.os.clone());
-    a.arch = Some(pb.target.arch.clone());
-    a.arm = pb.target.arm.clone();
-    a.amd64 = pb.target.amd64.clone();
+    a.set_target(&pb.target);
     a.size = Some(size);
     a.sha256 = Some(sha);
     a.extra.insert(

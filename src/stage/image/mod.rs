@@ -269,11 +269,7 @@ fn planned_binaries(ctx: &Context, plan: &crate::plan::Plan) -> Vec<Artifact> {
         .map(|pb| {
             let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
             a.build_id = Some(pb.id.clone());
-            a.target = Some(pb.target.name());
-            a.os = Some(pb.target.os.clone());
-            a.arch = Some(pb.target.arch.clone());
-            a.arm = pb.target.arm.clone();
-            a.amd64 = pb.target.amd64.clone();
+            a.set_target(&pb.target);
             a
         })
         .collect()

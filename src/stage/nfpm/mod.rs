@@ -362,11 +362,7 @@ fn produce(ctx: &Context, p: &PlannedPackage, mtime: i64) -> Result<Artifact> {
     let mut a = Artifact::new(Kind::LinuxPackage, p.name.clone(), ctx.rel_path(&p.path));
     let ids: Vec<String> = p.binaries.iter().map(|b| b.id.clone()).collect();
     a.build_id = (ids.len() == 1).then(|| ids[0].clone());
-    a.target = Some(p.target.name());
-    a.os = Some(p.target.os.clone());
-    a.arch = Some(p.target.arch.clone());
-    a.arm = p.target.arm.clone();
-    a.amd64 = p.target.amd64.clone();
+    a.set_target(&p.target);
     a.size = Some(size);
     a.sha256 = Some(sha);
     a.extra.insert("id".into(), p.id.clone().into());
