@@ -4,7 +4,7 @@
 #   benches/nfpm.sh            # builds rel --release, then measures
 #   REL=path/to/rel REPS=5 benches/nfpm.sh
 #
-# 8 .deb and 8 .rpm packages (linux amd64, arm64, 386, arm 7, riscv64, ppc64le, s390x, loong64) of a
+# 8 .deb, 8 .rpm and 8 Arch Linux packages (linux amd64, arm64, 386, arm 7, riscv64, ppc64le, s390x, loong64) of a
 # 20 MB binary each (cut from the Go toolchain's executables, so compressibility is that of
 # real Go binaries): rel's nfpm stage (its own time, from `rel -v`) against `dpkg-deb --build`
 # of the same contents with the same compression (gzip -9), one after the other; sizes; and
@@ -54,7 +54,7 @@ builds:
     targets: [$(IFS=,; echo "${targets[*]}")]
     path: "prebuilt/{{ target }}/bench"
 nfpms:
-  - formats: [deb, rpm]
+  - formats: [deb, rpm, archlinux]
     maintainer: "Bench <bench@example.com>"
     description: A benchmark package.
 YAML
@@ -64,7 +64,7 @@ printf 'dist/\n' > "$p/.gitignore"
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 now() { date +%s.%N; }
 
-echo "== 8 .deb + 8 .rpm of 20 MB each: rel's nfpm stage (-p $par) vs dpkg-deb --build -Zgzip -z9 x8 ($reps runs, median)"
+echo "== 8 .deb + 8 .rpm + 8 Arch packages of 20 MB each: rel's nfpm stage (-p $par) vs dpkg-deb --build -Zgzip -z9 x8 ($reps runs, median)"
 rel_t=$(for _ in $(seq "$reps"); do
   (cd "$p" && "$REL" -v --color never release --snapshot --clean -p "$par" --skip archive,checksum > "$work/log" 2>&1) || { cat "$work/log" >&2; exit 1; }
   sed -n "s/.*nfpm: done in \([0-9.]*\)\(m\?s\).*/\1 \2/p" "$work/log" | awk '{ if ($2 == "ms") print $1 / 1000; else print $1 }'

@@ -12,7 +12,7 @@ builds:
     targets: [linux_amd64_v1, linux_arm64, darwin_arm64]
     command: [sh, -c, "printf '#!/bin/sh\\necho tool\\n' > {{ output }}"]
 nfpms:
-  - formats: [deb, rpm]
+  - formats: [deb, rpm, archlinux]
     maintainer: "Acme Maintainers <pkg@acme.example>"
     description: |-
       A tool that does things.
@@ -234,6 +234,57 @@ fn debs_read_install_and_pass_lintian() {
         .args(["-q", "tool"]));
     assert_eq!(q.trim(), format!("tool-0.0.0~SNAPSHOT.{short}-1.x86_64"));
     assert!(rroot.path().join("usr/bin/tool").is_file());
+    // The Arch Linux package: pacman reads it, installs it into an empty root, and finds
+    // every file as the package's .MTREE says.
+    let pkg_name = format!("tool-0.0.0.SNAPSHOT.{short}-1-x86_64.pkg.tar.zst");
+    assert_eq!(
+        packages(dir, ".pkg.tar.zst"),
+        [
+            format!("tool-0.0.0.SNAPSHOT.{short}-1-aarch64.pkg.tar.zst"),
+            pkg_name.clone()
+        ]
+    );
+    let pkg = dir.join("dist").join(&pkg_name);
+    let info = sh(Command::new("pacman").arg("-Qip").arg(&pkg));
+    for want in [
+        "Name            : tool",
+        &format!("Version         : 0.0.0.SNAPSHOT.{short}-1"),
+        "Architecture    : x86_64",
+        "Depends On      : libc6",
+        "Packager        : Acme Maintainers <pkg@acme.example>",
+        "Install Script  : Yes",
+    ] {
+        assert!(info.contains(want), "{want}:\n{info}");
+    }
+    let pkginfo = sh(Command::new("bsdtar").arg("-xOf").arg(&pkg).arg(".PKGINFO"));
+    assert!(pkginfo.contains("backup = etc/tool/tool.conf"), "{pkginfo}");
+    let listing = sh(Command::new("bsdtar").arg("-tvf").arg(&pkg));
+    let first: Vec<&str> = listing
+        .lines()
+        .take(3)
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(first, [".MTREE", ".PKGINFO", ".INSTALL"], "{listing}");
+    let proot = tempfile::tempdir().unwrap();
+    let pdb = proot.path().join("var/lib/pacman");
+    std::fs::create_dir_all(&pdb).unwrap();
+    sh(Command::new("pacman")
+        .arg("-U")
+        .arg("--root")
+        .arg(proot.path())
+        .arg("--dbpath")
+        .arg(&pdb)
+        .args(["--noconfirm", "-dd", "--noscriptlet"])
+        .arg(&pkg));
+    let check = sh(Command::new("pacman")
+        .arg("-Qkk")
+        .arg("--root")
+        .arg(proot.path())
+        .arg("--dbpath")
+        .arg(&pdb)
+        .arg("tool"));
+    assert!(check.contains("0 altered files"), "{check}");
+    assert!(proot.path().join("usr/bin/tool").is_file());
     // The package is an artifact: in the checksum file and artifacts.json.
     let arts = std::fs::read_to_string(dir.join("dist/artifacts.json")).unwrap();
     assert!(
@@ -272,9 +323,10 @@ fn packages_are_byte_reproducible_from_two_folders() {
     let names = packages(a.path(), "");
     let names: Vec<String> = names
         .into_iter()
-        .filter(|n| n.ends_with(".deb") || n.ends_with(".rpm"))
+        .filter(|n| n.ends_with(".deb") || n.ends_with(".rpm") || n.ends_with(".pkg.tar.zst"))
         .collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(packages(a.path(), ".zst"), packages(&bp, ".zst"));
     assert_eq!(packages(a.path(), ".rpm"), packages(&bp, ".rpm"));
     assert_eq!(debs(a.path()), debs(&bp));
     for n in names {

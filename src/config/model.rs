@@ -70,10 +70,11 @@ pub struct Nfpm {
     #[serde(default)]
     pub package_name: Option<String>,
     /// The file name without extension (templated). Default: the distribution's convention,
-    /// `name_1.2.3_amd64` for deb, `name-1.2.3-1.x86_64` for rpm.
+    /// `name_1.2.3_amd64` for deb, `name-1.2.3-1.x86_64` for rpm, `name-1.2.3-1-x86_64` for
+    /// archlinux.
     #[serde(default)]
     pub file_name_template: Option<String>,
-    /// Formats: `deb`, `rpm` (apk and archlinux are not written yet).
+    /// Formats: `deb`, `rpm`, `archlinux` (apk is not written yet).
     #[serde(default)]
     pub formats: Vec<String>,
     /// Vendor.

@@ -1,12 +1,13 @@
 //! The nfpm stage: Linux packages of the linux binaries, with GoReleaser's `nfpms` keys.
 //!
 //! rel writes the formats itself (no nFPM, no dpkg-deb), reproducibly: the package is a pure
-//! function of the binaries, the config and the commit time. This version writes `.deb` and
-//! `.rpm`; `apk` and `archlinux` are refused by the config check rather than skipped.
+//! function of the binaries, the config and the commit time. This version writes `.deb`,
+//! `.rpm` and Arch Linux packages; `apk` is refused by the config check rather than skipped.
 //! Package names come from the plan; binaries from the registry; each package is a
 //! `linux_package` artifact, so checksums, publishing, split/merge and `artifacts.json`
 //! take it like an archive.
 
+pub mod arch;
 mod check;
 pub mod deb;
 pub mod rpm;
@@ -27,9 +28,18 @@ use std::path::PathBuf;
 pub struct NfpmStage;
 
 /// The formats rel writes.
-pub const WRITTEN: &[&str] = &["deb", "rpm"];
+pub const WRITTEN: &[&str] = &["deb", "rpm", "archlinux"];
 /// GoReleaser's formats that rel does not write yet.
-pub const NOT_YET: &[&str] = &["apk", "archlinux", "ipk"];
+pub const NOT_YET: &[&str] = &["apk", "ipk"];
+
+/// The file extension of a format.
+fn extension(format: &str) -> &'static str {
+    match format {
+        "rpm" => "rpm",
+        "archlinux" => "pkg.tar.zst",
+        _ => "deb",
+    }
+}
 
 /// The Debian version of a semver version: `[epoch:]X.Y.Z[~pre][-release]`, the prerelease
 /// after `~` so that 1.2.0~rc.1 sorts before 1.2.0.
@@ -73,7 +83,21 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
         let first = group[0];
         let t = &first.target;
         for format in &n.formats {
-            let (arch, version, conventional) = if format == "rpm" {
+            let (arch, version, conventional) = if format == "archlinux" {
+                let arch = arch::arch(&t.arch, t.arm.as_deref())
+                    .map(String::from)
+                    .unwrap_or_else(|| t.arch.clone());
+                let v = arch::pkgver(&ctx.version, n.prerelease.as_deref());
+                let release = n.release.clone().unwrap_or_else(|| "1".into());
+                let conventional = format!("{package}-{v}-{release}-{arch}");
+                let epoch = n
+                    .epoch
+                    .as_deref()
+                    .filter(|e| !e.is_empty())
+                    .map(|e| format!("{e}:"))
+                    .unwrap_or_default();
+                (arch, format!("{epoch}{v}-{release}"), conventional)
+            } else if format == "rpm" {
                 let arch = rpm::arch(&t.arch, t.arm.as_deref())
                     .map(String::from)
                     .unwrap_or_else(|| t.arch.clone());
@@ -103,7 +127,7 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
                 }
                 None => conventional,
             };
-            let name = format!("{base}.{format}");
+            let name = format!("{base}.{}", extension(format));
             if name.contains(['/', '\\']) || name.starts_with('.') {
                 return Err(Error::Config(format!(
                     "`nfpms[{index}].file_name_template` gives `{name}`, which is not a plain file name"
@@ -302,6 +326,57 @@ fn scripts(ctx: &Context, i: usize) -> Result<BTreeMap<&'static str, Vec<u8>>> {
     Ok(out)
 }
 
+/// pacman's `.INSTALL`: the maintainer scripts as its hook functions.
+fn pacman_install(scripts: &BTreeMap<&'static str, Vec<u8>>) -> Option<Vec<u8>> {
+    if scripts.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for (name, func) in [
+        ("preinst", "pre_install"),
+        ("postinst", "post_install"),
+        ("prerm", "pre_remove"),
+        ("postrm", "post_remove"),
+    ] {
+        if let Some(text) = scripts.get(name) {
+            let body: Vec<&str> = std::str::from_utf8(text)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| !l.starts_with("#!"))
+                .collect();
+            out.push_str(&format!("{func}() {{\n{}\n}}\n\n", body.join("\n")));
+        }
+    }
+    Some(out.into_bytes())
+}
+
+/// The `.PKGINFO` data of package `p`.
+fn arch_meta(p: &PlannedPackage, c: &deb::Control) -> arch::Meta {
+    let rel = |field: &str| {
+        c.relations
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    };
+    arch::Meta {
+        name: p.package.clone(),
+        version: p.version.clone(),
+        summary: c.summary.clone(),
+        url: c.homepage.clone(),
+        packager: c.maintainer.clone(),
+        arch: p.arch.clone(),
+        license: c.license.clone(),
+        relations: vec![
+            ("depend", rel("Depends")),
+            ("optdepend", rel("Recommends")),
+            ("conflict", rel("Conflicts")),
+            ("replaces", rel("Replaces")),
+            ("provides", rel("Provides")),
+        ],
+    }
+}
+
 /// The rpm header data of package `p`, from the same control data as a deb.
 fn rpm_meta(ctx: &Context, p: &PlannedPackage, c: &deb::Control) -> rpm::Meta {
     let n = &ctx.config.nfpms[p.index];
@@ -356,6 +431,16 @@ fn produce(ctx: &Context, p: &PlannedPackage, mtime: i64) -> Result<Artifact> {
             mtime,
             &p.path,
         )?,
+        "archlinux" => {
+            let install = pacman_install(&scripts);
+            arch::write(
+                &arch_meta(p, &control),
+                &entries,
+                install.as_deref(),
+                mtime,
+                &p.path,
+            )?
+        }
         _ => deb::write(&control, &entries, &scripts, mtime, &p.path)?,
     }
     let (sha, size) = sha256_file(&p.path)?;
