@@ -106,7 +106,7 @@ impl Context {
             )));
         }
         let (tag, version, previous_tag) = if options.snapshot {
-            let last = git.previous_tag(None).map(String::from);
+            let last = git.last_tag().map(String::from);
             let base = last
                 .as_deref()
                 .and_then(|t| git::tag_version(t, ""))

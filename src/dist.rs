@@ -120,15 +120,21 @@ pub fn release_locks() {
     }
 }
 
+/// The hidden temporary name beside `path` that a writer uses before renaming into place:
+/// `dist/.x.tar.gz.tmp` (with `suffix` `tmp`). Never a name an output can take.
+pub fn temp_beside(path: &Path, suffix: &str) -> PathBuf {
+    path.with_file_name(format!(
+        ".{}.{suffix}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ))
+}
+
 /// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees
 /// a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).ctx("cannot create", dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
+    let tmp = temp_beside(path, "tmp");
     let mut f = std::fs::File::create(&tmp).ctx("cannot create", &tmp)?;
     f.write_all(bytes).ctx("cannot write", &tmp)?;
     f.sync_all().ctx("cannot write", &tmp)?;

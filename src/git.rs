@@ -117,18 +117,9 @@ impl GitInfo {
         self.head_tags.first().map(String::as_str)
     }
 
-    /// The highest reachable tag below `tag` (or the highest reachable one without a tag).
-    pub fn previous_tag(&self, tag: Option<&str>) -> Option<&str> {
-        match tag {
-            Some(t) => {
-                let v = tag_version(t, "");
-                self.reachable_tags
-                    .iter()
-                    .find(|c| c.as_str() != t && tag_version(c, "") < v)
-                    .map(String::as_str)
-            }
-            None => self.reachable_tags.first().map(String::as_str),
-        }
+    /// The highest reachable semver tag (a snapshot's base).
+    pub fn last_tag(&self) -> Option<&str> {
+        self.reachable_tags.first().map(String::as_str)
     }
 }
 

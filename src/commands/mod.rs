@@ -191,7 +191,9 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
             pipeline::release_stages()
         };
         crate::stage::plan_all(&mut ctx, &stages)?;
-        print!("{}", dry_run(&ctx)?);
+        // Registry access is checked once: its lines go in the plan, its result in the exit code.
+        let (access, images_ok) = crate::stage::image::dry_run_access(&ctx)?;
+        print!("{}", dry_run(&ctx, &access)?);
         // Extra files that exist now are listed among the uploads.
         if crate::stage::Stage::skip(&crate::stage::extra::ExtraFiles, &ctx).is_none() {
             let _ = crate::stage::Stage::run(&crate::stage::extra::ExtraFiles, &mut ctx);
@@ -200,7 +202,6 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         print!("{text}");
         checks?;
         // A refused registry is as much a failed check as a refused GitHub token.
-        let (_, images_ok) = crate::stage::image::dry_run_access(&ctx)?;
         if !images_ok {
             return Err(Error::Failed(
                 "the dry run's access check failed for an image repository (see `access: FAILED` above)".into(),
@@ -255,7 +256,8 @@ fn merge(g: &Global, root: &Path) -> Result<()> {
 
 /// The plan as text: every target, output name, path, command and reference, read from the
 /// one plan object the run takes its names from.
-pub fn dry_run(ctx: &Context) -> Result<String> {
+/// `access` is the registry access lines to show under the images.
+pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
     let plan = &ctx.plan;
     let mut out = String::new();
     out.push_str(&format!(
@@ -333,15 +335,15 @@ pub fn dry_run(ctx: &Context) -> Result<String> {
             n.detail
         ));
     }
-    out.push_str(&images_dry(ctx)?);
+    out.push_str(&images_dry(ctx, access));
     Ok(out)
 }
 
 /// The images part of the dry run.
-fn images_dry(ctx: &Context) -> Result<String> {
+fn images_dry(ctx: &Context, access: &[String]) -> String {
     let plan = &ctx.plan;
     if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
-        return Ok(String::new());
+        return String::new();
     }
     let mut lines = vec![];
     if let Some((_, reason)) = plan.skipped.iter().find(|(s, _)| s == "images") {
@@ -372,7 +374,6 @@ fn images_dry(ctx: &Context) -> Result<String> {
             lines.push(format!("  {verb} {}:{t} (image index)", img.repository));
         }
     }
-    let (access, _) = crate::stage::image::dry_run_access(ctx)?;
     for l in access {
         lines.push(format!("  {l}"));
     }
@@ -390,5 +391,5 @@ fn images_dry(ctx: &Context) -> Result<String> {
     for l in lines {
         out.push_str(&format!("  {l}\n"));
     }
-    Ok(out)
+    out
 }

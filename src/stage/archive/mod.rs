@@ -218,7 +218,7 @@ fn produce(
     job: &Job,
     settings: writer::Settings,
 ) -> Result<Artifact> {
-    let tmp = ctx.dist.join(format!(".{}.tmp", p.name));
+    let tmp = crate::dist::temp_beside(&p.path, "tmp");
     let written = match job {
         Job::Pack(entries) => writer::write(p.format, entries, &tmp, settings)
             .ctx(&format!("cannot write {} to", describe(p)), &tmp),

@@ -276,13 +276,8 @@ fn planned_binaries(ctx: &Context, plan: &crate::plan::Plan) -> Vec<Artifact> {
 }
 
 /// The dry run's access check of every repository a release pushes to, one line each, and
-/// whether every check passed. Checked once per run and remembered (the dry run prints the
-/// lines and then decides its exit code from them).
+/// whether every check passed.
 pub fn dry_run_access(ctx: &Context) -> Result<(Vec<String>, bool)> {
-    static DONE: std::sync::OnceLock<(Vec<String>, bool)> = std::sync::OnceLock::new();
-    if let Some(d) = DONE.get() {
-        return Ok(d.clone());
-    }
     if ctx.options.snapshot || ImageStage.skip(ctx).is_some() {
         return Ok((vec![], true));
     }
@@ -294,5 +289,5 @@ pub fn dry_run_access(ctx: &Context) -> Result<(Vec<String>, bool)> {
         ok &= !a.starts_with("FAILED");
         lines.push(format!("{}: access: {a}", s.repository));
     }
-    Ok(DONE.get_or_init(|| (lines, ok)).clone())
+    Ok((lines, ok))
 }

@@ -204,10 +204,7 @@ pub fn write(
     gz.write_all(mtree.as_bytes()).map_err(arch_err)?;
     let mtree_gz = gz.finish().map_err(arch_err)?;
 
-    let tmp = out.with_file_name(format!(
-        ".{}.tmp",
-        out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
-    ));
+    let tmp = crate::dist::temp_beside(out, "tmp");
     let result = (|| -> std::io::Result<()> {
         let file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         // Level 9: most of level 19's ratio on Go binaries at a fraction of its time.

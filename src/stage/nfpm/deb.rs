@@ -67,6 +67,17 @@ pub struct Control {
     pub vendor: Option<String>,
 }
 
+impl Control {
+    /// The packages of a relationship field (`Depends`, `Recommends`, …), empty when unset.
+    pub fn relation(&self, field: &str) -> Vec<String> {
+        self.relations
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// The Debian architecture of a Go os/arch/arm.
 pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
     Some(match (arch, arm) {
@@ -345,12 +356,7 @@ pub fn write(
         names.insert(format!(".{p}"), item);
     }
     data.extend(names);
-    let name_of = |suffix: &str| {
-        out.with_file_name(format!(
-            ".{}.{suffix}",
-            out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
-        ))
-    };
+    let name_of = |suffix: &str| crate::dist::temp_beside(out, suffix);
     // data.tar.gz goes through a temporary file: memory stays flat whatever the binaries weigh.
     let data_tmp = name_of("data.tmp");
     let data_file = std::fs::File::create(&data_tmp).ctx("cannot create", &data_tmp)?;

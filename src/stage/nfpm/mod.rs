@@ -64,6 +64,50 @@ pub fn deb_version(version: &str, n: &Nfpm) -> String {
     v
 }
 
+/// A package's architecture, full version and conventional file name (no extension), each
+/// in its format's own spelling.
+fn naming(
+    format: &str,
+    t: &crate::target::Target,
+    n: &Nfpm,
+    package: &str,
+    version: &str,
+) -> (String, String, String) {
+    let lookup = match format {
+        "archlinux" => arch::arch,
+        "rpm" => rpm::arch,
+        _ => deb::arch,
+    };
+    let arch = lookup(&t.arch, t.arm.as_deref())
+        .map(String::from)
+        .unwrap_or_else(|| t.arch.clone());
+    let release = n.release.clone().unwrap_or_else(|| "1".into());
+    let pre = n.prerelease.as_deref();
+    match format {
+        "archlinux" => {
+            let v = arch::pkgver(version, pre);
+            let epoch = n
+                .epoch
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .map(|e| format!("{e}:"))
+                .unwrap_or_default();
+            let file = format!("{package}-{v}-{release}-{arch}");
+            (arch, format!("{epoch}{v}-{release}"), file)
+        }
+        "rpm" => {
+            let v = rpm::version(version, pre);
+            let file = format!("{package}-{v}-{release}.{arch}");
+            (arch, format!("{v}-{release}"), file)
+        }
+        _ => {
+            let v = deb_version(version, n);
+            let file = format!("{package}_{}_{arch}", v.replace(':', "%3a"));
+            (arch, v, file)
+        }
+    }
+}
+
 fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPackage>) -> Result<()> {
     let n = &ctx.config.nfpms[index];
     let id = n.id.clone().unwrap_or_default();
@@ -83,36 +127,7 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
         let first = group[0];
         let t = &first.target;
         for format in &n.formats {
-            let (arch, version, conventional) = if format == "archlinux" {
-                let arch = arch::arch(&t.arch, t.arm.as_deref())
-                    .map(String::from)
-                    .unwrap_or_else(|| t.arch.clone());
-                let v = arch::pkgver(&ctx.version, n.prerelease.as_deref());
-                let release = n.release.clone().unwrap_or_else(|| "1".into());
-                let conventional = format!("{package}-{v}-{release}-{arch}");
-                let epoch = n
-                    .epoch
-                    .as_deref()
-                    .filter(|e| !e.is_empty())
-                    .map(|e| format!("{e}:"))
-                    .unwrap_or_default();
-                (arch, format!("{epoch}{v}-{release}"), conventional)
-            } else if format == "rpm" {
-                let arch = rpm::arch(&t.arch, t.arm.as_deref())
-                    .map(String::from)
-                    .unwrap_or_else(|| t.arch.clone());
-                let v = rpm::version(&ctx.version, n.prerelease.as_deref());
-                let release = n.release.clone().unwrap_or_else(|| "1".into());
-                let conventional = format!("{package}-{v}-{release}.{arch}");
-                (arch, format!("{v}-{release}"), conventional)
-            } else {
-                let arch = deb::arch(&t.arch, t.arm.as_deref())
-                    .map(String::from)
-                    .unwrap_or_else(|| t.arch.clone());
-                let version = deb_version(&ctx.version, n);
-                let conventional = format!("{package}_{}_{arch}", version.replace(':', "%3a"));
-                (arch, version, conventional)
-            };
+            let (arch, version, conventional) = naming(format, t, n, &package, &ctx.version);
             let base = match &n.file_name_template {
                 Some(tpl) => {
                     let mut vars = first.vars.clone();
@@ -352,13 +367,7 @@ fn pacman_install(scripts: &BTreeMap<&'static str, Vec<u8>>) -> Option<Vec<u8>> 
 
 /// The `.PKGINFO` data of package `p`.
 fn arch_meta(p: &PlannedPackage, c: &deb::Control) -> arch::Meta {
-    let rel = |field: &str| {
-        c.relations
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, l)| l.clone())
-            .unwrap_or_default()
-    };
+    let rel = |field: &str| c.relation(field);
     arch::Meta {
         name: p.package.clone(),
         version: p.version.clone(),
@@ -385,13 +394,7 @@ fn rpm_meta(ctx: &Context, p: &PlannedPackage, c: &deb::Control) -> rpm::Meta {
         .rsplit_once('-')
         .map(|(v, r)| (v.to_string(), r.to_string()))
         .unwrap_or_else(|| (p.version.clone(), "1".into()));
-    let rel = |field: &str| {
-        c.relations
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, l)| l.clone())
-            .unwrap_or_default()
-    };
+    let rel = |field: &str| c.relation(field);
     let mut relations = std::collections::BTreeMap::new();
     relations.insert("requires", rel("Depends"));
     relations.insert("recommends", rel("Recommends"));

@@ -163,10 +163,7 @@ pub fn write(
         };
     }
     let pkg = b.build().map_err(rpm_err)?;
-    let tmp = out.with_file_name(format!(
-        ".{}.tmp",
-        out.file_name().and_then(|n| n.to_str()).unwrap_or("pkg")
-    ));
+    let tmp = crate::dist::temp_beside(out, "tmp");
     if let Err(e) = pkg.write_file(&tmp) {
         let _ = std::fs::remove_file(&tmp);
         return Err(rpm_err(e));
