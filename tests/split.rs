@@ -214,6 +214,19 @@ fn snapshot_project(dir: &Path) {
     init_repo(dir);
 }
 
+/// `rel release --snapshot --split --partial-target SHARE` (plus `extra`), which must pass.
+fn snapshot_share(dir: &Path, share: &str, extra: &[&str]) {
+    let mut args = vec![
+        "release",
+        "--snapshot",
+        "--split",
+        "--partial-target",
+        share,
+    ];
+    args.extend_from_slice(extra);
+    rel_ok(dir, &args);
+}
+
 fn merge_err(dir: &Path) -> String {
     let (code, _, err) = rel_run(dir, &["continue", "--merge"]);
     assert_eq!(code, 1, "{err}");
@@ -307,29 +320,9 @@ fn merge_trusts_what_shares_built_not_what_they_planned() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a");
     snapshot_project(&a);
-    rel_ok(
-        &a,
-        &[
-            "release",
-            "--snapshot",
-            "--split",
-            "--partial-target",
-            "linux",
-        ],
-    );
+    snapshot_share(&a, "linux", &[]);
     // A darwin share run with --skip build claims nothing and has nothing.
-    rel_ok(
-        &a,
-        &[
-            "release",
-            "--snapshot",
-            "--split",
-            "--partial-target",
-            "darwin",
-            "--skip",
-            "build",
-        ],
-    );
+    snapshot_share(&a, "darwin", &["--skip", "build"]);
     let ctx: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("dist/darwin/context.json")).unwrap())
             .unwrap();
@@ -343,16 +336,7 @@ fn merge_trusts_what_shares_built_not_what_they_planned() {
 
     // A share that claims a target whose files were not copied along.
     std::fs::remove_dir_all(a.join("dist/darwin")).unwrap();
-    rel_ok(
-        &a,
-        &[
-            "release",
-            "--snapshot",
-            "--split",
-            "--partial-target",
-            "darwin",
-        ],
-    );
+    snapshot_share(&a, "darwin", &[]);
     std::fs::remove_file(a.join("dist/darwin/tool_darwin_amd64_v1/tool")).unwrap();
     let err = merge_err(&a);
     assert!(
@@ -362,16 +346,7 @@ fn merge_trusts_what_shares_built_not_what_they_planned() {
 
     // A share whose artifacts.json lacks the binary it claims.
     std::fs::remove_dir_all(a.join("dist/darwin")).unwrap();
-    rel_ok(
-        &a,
-        &[
-            "release",
-            "--snapshot",
-            "--split",
-            "--partial-target",
-            "darwin",
-        ],
-    );
+    snapshot_share(&a, "darwin", &[]);
     let path = a.join("dist/darwin/artifacts.json");
     let mut arts: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
