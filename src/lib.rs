@@ -18,6 +18,7 @@ pub mod git;
 pub mod hash;
 pub mod init;
 pub mod interrupt;
+pub mod keys;
 pub mod oci_ref;
 pub mod options;
 pub mod pipeline;

@@ -342,9 +342,9 @@ fn packages_are_byte_reproducible_from_two_folders() {
 fn bad_package_configs_stop_before_anything_is_written() {
     let cases: &[(&str, &str, &str)] = &[
         (
-            "formats: [apk]",
-            "formats: [apk]\n",
-            "does not write `apk` packages yet",
+            "formats: [ipk]",
+            "formats: [ipk]\n",
+            "does not write `ipk` packages yet",
         ),
         ("formats: [dep]", "formats: [dep]\n", "did you mean `deb`?"),
         (

@@ -74,7 +74,7 @@ pub struct Nfpm {
     /// archlinux.
     #[serde(default)]
     pub file_name_template: Option<String>,
-    /// Formats: `deb`, `rpm`, `archlinux` (apk is not written yet).
+    /// Formats: `deb`, `rpm`, `apk`, `archlinux`.
     #[serde(default)]
     pub formats: Vec<String>,
     /// Vendor.
@@ -134,6 +134,182 @@ pub struct Nfpm {
     /// Maintainer scripts.
     #[serde(default)]
     pub scripts: NfpmScripts,
+    /// A metapackage: no binaries, only its relations (and `contents`, if any).
+    #[serde(default)]
+    pub meta: bool,
+    /// Version metadata: `+meta` in deb and rpm versions, `-pmeta` in apk's (templated).
+    #[serde(default)]
+    pub version_metadata: Option<String>,
+    /// Per-format replacements (`deb`, `rpm`, `apk`, `archlinux`) of the relations, contents
+    /// and scripts.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, NfpmOverride>,
+    /// deb-only settings.
+    #[serde(default)]
+    pub deb: NfpmDeb,
+    /// rpm-only settings.
+    #[serde(default)]
+    pub rpm: NfpmRpm,
+    /// apk-only settings.
+    #[serde(default)]
+    pub apk: NfpmApk,
+    /// Arch Linux-only settings.
+    #[serde(default)]
+    pub archlinux: NfpmArchlinux,
+}
+
+/// What one format changes of an `nfpms` entry: a set list replaces the entry's.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmOverride {
+    /// Packages this one needs, in this format.
+    #[serde(default, alias = "depends")]
+    pub dependencies: Option<Vec<String>>,
+    /// Recommended packages, in this format.
+    #[serde(default)]
+    pub recommends: Option<Vec<String>>,
+    /// Suggested packages, in this format.
+    #[serde(default)]
+    pub suggests: Option<Vec<String>>,
+    /// Conflicting packages, in this format.
+    #[serde(default)]
+    pub conflicts: Option<Vec<String>>,
+    /// Replaced packages, in this format.
+    #[serde(default)]
+    pub replaces: Option<Vec<String>>,
+    /// Provided virtual packages, in this format.
+    #[serde(default)]
+    pub provides: Option<Vec<String>>,
+    /// The contents, in this format.
+    #[serde(default)]
+    pub contents: Option<Vec<NfpmContent>>,
+    /// The maintainer scripts, in this format.
+    #[serde(default)]
+    pub scripts: Option<NfpmScripts>,
+}
+
+/// A package signature's key. The passphrase comes from the environment:
+/// `REL_<ID>_<FORMAT>_PASSPHRASE`, `REL_<ID>_PASSPHRASE`, `REL_NFPM_PASSPHRASE`, or
+/// GoReleaser's `NFPM_<ID>_<FORMAT>_PASSPHRASE`, `NFPM_<ID>_PASSPHRASE`, `NFPM_PASSPHRASE`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSignature {
+    /// The secret key: a file in the project, or the key's own text (templated, so
+    /// `{{ env.SIGNING_KEY }}` works). OpenPGP for deb and rpm, PEM RSA for apk.
+    #[serde(default)]
+    pub key_file: Option<String>,
+    /// deb and rpm: the id of the (sub)key to sign with, when the file holds several.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// deb: the debsigs role, `origin` (default), `maint` or `archive`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// deb: GoReleaser's signing method; only `debsign` (debsigs' `_gpg<role>` member).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// apk: the name of the public key users install in `/etc/apk/keys`. Default: the
+    /// maintainer's email address; `.rsa.pub` is appended when missing.
+    #[serde(default)]
+    pub key_name: Option<String>,
+}
+
+/// deb's dpkg triggers (`triggers` control file).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmDebTriggers {
+    /// `interest` triggers.
+    #[serde(default)]
+    pub interest: Vec<String>,
+    /// `interest-await` triggers.
+    #[serde(default)]
+    pub interest_await: Vec<String>,
+    /// `interest-noawait` triggers.
+    #[serde(default)]
+    pub interest_noawait: Vec<String>,
+    /// `activate` triggers.
+    #[serde(default)]
+    pub activate: Vec<String>,
+    /// `activate-await` triggers.
+    #[serde(default)]
+    pub activate_await: Vec<String>,
+    /// `activate-noawait` triggers.
+    #[serde(default)]
+    pub activate_noawait: Vec<String>,
+}
+
+/// deb-only settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmDeb {
+    /// Lines of `/usr/share/lintian/overrides/<package>`.
+    #[serde(default)]
+    pub lintian_overrides: Vec<String>,
+    /// More control fields, by name.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// `Pre-Depends`.
+    #[serde(default)]
+    pub predepends: Vec<String>,
+    /// `Breaks`.
+    #[serde(default)]
+    pub breaks: Vec<String>,
+    /// dpkg triggers.
+    #[serde(default)]
+    pub triggers: NfpmDebTriggers,
+    /// `data.tar` compression: `gzip` (default), `xz`, `zstd` or `none`.
+    #[serde(default)]
+    pub compression: Option<String>,
+    /// debsigs signature.
+    #[serde(default)]
+    pub signature: PackageSignature,
+}
+
+/// rpm-only settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmRpm {
+    /// `Summary`. Default: the description's first line.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// `Group`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// `Packager`. Default: the maintainer.
+    #[serde(default)]
+    pub packager: Option<String>,
+    /// Payload compression: `gzip` (default), `xz` or `zstd`.
+    #[serde(default)]
+    pub compression: Option<String>,
+    /// Install prefixes of a relocatable package.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// `Buildhost`. Default: none (rel never reads the host name).
+    #[serde(default)]
+    pub buildhost: Option<String>,
+    /// OpenPGP header signature.
+    #[serde(default)]
+    pub signature: PackageSignature,
+}
+
+/// apk-only settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmApk {
+    /// RSA signature.
+    #[serde(default)]
+    pub signature: PackageSignature,
+}
+
+/// Arch Linux-only settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfpmArchlinux {
+    /// `pkgbase`. Default: the package name.
+    #[serde(default)]
+    pub pkgbase: Option<String>,
+    /// `packager`. Default: the maintainer.
+    #[serde(default)]
+    pub packager: Option<String>,
 }
 
 /// A file, folder or symlink in a package.
@@ -145,9 +321,13 @@ pub struct NfpmContent {
     pub src: String,
     /// The absolute path in the package.
     pub dst: String,
-    /// `file` (default), `config`, `config|noreplace`, `dir` or `symlink`.
+    /// `file` (default), `config`, `config|noreplace`, `dir`, `tree` (a project folder,
+    /// recursively), `symlink`, `doc` (rpm `%doc`) or `ghost` (rpm only: owned, not shipped).
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
+    /// Only in packages of this format (`deb`, `rpm`, `apk`, `archlinux`).
+    #[serde(default)]
+    pub packager: Option<String>,
     /// Mode and owner.
     #[serde(default)]
     pub file_info: Option<NfpmFileInfo>,
@@ -161,6 +341,15 @@ pub struct NfpmFileInfo {
     #[serde(default, deserialize_with = "octal_mode")]
     #[schemars(with = "Option<ModeSchema>")]
     pub mode: Option<u32>,
+    /// Owner. Default: `root`.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Group. Default: `root`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Modification time (RFC 3339). Default: the commit time.
+    #[serde(default)]
+    pub mtime: Option<String>,
 }
 
 /// The shapes a mode takes in the schema.

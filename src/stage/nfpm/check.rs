@@ -54,7 +54,7 @@ pub fn check(c: &mut Checker) {
             let (msg, hint) = if NOT_YET.contains(&f.as_str()) {
                 (
                     format!("rel does not write `{f}` packages yet"),
-                    "remove it; rel writes `deb` packages".to_string(),
+                    format!("remove it; rel writes {}", WRITTEN.join(", ")),
                 )
             } else {
                 let all: Vec<&str> = WRITTEN.iter().chain(NOT_YET).copied().collect();
@@ -89,18 +89,156 @@ pub fn check(c: &mut Checker) {
                 Some("e.g. /usr/bin".into()),
             );
         }
+        formats_blocks(c, n, &base);
+        let mut lists: Vec<(Vec<Seg>, &Vec<crate::config::NfpmContent>)> =
+            vec![(base(&["contents".into()]), &n.contents)];
+        for (format, o) in &n.overrides {
+            if let Some(list) = &o.contents {
+                lists.push((
+                    base(&[
+                        "overrides".into(),
+                        format.as_str().into(),
+                        "contents".into(),
+                    ]),
+                    list,
+                ));
+            }
+        }
+        for (at_list, list) in lists {
+            contents(c, &at_list, list);
+        }
+    }
+}
+
+/// The known formats, for the per-format keys.
+const FORMATS: &[&str] = &["deb", "rpm", "apk", "archlinux"];
+
+/// `overrides`, `deb`, `rpm`, `apk` and `archlinux` of one entry.
+fn formats_blocks(c: &mut Checker, n: &crate::config::Nfpm, base: &dyn Fn(&[Seg]) -> Vec<Seg>) {
+    for format in n.overrides.keys() {
+        if !FORMATS.contains(&format.as_str()) {
+            c.push(
+                base(&["overrides".into(), format.as_str().into()]),
+                format!("`overrides.{format}` names no package format"),
+                Some(
+                    did_you_mean(format, FORMATS.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| format!("formats: {}", FORMATS.join(", "))),
+                ),
+            );
+        }
+    }
+    for (at, value, allowed) in [
+        (
+            "deb",
+            &n.deb.compression,
+            &["gzip", "xz", "zstd", "none"][..],
+        ),
+        ("rpm", &n.rpm.compression, &["gzip", "xz", "zstd"][..]),
+        (
+            "deb",
+            &n.deb.signature.kind,
+            &["origin", "maint", "archive"][..],
+        ),
+        ("deb", &n.deb.signature.method, &["debsign"][..]),
+    ] {
+        if let Some(v) = value
+            && !allowed.contains(&v.as_str())
+        {
+            let key = if allowed.contains(&"origin") {
+                "signature.type"
+            } else if allowed.contains(&"debsign") {
+                "signature.method"
+            } else {
+                "compression"
+            };
+            let mut path = vec![Seg::from(at)];
+            path.extend(key.split('.').map(Seg::from));
+            c.push(
+                base(&path),
+                format!("`{at}.{key}: {v}` is not one rel writes"),
+                Some(format!("use one of: {}", allowed.join(", "))),
+            );
+        }
+    }
+    if !n.rpm.prefixes.is_empty() {
+        c.push(
+            base(&["rpm".into(), "prefixes".into()]),
+            "rel does not write relocatable rpm packages".to_string(),
+            Some("remove `prefixes`; the package installs at its absolute paths".into()),
+        );
+    }
+    for (format, sig) in [
+        ("deb", &n.deb.signature),
+        ("rpm", &n.rpm.signature),
+        ("apk", &n.apk.signature),
+    ] {
+        let at = |k: &str| base(&[format.into(), "signature".into(), k.into()]);
+        if let Some(f) = &sig.key_file {
+            c.template(at("key_file"), f, &globals());
+        } else if sig.key_id.is_some() || sig.key_name.is_some() {
+            c.push(
+                at("key_file"),
+                format!("`{format}.signature` names no `key_file`"),
+                Some("set `key_file` to the secret key (a file, or the key's text)".into()),
+            );
+        }
+        if sig.key_name.is_some() && format != "apk" {
+            c.push(
+                at("key_name"),
+                "`key_name` is for apk signatures".to_string(),
+                None,
+            );
+        }
+        if sig.key_id.is_some() && format == "apk" {
+            c.push(
+                at("key_id"),
+                "apk signatures take no `key_id`".to_string(),
+                None,
+            );
+        }
+    }
+}
+
+/// One `contents` list.
+fn contents(c: &mut Checker, at_list: &[Seg], list: &[crate::config::NfpmContent]) {
+    {
         let mut dsts = HashSet::new();
-        for (j, content) in n.contents.iter().enumerate() {
-            let at = |k: &str| base(&["contents".into(), j.into(), k.into()]);
+        for (j, content) in list.iter().enumerate() {
+            let at = |k: &str| {
+                let mut v = at_list.to_vec();
+                v.push(j.into());
+                v.push(k.into());
+                v
+            };
             let kind = content.kind.as_deref().unwrap_or("file");
             if !matches!(
                 kind,
-                "file" | "config" | "config|noreplace" | "dir" | "symlink"
+                "file"
+                    | "config"
+                    | "config|noreplace"
+                    | "dir"
+                    | "tree"
+                    | "symlink"
+                    | "doc"
+                    | "ghost"
             ) {
                 c.push(
                     at("type"),
                     format!("unknown content type `{kind}`"),
-                    Some("use file, config, config|noreplace, dir or symlink".into()),
+                    Some(
+                        "use file, config, config|noreplace, dir, tree, symlink, doc or ghost"
+                            .into(),
+                    ),
+                );
+            }
+            if let Some(f) = &content.packager
+                && !FORMATS.contains(&f.as_str())
+            {
+                c.push(
+                    at("packager"),
+                    format!("`packager: {f}` names no package format"),
+                    Some(format!("formats: {}", FORMATS.join(", "))),
                 );
             }
             let dst = &content.dst;
@@ -112,14 +250,14 @@ pub fn check(c: &mut Checker) {
                     ),
                     None,
                 );
-            } else if !dsts.insert(dst.clone()) && !dst.ends_with('/') {
+            } else if !dsts.insert((dst.clone(), content.packager.clone())) && !dst.ends_with('/') {
                 c.push(
                     at("dst"),
                     format!("two contents would be installed at {dst}"),
                     None,
                 );
             }
-            if kind != "dir" && content.src.trim().is_empty() {
+            if !matches!(kind, "dir" | "ghost") && content.src.trim().is_empty() {
                 c.push(at("src"), "`src` is empty".to_string(), None);
             }
             c.template(at("dst"), dst, &globals());

@@ -25,6 +25,36 @@ pub enum Kind {
     Dir { mode: u32 },
     /// A symlink to `target`.
     Symlink { target: String },
+    /// A path the package owns but does not ship (rpm `%ghost`; left out of other formats).
+    Ghost,
+}
+
+/// Owner, group and time of an entry; `None` is root, root and the commit time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attrs {
+    /// Owner name.
+    pub owner: Option<String>,
+    /// Group name.
+    pub group: Option<String>,
+    /// Modification time, seconds since the epoch.
+    pub mtime: Option<i64>,
+}
+
+impl Attrs {
+    /// The owner's name.
+    pub fn owner(&self) -> &str {
+        self.owner.as_deref().unwrap_or("root")
+    }
+
+    /// The group's name.
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or("root")
+    }
+
+    /// The entry's time, the commit time `mt` when unset.
+    pub fn time(&self, mt: u64) -> u64 {
+        self.mtime.map(|t| t.max(0) as u64).unwrap_or(mt)
+    }
 }
 
 /// One entry, by absolute path in the installed system (`/usr/bin/hello`).
@@ -36,6 +66,32 @@ pub struct Entry {
     pub kind: Kind,
     /// A configuration file (listed in `conffiles`).
     pub config: bool,
+    /// Documentation (rpm `%doc`).
+    pub doc: bool,
+    /// Owner, group and time.
+    pub attrs: Attrs,
+}
+
+impl Entry {
+    /// A plain entry owned by root at the commit time.
+    pub fn new(path: impl Into<String>, kind: Kind) -> Entry {
+        Entry {
+            path: path.into(),
+            kind,
+            config: false,
+            doc: false,
+            attrs: Attrs::default(),
+        }
+    }
+}
+
+/// How a deb's signature is made: debsigs' `_gpg<role>` member, a detached OpenPGP
+/// signature over `debian-binary`, `control.tar.*` and `data.tar.*` in that order.
+pub struct Signing<'a> {
+    /// The key.
+    pub key: &'a crate::keys::openpgp::Key,
+    /// `origin`, `maint` or `archive`.
+    pub role: String,
 }
 
 /// Everything the control file says.
@@ -65,6 +121,12 @@ pub struct Control {
     pub license: Option<String>,
     /// Vendor, for the generated copyright file.
     pub vendor: Option<String>,
+    /// More control fields (`deb.fields`), written after the standard ones.
+    pub fields: BTreeMap<String, String>,
+    /// `data.tar` compression: `gzip`, `xz`, `zstd` or `none`.
+    pub compression: String,
+    /// The `triggers` control file, when any.
+    pub triggers: Option<String>,
 }
 
 impl Control {
@@ -96,22 +158,94 @@ pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
     })
 }
 
+/// A compressed stream for `data.tar`: gzip, xz, zstd or none, each reproducible.
+fn compressor<'a, W: Write + 'a>(kind: &str, out: W) -> Result<Box<dyn Finish<W> + 'a>> {
+    Ok(match kind {
+        "xz" => Box::new(liblzma::write::XzEncoder::new(out, 6)),
+        "zstd" => Box::new(zstd::Encoder::new(out, 9).map_err(tar_err)?),
+        "none" => Box::new(Plain(out)),
+        _ => Box::new(
+            GzBuilder::new()
+                .mtime(0)
+                .operating_system(3)
+                .write(out, Compression::new(9)),
+        ),
+    })
+}
+
+/// A compressing writer that hands back its inner writer when done.
+trait Finish<W>: Write {
+    fn done(self: Box<Self>) -> std::io::Result<W>;
+}
+
+impl<W: Write> Finish<W> for flate2::write::GzEncoder<W> {
+    fn done(self: Box<Self>) -> std::io::Result<W> {
+        self.finish()
+    }
+}
+
+impl<W: Write> Finish<W> for liblzma::write::XzEncoder<W> {
+    fn done(self: Box<Self>) -> std::io::Result<W> {
+        self.finish()
+    }
+}
+
+impl<W: Write> Finish<W> for zstd::Encoder<'_, W> {
+    fn done(self: Box<Self>) -> std::io::Result<W> {
+        self.finish()
+    }
+}
+
+struct Plain<W>(W);
+
+impl<W: Write> Write for Plain<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write> Finish<W> for Plain<W> {
+    fn done(self: Box<Self>) -> std::io::Result<W> {
+        Ok(self.0)
+    }
+}
+
+/// The member name suffix of a `data.tar` compression.
+fn data_member(kind: &str) -> &'static str {
+    match kind {
+        "xz" => "data.tar.xz",
+        "zstd" => "data.tar.zst",
+        "none" => "data.tar",
+        _ => "data.tar.gz",
+    }
+}
+
 /// A tar.gz of `entries` (relative names, sorted by the caller) written to `out`,
 /// reproducible; files on disk are streamed, never held whole.
-fn tar_gz<W: Write>(entries: &[(String, TarItem)], mtime: u64, out: W) -> Result<W> {
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(3)
-        .write(out, Compression::new(9));
+fn tar_gz<W: Write>(entries: &[(String, TarItem, Attrs)], mtime: u64, out: W) -> Result<W> {
+    tar_with(entries, mtime, "gzip", out)
+}
+
+/// [`tar_gz`] with the compression of `data.tar`.
+fn tar_with<W: Write>(
+    entries: &[(String, TarItem, Attrs)],
+    mtime: u64,
+    compression: &str,
+    out: W,
+) -> Result<W> {
+    let gz = compressor(compression, out)?;
     let mut b = tar::Builder::new(gz);
     b.mode(tar::HeaderMode::Deterministic);
-    for (name, item) in entries {
+    for (name, item, attrs) in entries {
         let mut h = tar::Header::new_gnu();
-        h.set_mtime(mtime);
+        h.set_mtime(attrs.time(mtime));
         h.set_uid(0);
         h.set_gid(0);
-        h.set_username("root").map_err(tar_err)?;
-        h.set_groupname("root").map_err(tar_err)?;
+        h.set_username(attrs.owner()).map_err(tar_err)?;
+        h.set_groupname(attrs.group()).map_err(tar_err)?;
         let mut disk: Option<std::fs::File> = None;
         let (data, size): (&[u8], u64) = match item {
             TarItem::Dir(mode) => {
@@ -156,7 +290,7 @@ fn tar_gz<W: Write>(entries: &[(String, TarItem)], mtime: u64, out: W) -> Result
         }
     }
     let gz = b.into_inner().map_err(tar_err)?;
-    gz.finish().map_err(tar_err)
+    gz.done().map_err(tar_err)
 }
 
 fn tar_err(e: std::io::Error) -> Error {
@@ -201,6 +335,9 @@ fn control_text(c: &Control, installed_kib: u64) -> String {
     }
     if let Some(h) = &c.homepage {
         s.push_str(&format!("Homepage: {h}\n"));
+    }
+    for (k, v) in &c.fields {
+        s.push_str(&format!("{k}: {v}\n"));
     }
     s.push_str(&format!("Description: {}\n", c.summary));
     for line in c.long.trim().lines() {
@@ -255,49 +392,38 @@ fn changelog(c: &Control, mtime: i64) -> Result<Vec<u8>> {
 }
 
 /// Write the package for `control` with `entries` and `scripts` (`preinst`, … → text) to
-/// `out`, through a temporary file.
+/// `out`, through a temporary file, signed when `sign` is given.
 pub fn write(
     control: &Control,
     entries: &[Entry],
     scripts: &BTreeMap<&'static str, Vec<u8>>,
     mtime: i64,
+    sign: Option<&Signing>,
     out: &Path,
 ) -> Result<()> {
     let mt = mtime.max(0) as u64;
     let doc = format!("/usr/share/doc/{}", control.package);
-    let mut all: BTreeMap<String, (TarItem, bool)> = BTreeMap::new();
-    let mut dirs: BTreeMap<String, u32> = BTreeMap::new();
-    let add_parents = |path: &str, dirs: &mut BTreeMap<String, u32>| {
+    let mut all: BTreeMap<String, (TarItem, bool, Attrs)> = BTreeMap::new();
+    let mut dirs: BTreeMap<String, (u32, Attrs)> = BTreeMap::new();
+    let add_parents = |path: &str, dirs: &mut BTreeMap<String, (u32, Attrs)>| {
         let mut p = String::new();
-        for comp in path
-            .trim_start_matches('/')
-            .split('/')
-            .collect::<Vec<_>>()
-            .iter()
-            .rev()
-            .skip(1)
-            .rev()
-        {
+        let comps: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        for comp in &comps[..comps.len().saturating_sub(1)] {
             p.push('/');
             p.push_str(comp);
-            dirs.entry(p.clone()).or_insert(0o755);
+            dirs.entry(p.clone()).or_insert((0o755, Attrs::default()));
         }
     };
     let mut with_docs: Vec<Entry> = entries.to_vec();
     if !entries.iter().any(|e| e.path == format!("{doc}/copyright")) {
-        with_docs.push(Entry {
-            path: format!("{doc}/copyright"),
-            kind: Kind::Generated(copyright(control, mtime)),
-            config: false,
-        });
+        with_docs.push(Entry::new(
+            format!("{doc}/copyright"),
+            Kind::Generated(copyright(control, mtime)),
+        ));
     }
     let log = format!("{doc}/{}", changelog_name(&control.version));
     if !entries.iter().any(|e| e.path == log) {
-        with_docs.push(Entry {
-            path: log,
-            kind: Kind::Generated(changelog(control, mtime)?),
-            config: false,
-        });
+        with_docs.push(Entry::new(log, Kind::Generated(changelog(control, mtime)?)));
     }
     for e in &with_docs {
         add_parents(&e.path, &mut dirs);
@@ -308,12 +434,19 @@ pub fn write(
             }
             Kind::Generated(b) => TarItem::File(0o644, b.clone()),
             Kind::Dir { mode } => {
-                dirs.insert(e.path.trim_end_matches('/').to_string(), *mode);
+                dirs.insert(
+                    e.path.trim_end_matches('/').to_string(),
+                    (*mode, e.attrs.clone()),
+                );
                 continue;
             }
             Kind::Symlink { target } => TarItem::Link(target.clone()),
+            Kind::Ghost => continue,
         };
-        if all.insert(e.path.clone(), (item, e.config)).is_some() {
+        if all
+            .insert(e.path.clone(), (item, e.config, e.attrs.clone()))
+            .is_some()
+        {
             return Err(Error::Config(format!(
                 "two package entries would be installed at {}",
                 e.path
@@ -324,7 +457,7 @@ pub fn write(
     let mut installed = 0u64;
     let mut md5sums = String::new();
     let mut conffiles = String::new();
-    for (path, (item, config)) in &all {
+    for (path, (item, config, _)) in &all {
         match item {
             TarItem::File(_, bytes) => {
                 installed += (bytes.len() as u64).div_ceil(1024);
@@ -346,31 +479,50 @@ pub fn write(
         }
     }
     installed += dirs.len() as u64;
-    // data.tar.gz: "./", the folders, then the files, by path.
-    let mut data: Vec<(String, TarItem)> = vec![("./".into(), TarItem::Dir(0o755))];
-    let mut names: BTreeMap<String, TarItem> = BTreeMap::new();
-    for (d, mode) in &dirs {
-        names.insert(format!(".{d}/"), TarItem::Dir(*mode));
+    // data.tar: "./", the folders, then the files, by path.
+    let mut data: Vec<(String, TarItem, Attrs)> =
+        vec![("./".into(), TarItem::Dir(0o755), Attrs::default())];
+    let mut names: BTreeMap<String, (TarItem, Attrs)> = BTreeMap::new();
+    for (d, (mode, attrs)) in &dirs {
+        names.insert(format!(".{d}/"), (TarItem::Dir(*mode), attrs.clone()));
     }
-    for (p, (item, _)) in all {
-        names.insert(format!(".{p}"), item);
+    for (p, (item, _, attrs)) in all {
+        names.insert(format!(".{p}"), (item, attrs));
     }
-    data.extend(names);
+    data.extend(names.into_iter().map(|(n, (i, a))| (n, i, a)));
     let name_of = |suffix: &str| crate::dist::temp_beside(out, suffix);
-    // data.tar.gz goes through a temporary file: memory stays flat whatever the binaries weigh.
+    // data.tar goes through a temporary file: memory stays flat whatever the binaries weigh.
     let data_tmp = name_of("data.tmp");
     let data_file = std::fs::File::create(&data_tmp).ctx("cannot create", &data_tmp)?;
-    let result = tar_gz(&data, mt, std::io::BufWriter::new(data_file))
-        .and_then(|w| w.into_inner().map_err(|e| tar_err(e.into_error())))
-        .and_then(|_| {
-            write_ar(
-                &name_of("tmp"),
-                out,
-                &ctl_gz_of(control, installed, &md5sums, &conffiles, scripts, mt)?,
-                &data_tmp,
-                mt,
-            )
-        });
+    let result = tar_with(
+        &data,
+        mt,
+        &control.compression,
+        std::io::BufWriter::new(data_file),
+    )
+    .and_then(|w| w.into_inner().map_err(|e| tar_err(e.into_error())))
+    .and_then(|_| {
+        let control_gz = ctl_gz_of(control, installed, &md5sums, &conffiles, scripts, mt)?;
+        let signature = match sign {
+            Some(s) => {
+                let data = std::fs::File::open(&data_tmp).ctx("cannot read", &data_tmp)?;
+                let signed = std::io::Read::chain(
+                    std::io::Read::chain(&b"2.0\n"[..], control_gz.as_slice()),
+                    std::io::BufReader::new(data),
+                );
+                Some((format!("_gpg{}", s.role), s.key.detached(signed, mtime)?))
+            }
+            None => None,
+        };
+        write_ar(
+            &name_of("tmp"),
+            out,
+            &control_gz,
+            (data_member(&control.compression), &data_tmp),
+            signature.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
+            mt,
+        )
+    });
     let _ = std::fs::remove_file(&data_tmp);
     result
 }
@@ -385,6 +537,12 @@ fn ctl_gz_of(
     mt: u64,
 ) -> Result<Vec<u8>> {
     let mut ctl: Vec<(String, TarItem)> = vec![("./".into(), TarItem::Dir(0o755))];
+    if let Some(t) = &control.triggers {
+        ctl.push((
+            "./triggers".into(),
+            TarItem::File(0o644, t.clone().into_bytes()),
+        ));
+    }
     let mut ctl_files: BTreeMap<String, TarItem> = BTreeMap::new();
     ctl_files.insert(
         "./control".into(),
@@ -404,11 +562,25 @@ fn ctl_gz_of(
         ctl_files.insert(format!("./{name}"), TarItem::File(0o755, text.clone()));
     }
     ctl.extend(ctl_files);
+    ctl.sort_by(|a, b| a.0.cmp(&b.0));
+    let ctl: Vec<(String, TarItem, Attrs)> = ctl
+        .into_iter()
+        .map(|(n, i)| (n, i, Attrs::default()))
+        .collect();
     tar_gz(&ctl, mt, Vec::new())
 }
 
-/// The `ar` archive of a package, streamed from `data` into `tmp`, then renamed to `out`.
-fn write_ar(tmp: &Path, out: &Path, control_gz: &[u8], data: &Path, mt: u64) -> Result<()> {
+/// The `ar` archive of a package, streamed from `data` (member name, file) into `tmp`,
+/// with the debsigs signature member last when given, then renamed to `out`.
+fn write_ar(
+    tmp: &Path,
+    out: &Path,
+    control_gz: &[u8],
+    data: (&str, &Path),
+    signature: Option<(&str, &[u8])>,
+    mt: u64,
+) -> Result<()> {
+    let (data_name, data) = data;
     let file = std::fs::File::create(tmp).ctx("cannot create", tmp)?;
     let mut ar = ar::Builder::new(std::io::BufWriter::new(file));
     let header = |name: &str, size: u64| {
@@ -426,7 +598,10 @@ fn write_ar(tmp: &Path, out: &Path, control_gz: &[u8], data: &Path, mt: u64) -> 
             control_gz,
         )?;
         let len = std::fs::metadata(data)?.len();
-        ar.append(&header("data.tar.gz", len), std::fs::File::open(data)?)?;
+        ar.append(&header(data_name, len), std::fs::File::open(data)?)?;
+        if let Some((name, bytes)) = signature {
+            ar.append(&header(name, bytes.len() as u64), bytes)?;
+        }
         let mut w = ar.into_inner()?;
         w.flush()
     })();

@@ -1,12 +1,14 @@
 //! The nfpm stage: Linux packages of the linux binaries, with GoReleaser's `nfpms` keys.
 //!
 //! rel writes the formats itself (no nFPM, no dpkg-deb), reproducibly: the package is a pure
-//! function of the binaries, the config and the commit time. This version writes `.deb`,
-//! `.rpm` and Arch Linux packages; `apk` is refused by the config check rather than skipped.
+//! function of the binaries, the config and the commit time. It writes `.deb`, `.rpm`,
+//! `.apk` and Arch Linux packages, signed when a format's `signature.key_file` is set (keys
+//! are loaded and test-signed while planning, before any build).
 //! Package names come from the plan; binaries from the registry; each package is a
 //! `linux_package` artifact, so checksums, publishing, split/merge and `artifacts.json`
 //! take it like an archive.
 
+pub mod apk;
 pub mod arch;
 mod check;
 pub mod deb;
@@ -28,17 +30,46 @@ use std::path::PathBuf;
 pub struct NfpmStage;
 
 /// The formats rel writes.
-pub const WRITTEN: &[&str] = &["deb", "rpm", "archlinux"];
+pub const WRITTEN: &[&str] = &["deb", "rpm", "apk", "archlinux"];
 /// GoReleaser's formats that rel does not write yet.
-pub const NOT_YET: &[&str] = &["apk", "ipk"];
+pub const NOT_YET: &[&str] = &["ipk"];
 
 /// The file extension of a format.
 fn extension(format: &str) -> &'static str {
     match format {
         "rpm" => "rpm",
+        "apk" => "apk",
         "archlinux" => "pkg.tar.zst",
         _ => "deb",
     }
+}
+
+/// nfpms entry `n` as format `format` sees it: `overrides.<format>` replaces what it sets.
+pub fn effective(n: &Nfpm, format: &str) -> Nfpm {
+    let mut e = n.clone();
+    if let Some(o) = n.overrides.get(format) {
+        for (dst, src) in [
+            (&mut e.dependencies, &o.dependencies),
+            (&mut e.recommends, &o.recommends),
+            (&mut e.suggests, &o.suggests),
+            (&mut e.conflicts, &o.conflicts),
+            (&mut e.replaces, &o.replaces),
+            (&mut e.provides, &o.provides),
+        ] {
+            if let Some(v) = src {
+                *dst = v.clone();
+            }
+        }
+        if let Some(c) = &o.contents {
+            e.contents = c.clone();
+        }
+        if let Some(sc) = &o.scripts {
+            e.scripts = sc.clone();
+        }
+    }
+    e.contents
+        .retain(|c| c.packager.as_deref().is_none_or(|f| f == format));
+    e
 }
 
 /// The Debian version of a semver version: `[epoch:]X.Y.Z[~pre][-release]`, the prerelease
@@ -72,12 +103,18 @@ fn naming(
     n: &Nfpm,
     package: &str,
     version: &str,
+    metadata: Option<&str>,
 ) -> (String, String, String) {
     let lookup = match format {
         "archlinux" => arch::arch,
         "rpm" => rpm::arch,
+        "apk" => apk::arch,
         _ => deb::arch,
     };
+    let plus = metadata
+        .filter(|m| !m.is_empty())
+        .map(|m| format!("+{m}"))
+        .unwrap_or_default();
     let arch = lookup(&t.arch, t.arm.as_deref())
         .map(String::from)
         .unwrap_or_else(|| t.arch.clone());
@@ -96,12 +133,24 @@ fn naming(
             (arch, format!("{epoch}{v}-{release}"), file)
         }
         "rpm" => {
-            let v = rpm::version(version, pre);
+            let v = format!("{}{plus}", rpm::version(version, pre));
             let file = format!("{package}-{v}-{release}.{arch}");
             (arch, format!("{v}-{release}"), file)
         }
+        "apk" => {
+            let v = apk::pkgver(version, pre, &release);
+            let file = format!("{package}_{v}_{arch}");
+            (arch, v, file)
+        }
         _ => {
-            let v = deb_version(version, n);
+            let mut v = deb_version(version, n);
+            if !plus.is_empty() {
+                // The metadata belongs to the upstream version, before the Debian revision.
+                match v.rsplit_once('-').filter(|_| n.release.is_some()) {
+                    Some((up, rev)) => v = format!("{up}{plus}-{rev}"),
+                    None => v.push_str(&plus),
+                }
+            }
             let file = format!("{package}_{}_{arch}", v.replace(':', "%3a"));
             (arch, v, file)
         }
@@ -115,6 +164,11 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
         &format!("nfpms[{index}].package_name"),
         n.package_name.as_deref().unwrap_or_default(),
     )?;
+    let metadata = n
+        .version_metadata
+        .as_deref()
+        .map(|m| ctx.render(&format!("nfpms[{index}].version_metadata"), m))
+        .transpose()?;
     let mut groups: BTreeMap<String, Vec<&PlannedBuild>> = BTreeMap::new();
     for pb in plan
         .builds
@@ -127,7 +181,8 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
         let first = group[0];
         let t = &first.target;
         for format in &n.formats {
-            let (arch, version, conventional) = naming(format, t, n, &package, &ctx.version);
+            let (arch, version, conventional) =
+                naming(format, t, n, &package, &ctx.version, metadata.as_deref());
             let base = match &n.file_name_template {
                 Some(tpl) => {
                     let mut vars = first.vars.clone();
@@ -155,7 +210,11 @@ fn plan_one(ctx: &Context, plan: &Plan, index: usize, out: &mut Vec<PlannedPacka
                 path: ctx.dist.join(&name),
                 name,
                 target: t.clone(),
-                binaries: group.iter().map(|pb| (*pb).clone()).collect(),
+                binaries: if n.meta {
+                    vec![]
+                } else {
+                    group.iter().map(|pb| (*pb).clone()).collect()
+                },
                 package: package.clone(),
                 version: version.clone(),
                 arch,
@@ -180,9 +239,43 @@ fn project_file(ctx: &Context, key: &str, rel: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// Every entry of package `p`: its binaries from the registry, then `contents`.
+/// The owner, group and time of a content entry.
+fn attrs_of(key: &str, c: &crate::config::NfpmContent) -> Result<deb::Attrs> {
+    let Some(fi) = &c.file_info else {
+        return Ok(deb::Attrs::default());
+    };
+    let mtime = match fi.mtime.as_deref() {
+        Some(t) => Some(
+            t.parse::<jiff::Timestamp>()
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "`{key}.file_info.mtime: {t}` is not an RFC 3339 time: {e}"
+                    ))
+                })?
+                .as_second(),
+        ),
+        None => None,
+    };
+    Ok(deb::Attrs {
+        owner: fi.owner.clone(),
+        group: fi.group.clone(),
+        mtime,
+    })
+}
+
+/// The default mode of a project file: executable stays executable.
+fn mode_of(source: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let exec = std::fs::metadata(source)
+        .map(|m| m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false);
+    if exec { 0o755 } else { 0o644 }
+}
+
+/// Every entry of package `p`: its binaries from the registry, then `contents` (with the
+/// format's overrides), then the deb's lintian overrides.
 fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
-    let n = &ctx.config.nfpms[p.index];
+    let n = &effective(&ctx.config.nfpms[p.index], &p.format);
     let bindir = n
         .bindir
         .as_deref()
@@ -202,35 +295,91 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
                 p.target.name()
             )));
         };
-        out.push(deb::Entry {
-            path: format!("{bindir}/{}", a.name),
-            kind: deb::Kind::File {
+        out.push(deb::Entry::new(
+            format!("{bindir}/{}", a.name),
+            deb::Kind::File {
                 source: ctx.root.join(&a.path),
                 mode: 0o755,
             },
-            config: false,
-        });
+        ));
     }
     for (j, c) in n.contents.iter().enumerate() {
         let key = format!("nfpms[{}].contents[{j}]", p.index);
         let kind = c.kind.as_deref().unwrap_or("file");
         let mode = c.file_info.as_ref().and_then(|f| f.mode);
         let dst = ctx.render(&format!("{key}.dst"), &c.dst)?;
+        let attrs = attrs_of(&key, c)?;
+        let mut push = |path: String, kind: deb::Kind, config: bool, doc: bool| {
+            out.push(deb::Entry {
+                path,
+                kind,
+                config,
+                doc,
+                attrs: attrs.clone(),
+            })
+        };
         match kind {
-            "dir" => out.push(deb::Entry {
-                path: dst,
-                kind: deb::Kind::Dir {
+            "dir" => push(
+                dst,
+                deb::Kind::Dir {
                     mode: mode.unwrap_or(0o755),
                 },
-                config: false,
-            }),
-            "symlink" => out.push(deb::Entry {
-                path: dst,
-                kind: deb::Kind::Symlink {
+                false,
+                false,
+            ),
+            "ghost" => {
+                if p.format == "rpm" {
+                    push(dst, deb::Kind::Ghost, false, false)
+                }
+            }
+            "symlink" => push(
+                dst,
+                deb::Kind::Symlink {
                     target: ctx.render(&format!("{key}.src"), &c.src)?,
                 },
-                config: false,
-            }),
+                false,
+                false,
+            ),
+            "tree" => {
+                let src = ctx.render(&format!("{key}.src"), &c.src)?;
+                let folder = ctx.root.join(&src);
+                if !folder.is_dir() {
+                    return Err(Error::Failed(format!(
+                        "{key}: `{src}` is not a folder in the project"
+                    )));
+                }
+                let base = dst.trim_end_matches('/').to_string();
+                let mut walked: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(&folder)
+                    .min_depth(1)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| Error::Failed(format!("{key}: cannot read {src}: {e}")))?;
+                walked.sort_by(|a, b| a.path().cmp(b.path()));
+                for w in walked {
+                    let rel = w.path().strip_prefix(&folder).unwrap_or(w.path());
+                    let path = format!("{base}/{}", rel.to_string_lossy());
+                    let ft = w.file_type();
+                    if ft.is_dir() {
+                        push(path, deb::Kind::Dir { mode: 0o755 }, false, false);
+                    } else if ft.is_symlink() {
+                        let target = std::fs::read_link(w.path())
+                            .map_err(|e| Error::io("cannot read", w.path(), e))?;
+                        push(
+                            path,
+                            deb::Kind::Symlink {
+                                target: target.to_string_lossy().into_owned(),
+                            },
+                            false,
+                            false,
+                        );
+                    } else {
+                        let source = w.path().to_path_buf();
+                        let m = mode.unwrap_or_else(|| mode_of(&source));
+                        push(path, deb::Kind::File { source, mode: m }, false, false);
+                    }
+                }
+            }
             _ => {
                 let src = ctx.render(&format!("{key}.src"), &c.src)?;
                 let matches = crate::fileset::glob_files(&ctx.root, &src)
@@ -249,31 +398,37 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
                     } else {
                         dst.clone()
                     };
-                    let file_mode = mode.unwrap_or_else(|| {
-                        use std::os::unix::fs::PermissionsExt;
-                        let exec = std::fs::metadata(&source)
-                            .map(|m| m.permissions().mode() & 0o111 != 0)
-                            .unwrap_or(false);
-                        if exec { 0o755 } else { 0o644 }
-                    });
-                    out.push(deb::Entry {
+                    let file_mode = mode.unwrap_or_else(|| mode_of(&source));
+                    push(
                         path,
-                        kind: deb::Kind::File {
+                        deb::Kind::File {
                             source,
                             mode: file_mode,
                         },
-                        config: kind.starts_with("config"),
-                    });
+                        kind.starts_with("config"),
+                        kind == "doc",
+                    );
                 }
             }
         }
+    }
+    if p.format == "deb" && !n.deb.lintian_overrides.is_empty() {
+        let mut text = String::new();
+        for l in &n.deb.lintian_overrides {
+            text.push_str(l.trim());
+            text.push('\n');
+        }
+        out.push(deb::Entry::new(
+            format!("/usr/share/lintian/overrides/{}", p.package),
+            deb::Kind::Generated(text.into_bytes()),
+        ));
     }
     Ok(out)
 }
 
 /// The control data of package `p`.
 fn control(ctx: &Context, p: &PlannedPackage) -> Result<deb::Control> {
-    let n = &ctx.config.nfpms[p.index];
+    let n = &effective(&ctx.config.nfpms[p.index], &p.format);
     let key = |k: &str| format!("nfpms[{}].{k}", p.index);
     let description = match &n.description {
         Some(d) => ctx.render(&key("description"), d)?,
@@ -308,21 +463,52 @@ fn control(ctx: &Context, p: &PlannedPackage) -> Result<deb::Control> {
             .map(|h| ctx.render(&key("homepage"), h))
             .transpose()?,
         relations: vec![
+            (
+                "Pre-Depends",
+                render_all("deb.predepends", &n.deb.predepends)?,
+            ),
             ("Depends", render_all("dependencies", &n.dependencies)?),
             ("Recommends", render_all("recommends", &n.recommends)?),
             ("Suggests", render_all("suggests", &n.suggests)?),
+            ("Breaks", render_all("deb.breaks", &n.deb.breaks)?),
             ("Conflicts", render_all("conflicts", &n.conflicts)?),
             ("Replaces", render_all("replaces", &n.replaces)?),
             ("Provides", render_all("provides", &n.provides)?),
         ],
         license: n.license.clone(),
         vendor: n.vendor.clone(),
+        fields: n
+            .deb
+            .fields
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), ctx.render(&key(&format!("deb.fields.{k}")), v)?)))
+            .collect::<Result<_>>()?,
+        compression: n.deb.compression.clone().unwrap_or_else(|| "gzip".into()),
+        triggers: triggers(&n.deb.triggers),
     })
 }
 
-/// The maintainer scripts of nfpms[i], read from the project.
-fn scripts(ctx: &Context, i: usize) -> Result<BTreeMap<&'static str, Vec<u8>>> {
-    let s = &ctx.config.nfpms[i].scripts;
+/// dpkg's `triggers` control file, one directive a line.
+fn triggers(t: &crate::config::NfpmDebTriggers) -> Option<String> {
+    let mut out = String::new();
+    for (directive, names) in [
+        ("interest", &t.interest),
+        ("interest-await", &t.interest_await),
+        ("interest-noawait", &t.interest_noawait),
+        ("activate", &t.activate),
+        ("activate-await", &t.activate_await),
+        ("activate-noawait", &t.activate_noawait),
+    ] {
+        for name in names {
+            out.push_str(&format!("{directive} {name}\n"));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The maintainer scripts of nfpms[i] in `format`, read from the project.
+fn scripts(ctx: &Context, i: usize, format: &str) -> Result<BTreeMap<&'static str, Vec<u8>>> {
+    let s = &effective(&ctx.config.nfpms[i], format).scripts;
     let mut out = BTreeMap::new();
     for (name, key, path) in [
         ("preinst", "preinstall", &s.preinstall),
@@ -366,14 +552,23 @@ fn pacman_install(scripts: &BTreeMap<&'static str, Vec<u8>>) -> Option<Vec<u8>> 
 }
 
 /// The `.PKGINFO` data of package `p`.
-fn arch_meta(p: &PlannedPackage, c: &deb::Control) -> arch::Meta {
+fn arch_meta(n: &Nfpm, p: &PlannedPackage, c: &deb::Control) -> arch::Meta {
     let rel = |field: &str| c.relation(field);
     arch::Meta {
         name: p.package.clone(),
+        base: n
+            .archlinux
+            .pkgbase
+            .clone()
+            .unwrap_or_else(|| p.package.clone()),
         version: p.version.clone(),
         summary: c.summary.clone(),
         url: c.homepage.clone(),
-        packager: c.maintainer.clone(),
+        packager: n
+            .archlinux
+            .packager
+            .clone()
+            .unwrap_or_else(|| c.maintainer.clone()),
         arch: p.arch.clone(),
         license: c.license.clone(),
         relations: vec![
@@ -387,8 +582,7 @@ fn arch_meta(p: &PlannedPackage, c: &deb::Control) -> arch::Meta {
 }
 
 /// The rpm header data of package `p`, from the same control data as a deb.
-fn rpm_meta(ctx: &Context, p: &PlannedPackage, c: &deb::Control) -> rpm::Meta {
-    let n = &ctx.config.nfpms[p.index];
+fn rpm_meta(n: &Nfpm, p: &PlannedPackage, c: &deb::Control) -> rpm::Meta {
     let (version, release) = p
         .version
         .rsplit_once('-')
@@ -409,42 +603,182 @@ fn rpm_meta(ctx: &Context, p: &PlannedPackage, c: &deb::Control) -> rpm::Meta {
         epoch: n.epoch.as_deref().and_then(|e| e.parse().ok()),
         arch: p.arch.clone(),
         license: n.license.clone().unwrap_or_else(|| "unknown".into()),
-        summary: c.summary.clone(),
+        summary: n.rpm.summary.clone().unwrap_or_else(|| c.summary.clone()),
         description: if c.long.trim().is_empty() {
             c.summary.clone()
         } else {
             format!("{}\n{}", c.summary, c.long.trim())
         },
         vendor: n.vendor.clone(),
-        packager: Some(c.maintainer.clone()),
+        packager: Some(
+            n.rpm
+                .packager
+                .clone()
+                .unwrap_or_else(|| c.maintainer.clone()),
+        ),
         url: c.homepage.clone(),
         relations,
+        group: n.rpm.group.clone(),
+        buildhost: n.rpm.buildhost.clone(),
+        compression: n.rpm.compression.clone().unwrap_or_else(|| "gzip".into()),
     }
 }
 
+/// The `.PKGINFO` data of apk package `p`.
+fn apk_meta(p: &PlannedPackage, c: &deb::Control) -> apk::Meta {
+    let rel = |field: &str| c.relation(field);
+    let mut depend = rel("Depends");
+    depend.extend(rel("Conflicts").into_iter().map(|d| format!("!{d}")));
+    apk::Meta {
+        name: p.package.clone(),
+        version: p.version.clone(),
+        arch: p.arch.clone(),
+        summary: c.summary.clone(),
+        url: c.homepage.clone(),
+        maintainer: c.maintainer.clone(),
+        license: c.license.clone(),
+        relations: vec![
+            ("depend", depend),
+            ("provides", rel("Provides")),
+            ("replaces", rel("Replaces")),
+        ],
+    }
+}
+
+/// A package's signing key, loaded and test-signed.
+pub enum PackageKey {
+    /// deb and rpm.
+    OpenPgp(Box<crate::keys::openpgp::Key>),
+    /// apk, with the key name users install (`….rsa.pub`).
+    Rsa(Box<crate::keys::rsa::Key>, String),
+}
+
+/// The passphrase variables of nfpms entry `id` in `format`, most specific first.
+pub fn passphrase_vars(id: &str, format: &str) -> Vec<String> {
+    let id = crate::keys::env_part(id);
+    let f = crate::keys::env_part(format);
+    vec![
+        format!("REL_{id}_{f}_PASSPHRASE"),
+        format!("REL_{id}_PASSPHRASE"),
+        "REL_NFPM_PASSPHRASE".into(),
+        format!("NFPM_{id}_{f}_PASSPHRASE"),
+        format!("NFPM_{id}_PASSPHRASE"),
+        "NFPM_PASSPHRASE".into(),
+    ]
+}
+
+/// The signing key of nfpms[i] in `format`, if its `signature.key_file` is set.
+fn package_key(ctx: &Context, i: usize, format: &str) -> Result<Option<PackageKey>> {
+    let n = &ctx.config.nfpms[i];
+    let sig = match format {
+        "deb" => &n.deb.signature,
+        "rpm" => &n.rpm.signature,
+        "apk" => &n.apk.signature,
+        _ => return Ok(None),
+    };
+    let Some(file) = &sig.key_file else {
+        return Ok(None);
+    };
+    let key = format!("nfpms[{i}].{format}.signature.key_file");
+    let value = ctx.render(&key, file)?;
+    let (bytes, origin) = crate::keys::read(&ctx.root, &key, &value)?;
+    let pass = crate::keys::passphrase(&passphrase_vars(
+        n.id.as_deref().unwrap_or_default(),
+        format,
+    ));
+    if format == "apk" {
+        let name = match &sig.key_name {
+            Some(k) => k.clone(),
+            None => n
+                .maintainer
+                .as_deref()
+                .and_then(|m| m.split_once('<'))
+                .and_then(|(_, r)| r.split_once('>'))
+                .map(|(mail, _)| mail.trim().to_string())
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "`nfpms[{i}].apk.signature.key_name` is not set and the maintainer has no email address to name the key after"
+                    ))
+                })?,
+        };
+        let name = if name.ends_with(".rsa.pub") {
+            name
+        } else {
+            format!("{name}.rsa.pub")
+        };
+        let k = crate::keys::rsa::Key::load(&bytes, &pass, origin)?;
+        k.sign_sha1(b"rel")?;
+        return Ok(Some(PackageKey::Rsa(Box::new(k), name)));
+    }
+    let mut k = crate::keys::openpgp::Key::load(&bytes, pass, origin)?;
+    if let Some(id) = &sig.key_id {
+        k = k.select(id)?;
+    }
+    Ok(Some(PackageKey::OpenPgp(Box::new(k))))
+}
+
 fn produce(ctx: &Context, p: &PlannedPackage, mtime: i64) -> Result<Artifact> {
+    let n = &effective(&ctx.config.nfpms[p.index], &p.format);
     let control = control(ctx, p)?;
     let entries = entries(ctx, p)?;
-    let scripts = scripts(ctx, p.index)?;
+    let scripts = scripts(ctx, p.index, &p.format)?;
+    let key = package_key(ctx, p.index, &p.format)?;
+    let pgp = match &key {
+        Some(PackageKey::OpenPgp(k)) => Some(k.as_ref()),
+        _ => None,
+    };
     match p.format.as_str() {
         "rpm" => rpm::write(
-            &rpm_meta(ctx, p, &control),
+            &rpm_meta(n, p, &control),
             &entries,
             &scripts,
             mtime,
+            pgp,
             &p.path,
         )?,
+        "apk" => {
+            let sign = match &key {
+                Some(PackageKey::Rsa(k, name)) => Some((k.as_ref(), name.as_str())),
+                _ => None,
+            };
+            apk::write(
+                &apk_meta(p, &control),
+                &entries,
+                &scripts,
+                mtime,
+                sign,
+                &p.path,
+            )?
+        }
         "archlinux" => {
             let install = pacman_install(&scripts);
             arch::write(
-                &arch_meta(p, &control),
+                &arch_meta(n, p, &control),
                 &entries,
                 install.as_deref(),
                 mtime,
                 &p.path,
             )?
         }
-        _ => deb::write(&control, &entries, &scripts, mtime, &p.path)?,
+        _ => {
+            let signing = pgp.map(|k| deb::Signing {
+                key: k,
+                role: n
+                    .deb
+                    .signature
+                    .kind
+                    .clone()
+                    .unwrap_or_else(|| "origin".into()),
+            });
+            deb::write(
+                &control,
+                &entries,
+                &scripts,
+                mtime,
+                signing.as_ref(),
+                &p.path,
+            )?
+        }
     }
     let (sha, size) = sha256_file(&p.path)?;
     let mut a = Artifact::new(Kind::LinuxPackage, p.name.clone(), ctx.rel_path(&p.path));
@@ -485,9 +819,12 @@ impl Stage for NfpmStage {
         let mut out = vec![];
         for i in 0..ctx.config.nfpms.len() {
             plan_one(ctx, plan, i, &mut out)?;
-            // Scripts and content files are checked now: a missing one stops the release
-            // before anything is built.
-            scripts(ctx, i)?;
+            // Scripts and keys are checked now: a missing script, a key that does not load
+            // or a wrong passphrase stops the release before anything is built.
+            for format in &ctx.config.nfpms[i].formats {
+                scripts(ctx, i, format)?;
+                package_key(ctx, i, format)?;
+            }
         }
         for p in &out {
             plan.claim(
@@ -505,7 +842,10 @@ impl Stage for NfpmStage {
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
         let planned = ctx.plan.packages.clone();
-        if ctx.artifacts.select(&Filter::kind(Kind::Binary)).is_empty() || planned.is_empty() {
+        let metas = planned.iter().all(|p| ctx.config.nfpms[p.index].meta);
+        if (ctx.artifacts.select(&Filter::kind(Kind::Binary)).is_empty() && !metas)
+            || planned.is_empty()
+        {
             tracing::info!("nfpm: nothing to package (no linux binaries in this run)");
             return Ok(());
         }

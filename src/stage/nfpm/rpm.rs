@@ -33,6 +33,12 @@ pub struct Meta {
     pub url: Option<String>,
     /// `(requires, recommends, suggests, conflicts, obsoletes (replaces), provides)`.
     pub relations: BTreeMap<&'static str, Vec<String>>,
+    /// `Group`.
+    pub group: Option<String>,
+    /// `Buildhost`, only when the config names one.
+    pub buildhost: Option<String>,
+    /// Payload compression: `gzip`, `xz` or `zstd`.
+    pub compression: String,
 }
 
 /// The rpm architecture of a Go arch/arm.
@@ -75,10 +81,16 @@ pub fn write(
     entries: &[Entry],
     scripts: &BTreeMap<&'static str, Vec<u8>>,
     mtime: i64,
+    sign: Option<&crate::keys::openpgp::Key>,
     out: &Path,
 ) -> Result<()> {
+    let compression = match meta.compression.as_str() {
+        "xz" => rpm::CompressionType::Xz,
+        "zstd" => rpm::CompressionType::Zstd,
+        _ => rpm::CompressionType::Gzip,
+    };
     let config = rpm::BuildConfig::v4()
-        .compression(rpm::CompressionType::Gzip)
+        .compression(compression)
         .source_date(mtime.max(0) as u32);
     let mut b = rpm::PackageBuilder::new(
         &meta.name,
@@ -102,6 +114,12 @@ pub fn write(
     if let Some(u) = &meta.url {
         b.url(u.clone());
     }
+    if let Some(g) = &meta.group {
+        b.group(g.clone());
+    }
+    if let Some(h) = &meta.buildhost {
+        b.build_host(h);
+    }
     for (field, list) in &meta.relations {
         for dep in list {
             let d = rpm::Dependency::any(dep.clone());
@@ -115,41 +133,43 @@ pub fn write(
             };
         }
     }
-    // Every entry gets the commit time: the crate's source date only clamps later times.
-    let at = rpm::Timestamp::from(mtime.max(0) as u32);
+    // Every entry gets the commit time (or its own): the crate's source date only clamps
+    // later times.
+    let mt = mtime.max(0) as u64;
     for e in entries {
+        let at = rpm::Timestamp::from(e.attrs.time(mt) as u32);
+        let own = |o: rpm::FileOptionsBuilder| {
+            let o = o
+                .user(e.attrs.owner())
+                .group(e.attrs.group())
+                .modified_at(at);
+            let o = if e.doc { o.doc() } else { o };
+            if e.config { o.config().noreplace() } else { o }
+        };
         match &e.kind {
             Kind::File { source, mode } => {
-                let mut o = rpm::FileOptions::new(e.path.clone())
-                    .mode(rpm::FileMode::regular(*mode as u16))
-                    .modified_at(at);
-                if e.config {
-                    o = o.config().noreplace();
-                }
+                let o = own(rpm::FileOptions::new(e.path.clone())
+                    .mode(rpm::FileMode::regular(*mode as u16)));
                 b.with_file(source, o).map_err(rpm_err)?;
             }
             Kind::Generated(bytes) => {
-                b.with_file_contents(
-                    bytes.clone(),
-                    rpm::FileOptions::new(e.path.clone())
-                        .mode(rpm::FileMode::regular(0o644))
-                        .modified_at(at),
-                )
-                .map_err(rpm_err)?;
+                let o =
+                    own(rpm::FileOptions::new(e.path.clone()).mode(rpm::FileMode::regular(0o644)));
+                b.with_file_contents(bytes.clone(), o).map_err(rpm_err)?;
             }
             Kind::Dir { mode } => {
-                b.with_dir_entry(
-                    rpm::FileOptions::dir(e.path.clone())
-                        .mode(rpm::FileMode::dir(*mode as u16))
-                        .modified_at(at),
-                )
-                .map_err(rpm_err)?;
+                let o =
+                    own(rpm::FileOptions::dir(e.path.clone())
+                        .mode(rpm::FileMode::dir(*mode as u16)));
+                b.with_dir_entry(o).map_err(rpm_err)?;
             }
             Kind::Symlink { target } => {
-                b.with_symlink(
-                    rpm::FileOptions::symlink(e.path.clone(), target.clone()).modified_at(at),
-                )
-                .map_err(rpm_err)?;
+                let o = own(rpm::FileOptions::symlink(e.path.clone(), target.clone()));
+                b.with_symlink(o).map_err(rpm_err)?;
+            }
+            Kind::Ghost => {
+                b.with_ghost(own(rpm::FileOptions::ghost(e.path.clone())))
+                    .map_err(rpm_err)?;
             }
         }
     }
@@ -162,7 +182,14 @@ pub fn write(
             _ => b.post_uninstall_script(s),
         };
     }
-    let pkg = b.build().map_err(rpm_err)?;
+    let mut pkg = b.build().map_err(rpm_err)?;
+    if let Some(key) = sign {
+        // A header-only OpenPGP signature (rpm's RSA/DSA tag in the v4 format), made at the
+        // commit time so that it reproduces.
+        let header = pkg.header_bytes().map_err(rpm_err)?;
+        let sig = key.detached(header.as_slice(), mtime)?;
+        pkg.apply_signature(sig).map_err(rpm_err)?;
+    }
     let tmp = crate::dist::temp_beside(out, "tmp");
     if let Err(e) = pkg.write_file(&tmp) {
         let _ = std::fs::remove_file(&tmp);
