@@ -137,12 +137,24 @@ impl Key {
     }
 
     fn config(&self, typ: SignatureType, time: i64) -> Result<SignatureConfig> {
-        let (alg, fingerprint, id) = match &self.signing {
-            Signing::Primary(k) => (k.algorithm(), k.fingerprint(), k.legacy_key_id()),
-            Signing::Sub(k) => (k.algorithm(), k.fingerprint(), k.legacy_key_id()),
+        let (alg, fingerprint, id, created) = match &self.signing {
+            Signing::Primary(k) => (
+                k.algorithm(),
+                k.fingerprint(),
+                k.legacy_key_id(),
+                k.created_at(),
+            ),
+            Signing::Sub(k) => (
+                k.algorithm(),
+                k.fingerprint(),
+                k.legacy_key_id(),
+                k.created_at(),
+            ),
         };
         let mut c = SignatureConfig::v4(typ, alg, HashAlgorithm::Sha256);
-        let at = Timestamp::from_secs(time.max(0) as u32);
+        // Verifiers refuse a signature older than its key, so an old commit signed with a new
+        // key is dated at the key's creation: still a function of key and commit alone.
+        let at = Timestamp::from_secs((time.max(0) as u32).max(created.as_secs()));
         let sub = |d| Subpacket::regular(d).map_err(|e| key_err(&self.origin, "signature", e));
         c.hashed_subpackets = vec![
             sub(SubpacketData::SignatureCreationTime(at))?,
@@ -162,7 +174,8 @@ impl Key {
         .map_err(|e| key_err(&self.origin, "cannot sign", e))
     }
 
-    /// A binary detached signature packet over `data`, made at `time`.
+    /// A binary detached signature packet over `data`, made at `time` (or at the key's
+    /// creation, when that is later).
     pub fn detached(&self, data: impl Read, time: i64) -> Result<Vec<u8>> {
         let sig = self.sign(SignatureType::Binary, data, time)?;
         let mut out = Vec::new();
