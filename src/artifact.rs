@@ -36,8 +36,10 @@ pub enum Kind {
     ImageIndex,
     /// Metadata written by rel.
     Metadata,
-    /// A Linux package (`.deb`).
+    /// A Linux package (`.deb`, `.rpm`, `.apk`, `.pkg.tar.zst`).
     LinuxPackage,
+    /// A static APT/YUM repository folder in `dist/` (not uploaded).
+    PackageRepository,
 }
 
 impl Kind {

@@ -13,6 +13,7 @@ pub const STAGES: &[&str] = &[
     "build",
     "archive",
     "nfpm",
+    "repository",
     "checksum",
     "changelog",
     "images",

@@ -54,6 +54,7 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::build::BuildStage,
         &stage::archive::ArchiveStage,
         &stage::nfpm::NfpmStage,
+        &stage::repository::RepositoryStage,
         // Extra files are registered before checksums so the checksum file covers them.
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,

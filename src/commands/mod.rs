@@ -319,6 +319,15 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
             ));
         }
     }
+    for r in &plan.repositories {
+        out.push_str(&format!(
+            "\nrepository {}: {}/ ({}; {} packages of this release)\n",
+            r.id,
+            ctx.rel_path(&r.path),
+            r.formats.join(", "),
+            r.packages.len()
+        ));
+    }
     match (&plan.checksum, skipped("checksum")) {
         (Some(c), _) => out.push_str(&format!(
             "\nchecksum: {} ({})\n",

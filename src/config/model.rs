@@ -54,6 +54,53 @@ pub struct Config {
     /// Linux packages (GoReleaser's `nfpms`).
     #[serde(default)]
     pub nfpms: Vec<Nfpm>,
+    /// Static APT and YUM repositories of the Linux packages, written into `dist/`.
+    #[serde(default)]
+    pub package_repositories: Vec<PackageRepository>,
+}
+
+/// A static APT repository (from the `.deb` packages) and YUM repository (from the `.rpm`
+/// packages), signed when a key is given, written to `dist/<dir>/apt` and `dist/<dir>/yum`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageRepository {
+    /// Identifier. Default: `default`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The `nfpms` ids whose packages go in. Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The folder in `dist/`. Default: `repository`.
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// The kinds to write: `apt`, `yum`. Default: each one there are packages for.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// The APT suite (and codename). Default: `stable`.
+    #[serde(default)]
+    pub suite: Option<String>,
+    /// The APT component. Default: `main`.
+    #[serde(default)]
+    pub component: Option<String>,
+    /// `Origin` of the APT `Release` file. Default: the project name.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// `Label` of the APT `Release` file. Default: the project name.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// `Description` of the APT `Release` file (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A project folder (templated) of packages from earlier releases to list too, so that
+    /// the repository accumulates across releases. Its `.deb` and `.rpm` files are read,
+    /// never changed.
+    #[serde(default)]
+    pub include: Option<String>,
+    /// The OpenPGP key that signs `InRelease`, `Release.gpg` and `repomd.xml.asc`; its
+    /// public key is written as `dist/<dir>/key.asc`. The passphrase comes from
+    /// `REL_<ID>_REPOSITORY_PASSPHRASE` or `REL_REPOSITORY_PASSPHRASE`.
+    #[serde(default)]
+    pub signature: PackageSignature,
 }
 
 /// One Linux package definition, with GoReleaser's `nfpms` keys.

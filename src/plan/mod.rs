@@ -82,6 +82,21 @@ pub struct PlannedPackage {
     pub arch: String,
 }
 
+/// A package repository rel writes in `dist/<dir>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRepository {
+    /// Index into `config.package_repositories`.
+    pub index: usize,
+    /// Its id.
+    pub id: String,
+    /// `dist/<dir>`.
+    pub path: PathBuf,
+    /// `apt`, `yum`.
+    pub formats: Vec<String>,
+    /// The file names of this release's packages it lists.
+    pub packages: Vec<String>,
+}
+
 /// A single file rel writes in `dist/` (the checksum file, the release notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
@@ -137,6 +152,8 @@ pub struct Plan {
     pub archives: Vec<PlannedArchive>,
     /// Linux packages in config order, then target order, then format.
     pub packages: Vec<PlannedPackage>,
+    /// Package repositories, in config order.
+    pub repositories: Vec<PlannedRepository>,
     /// The checksum file, when checksums run.
     pub checksum: Option<PlannedFile>,
     /// The release notes, when the changelog runs.

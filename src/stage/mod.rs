@@ -12,6 +12,7 @@ pub mod extra;
 pub mod image;
 pub mod nfpm;
 pub mod publish;
+pub mod repository;
 
 use crate::config::Config;
 use crate::config::validate::Checker;
