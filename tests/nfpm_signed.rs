@@ -475,3 +475,153 @@ fn debsig_verify(deb: &Path, k: &Keys, ok: bool) {
         assert!(text.contains("Verified package from"), "{text}");
     }
 }
+
+const PER_FORMAT: &str = r#"project_name: tool
+builds:
+  - builder: command
+    targets: [linux_amd64_v1]
+    command: [sh, -c, "printf '#!/bin/sh\\necho tool\\n' > {{ output }}"]
+nfpms:
+  - id: tool
+    formats: [deb, rpm, archlinux]
+    maintainer: "Acme <pkg@acme.example>"
+    description: A tool.
+    license: MIT
+    version_metadata: git1
+    dependencies: [base-dep]
+    contents:
+      - src: share
+        dst: /usr/share/tool
+        type: tree
+      - src: tool.conf
+        dst: /etc/tool.conf
+        type: config
+        file_info: {owner: daemon, group: daemon, mode: 0640}
+      - src: README.md
+        dst: /usr/share/doc/tool/README.md
+        type: doc
+      - dst: /var/log/tool.log
+        type: ghost
+      - src: completion.bash
+        dst: /usr/share/bash-completion/completions/tool
+        packager: deb
+    overrides:
+      rpm:
+        dependencies: [glibc]
+      deb:
+        dependencies: [libc6]
+    deb:
+      predepends: [dpkg]
+      breaks: [old-tool]
+      fields: {Bugs: "https://acme.example/bugs"}
+      compression: xz
+      lintian_overrides: [statically-linked-binary]
+      triggers: {interest: [/usr/share/tool]}
+    rpm:
+      summary: The tool, for rpm.
+      group: Applications/System
+      compression: zstd
+    archlinux:
+      pkgbase: tool-base
+      packager: Arch Packager <arch@acme.example>
+  - id: meta
+    package_name: tool-meta
+    meta: true
+    formats: [deb]
+    dependencies: [tool]
+"#;
+
+#[test]
+fn per_format_settings_reach_each_package() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, ".release.yaml", PER_FORMAT);
+    write(dir, "share/a.txt", "a\n");
+    write(dir, "share/sub/b.txt", "b\n");
+    write(dir, "tool.conf", "k = v\n");
+    write(dir, "README.md", "# tool\n");
+    write(dir, "completion.bash", "complete -F _tool tool\n");
+    write(dir, ".gitignore", "dist/\n");
+    init_repo(dir);
+    let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
+    assert_eq!(code, 0, "{err}");
+    let dist = dir.join("dist");
+    let find = |pred: &dyn Fn(&str) -> bool| -> PathBuf {
+        std::fs::read_dir(&dist)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| pred(&p.file_name().unwrap().to_string_lossy()))
+            .unwrap()
+    };
+
+    // deb: the deb block and the deb override.
+    let deb = find(&|n| n.starts_with("tool_") && n.ends_with(".deb"));
+    assert!(deb.to_string_lossy().contains("+git1"), "{deb:?}");
+    let info = sh(Command::new("dpkg-deb").arg("-I").arg(&deb));
+    for want in [
+        "Pre-Depends: dpkg",
+        "Depends: libc6",
+        "Breaks: old-tool",
+        "Bugs: https://acme.example/bugs",
+        " triggers",
+    ] {
+        assert!(info.contains(want), "{want}:\n{info}");
+    }
+    assert!(!info.contains("base-dep"), "{info}");
+    let triggers = sh(Command::new("dpkg-deb").arg("-I").arg(&deb).arg("triggers"));
+    assert_eq!(triggers, "interest /usr/share/tool\n");
+    let members = sh(Command::new("ar").arg("t").arg(&deb));
+    assert!(members.contains("data.tar.xz"), "{members}");
+    let listing = sh(Command::new("dpkg-deb").arg("-c").arg(&deb));
+    for want in [
+        "daemon/daemon",
+        "./usr/share/tool/a.txt",
+        "./usr/share/tool/sub/b.txt",
+        "./usr/share/lintian/overrides/tool",
+        "./usr/share/bash-completion/completions/tool",
+    ] {
+        assert!(listing.contains(want), "{want}:\n{listing}");
+    }
+    assert!(
+        !listing.contains("tool.log"),
+        "a ghost is rpm-only:\n{listing}"
+    );
+
+    // rpm: the rpm block, the rpm override, doc and ghost flags, no deb-only content.
+    let rpm = find(&|n| n.ends_with(".rpm"));
+    let q = |fmt: &str| sh(Command::new("rpm").args(["-qp", "--qf", fmt]).arg(&rpm));
+    assert_eq!(
+        q("%{SUMMARY}|%{GROUP}|%{PAYLOADCOMPRESSOR}"),
+        "The tool, for rpm.|Applications/System|zstd"
+    );
+    assert!(q("%{VERSION}").ends_with("+git1"), "{}", q("%{VERSION}"));
+    let requires = sh(Command::new("rpm").args(["-qp", "--requires"]).arg(&rpm));
+    assert!(
+        requires.contains("glibc") && !requires.contains("libc6"),
+        "{requires}"
+    );
+    let docs = sh(Command::new("rpm").args(["-qp", "--docfiles"]).arg(&rpm));
+    assert!(docs.contains("/usr/share/doc/tool/README.md"), "{docs}");
+    let flags = q("[%{FILEFLAGS:fflags} %{FILEUSERNAME} %{FILENAMES}\n]");
+    assert!(flags.contains("g root /var/log/tool.log"), "{flags}");
+    assert!(flags.contains("c daemon /etc/tool.conf"), "{flags}");
+    assert!(!flags.contains("bash-completion"), "{flags}");
+    let files = sh(Command::new("rpm").args(["-qpl"]).arg(&rpm));
+    assert!(files.contains("/usr/share/tool/sub/b.txt"), "{files}");
+
+    // archlinux: pkgbase and packager.
+    let pkg = find(&|n| n.ends_with(".pkg.tar.zst"));
+    let pkginfo = sh(Command::new("bsdtar").arg("-xOf").arg(&pkg).arg(".PKGINFO"));
+    assert!(pkginfo.contains("pkgbase = tool-base\n"), "{pkginfo}");
+    assert!(
+        pkginfo.contains("packager = Arch Packager <arch@acme.example>\n"),
+        "{pkginfo}"
+    );
+
+    // The metapackage: its relations, no files but its docs.
+    let meta = find(&|n| n.starts_with("tool-meta_"));
+    let info = sh(Command::new("dpkg-deb").arg("-I").arg(&meta));
+    assert!(info.contains("Depends: tool"), "{info}");
+    let listing = sh(Command::new("dpkg-deb").arg("-c").arg(&meta));
+    assert!(!listing.contains("usr/bin"), "{listing}");
+}

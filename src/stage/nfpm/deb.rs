@@ -66,6 +66,8 @@ pub struct Entry {
     pub kind: Kind,
     /// A configuration file (listed in `conffiles`).
     pub config: bool,
+    /// A configuration file kept as it is on upgrade (rpm `%config(noreplace)`).
+    pub noreplace: bool,
     /// Documentation (rpm `%doc`).
     pub doc: bool,
     /// Owner, group and time.
@@ -79,6 +81,7 @@ impl Entry {
             path: path.into(),
             kind,
             config: false,
+            noreplace: false,
             doc: false,
             attrs: Attrs::default(),
         }

@@ -309,11 +309,13 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
         let mode = c.file_info.as_ref().and_then(|f| f.mode);
         let dst = ctx.render(&format!("{key}.dst"), &c.dst)?;
         let attrs = attrs_of(&key, c)?;
+        let noreplace = kind == "config|noreplace";
         let mut push = |path: String, kind: deb::Kind, config: bool, doc: bool| {
             out.push(deb::Entry {
                 path,
                 kind,
-                config,
+                config: config || noreplace,
+                noreplace,
                 doc,
                 attrs: attrs.clone(),
             })
@@ -405,7 +407,7 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
                             source,
                             mode: file_mode,
                         },
-                        kind.starts_with("config"),
+                        kind == "config",
                         kind == "doc",
                     );
                 }

@@ -144,7 +144,11 @@ pub fn write(
                 .group(e.attrs.group())
                 .modified_at(at);
             let o = if e.doc { o.doc() } else { o };
-            if e.config { o.config().noreplace() } else { o }
+            match (e.config, e.noreplace) {
+                (_, true) => o.config().noreplace(),
+                (true, false) => o.config(),
+                _ => o,
+            }
         };
         match &e.kind {
             Kind::File { source, mode } => {
