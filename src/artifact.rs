@@ -40,6 +40,10 @@ pub enum Kind {
     LinuxPackage,
     /// A static APT/YUM repository folder in `dist/` (not uploaded).
     PackageRepository,
+    /// A software bill of materials.
+    Sbom,
+    /// The signed provenance statement.
+    Provenance,
 }
 
 impl Kind {
@@ -54,6 +58,8 @@ impl Kind {
                 | Kind::ChecksumSidecar
                 | Kind::Signature
                 | Kind::ExtraFile
+                | Kind::Sbom
+                | Kind::Provenance
         )
     }
 }

@@ -21,6 +21,8 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Working folder.
     pub dir: std::path::PathBuf,
+    /// A file given to the command's standard input (none: an empty input).
+    pub stdin: Option<std::path::PathBuf>,
 }
 
 impl Invocation {
@@ -79,24 +81,29 @@ pub fn run(
     if crate::interrupt::interrupted() {
         return Err(Error::Cancelled(format!("{what}: interrupted")));
     }
-    let mut child = cmd
-        .args(args)
-        .env_clear()
-        .envs(inv.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&inv.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(
-            log2.try_clone().map_err(|e| Error::Failed(e.to_string()))?,
-        ))
-        .spawn()
-        .map_err(|e| {
-            Error::Build(format!(
-                "{what}: cannot start `{}` in {}: {e}",
-                inv.display(),
-                display_dir(&inv.dir)
+    let mut child =
+        cmd.args(args)
+            .env_clear()
+            .envs(inv.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&inv.dir)
+            .stdin(match &inv.stdin {
+                Some(p) => Stdio::from(std::fs::File::open(p).map_err(|e| {
+                    Error::Failed(format!("{what}: cannot read {}: {e}", p.display()))
+                })?),
+                None => Stdio::null(),
+            })
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(
+                log2.try_clone().map_err(|e| Error::Failed(e.to_string()))?,
             ))
-        })?;
+            .spawn()
+            .map_err(|e| {
+                Error::Build(format!(
+                    "{what}: cannot start `{}` in {}: {e}",
+                    inv.display(),
+                    display_dir(&inv.dir)
+                ))
+            })?;
     let pgid = child.id() as i32;
     crate::interrupt::register(pgid);
     let status = wait_child(&mut child, cancel, deadline);
@@ -243,6 +250,7 @@ mod tests {
 
     fn inv(argv: &[&str]) -> Invocation {
         Invocation {
+            stdin: None,
             argv: argv.iter().map(|s| s.to_string()).collect(),
             env: std::env::vars().collect(),
             dir: std::env::temp_dir(),

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod progress;
 pub mod redact;
 pub mod retry;
+pub mod sbom;
 pub mod schema;
 pub mod split;
 pub mod stage;

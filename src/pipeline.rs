@@ -55,10 +55,14 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::archive::ArchiveStage,
         &stage::nfpm::NfpmStage,
         &stage::repository::RepositoryStage,
+        &stage::sbom::SbomStage,
         // Extra files are registered before checksums so the checksum file covers them.
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
+        &stage::sign::SignStage,
         &stage::image::ImageStage,
+        // After images: the statement names every asset and every pushed image digest.
+        &stage::provenance::ProvenanceStage,
         // Last: publishing reads every artifact the stages before it registered.
         &stage::publish::Publish,
     ]
@@ -71,6 +75,7 @@ pub fn split_stages() -> Vec<&'static dyn Stage> {
         &stage::build::BuildStage,
         &stage::archive::ArchiveStage,
         &stage::nfpm::NfpmStage,
+        &stage::sbom::SbomStage,
     ]
 }
 
@@ -79,10 +84,13 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
     // Images are assembled here, from every share's linux binaries: the bytes are the same
     // as on one machine, so the digests are too.
     vec![
+        &stage::repository::RepositoryStage,
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
+        &stage::sign::SignStage,
         &stage::changelog::ChangelogStage,
         &stage::image::ImageStage,
+        &stage::provenance::ProvenanceStage,
         &stage::publish::Publish,
     ]
 }

@@ -5,8 +5,10 @@
 //! Keys and passphrases never reach output: errors name the key's config key and source,
 //! never its bytes, and a passphrase is only ever handed to the key's decryption.
 
+pub mod minisign;
 pub mod openpgp;
 pub mod rsa;
+pub mod sigstore;
 
 use crate::error::{Error, Result};
 use std::path::Path;

@@ -82,6 +82,42 @@ pub struct PlannedPackage {
     pub arch: String,
 }
 
+/// One SBOM document the sbom stage will write.
+#[derive(Debug, Clone)]
+pub struct PlannedSbom {
+    /// Index into `config.sboms`.
+    pub index: usize,
+    /// Its id.
+    pub id: String,
+    /// `spdx` or `cyclonedx`.
+    pub format: String,
+    /// File name in `dist/`.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+    /// The name of the artifact it describes.
+    pub subject: String,
+    /// `archive`, `binary` or `package`.
+    pub kind: String,
+    /// The builds whose binaries the subject holds.
+    pub binaries: Vec<PlannedBuild>,
+}
+
+/// One signature the sign stage will write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSignature {
+    /// Index into `config.signs`.
+    pub index: usize,
+    /// Its id.
+    pub id: String,
+    /// The name of the artifact it signs.
+    pub subject: String,
+    /// File name in `dist/`.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+}
+
 /// A package repository rel writes in `dist/<dir>/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedRepository {
@@ -154,6 +190,12 @@ pub struct Plan {
     pub packages: Vec<PlannedPackage>,
     /// Package repositories, in config order.
     pub repositories: Vec<PlannedRepository>,
+    /// SBOM documents, in config order, then subject order.
+    pub sboms: Vec<PlannedSbom>,
+    /// Signatures known before the run (of planned artifacts), in config order.
+    pub signatures: Vec<PlannedSignature>,
+    /// The provenance statement, when configured.
+    pub provenance: Option<PlannedFile>,
     /// The checksum file, when checksums run.
     pub checksum: Option<PlannedFile>,
     /// The release notes, when the changelog runs.

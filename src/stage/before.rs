@@ -41,6 +41,7 @@ impl Stage for Before {
             let key = format!("before.hooks[{i}]");
             let cmd = ctx.render(&key, hook)?;
             let inv = Invocation {
+                stdin: None,
                 argv: exec::split(&cmd)?,
                 env: ctx.env.clone().into_iter().collect(),
                 dir: ctx.root.clone(),

@@ -11,8 +11,11 @@ pub mod checksum;
 pub mod extra;
 pub mod image;
 pub mod nfpm;
+pub mod provenance;
 pub mod publish;
 pub mod repository;
+pub mod sbom;
+pub mod sign;
 
 use crate::config::Config;
 use crate::config::validate::Checker;
@@ -96,4 +99,23 @@ pub fn preflight_all(ctx: &Context, stages: &[&dyn Stage]) -> Result<()> {
 /// The common skip rule: `--skip NAME` on the command line.
 pub fn skipped_by_flag(ctx: &Context, name: &str) -> Option<String> {
     ctx.options.skips(name).then(|| "--skip".to_string())
+}
+
+/// Exit 2 unless `program` can be run: a path that exists, or a name found on `PATH`
+/// (checked while planning, so a missing tool stops the run before any work).
+pub fn on_path(program: &str, key: &str) -> Result<()> {
+    let found = if program.contains('/') {
+        std::path::Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+            .unwrap_or(false)
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(crate::error::Error::Config(format!(
+            "`{key}`: `{program}` is not on PATH"
+        )))
+    }
 }

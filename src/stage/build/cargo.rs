@@ -30,6 +30,7 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     argv.extend(render_list(ctx, pb, "flags", &b.flags.items())?);
     Ok(Step::Run(
         Invocation {
+            stdin: None,
             argv,
             env,
             dir: build_dir(ctx, b),

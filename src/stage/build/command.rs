@@ -25,6 +25,7 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
         .collect::<Result<Vec<_>>>()?;
     Ok(Step::Run(
         Invocation {
+            stdin: None,
             argv,
             env: build_env(ctx, b, pb)?,
             dir: build_dir(ctx, b),

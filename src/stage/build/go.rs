@@ -34,6 +34,7 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     argv.push(b.main.clone().unwrap_or_else(|| ".".into()));
     Ok(Step::Run(
         Invocation {
+            stdin: None,
             argv,
             env,
             dir: build_dir(ctx, b),

@@ -107,6 +107,7 @@ fn hooks(
             &vars,
         )?;
         let inv = Invocation {
+            stdin: None,
             argv: exec::split(&cmd)?,
             env: build_env(ctx, b, pb)?,
             dir: build_dir(ctx, b),
