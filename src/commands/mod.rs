@@ -319,6 +319,17 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
             ));
         }
     }
+    if !plan.sboms.is_empty() {
+        out.push_str(&format!("\nsboms ({}):\n", plan.sboms.len()));
+        for p in &plan.sboms {
+            out.push_str(&format!(
+                "  {} ({}, of {})\n",
+                ctx.rel_path(&p.path),
+                p.format,
+                p.subject
+            ));
+        }
+    }
     for r in &plan.repositories {
         out.push_str(&format!(
             "\nrepository {}: {}/ ({}; {} packages of this release)\n",
@@ -326,6 +337,27 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
             ctx.rel_path(&r.path),
             r.formats.join(", "),
             r.packages.len()
+        ));
+    }
+    if !plan.signatures.is_empty() {
+        out.push_str(&format!("\nsignatures ({}):\n", plan.signatures.len()));
+        for p in &plan.signatures {
+            let signer = ctx.config.signs[p.index]
+                .signer
+                .clone()
+                .unwrap_or_else(|| "cmd".into());
+            out.push_str(&format!(
+                "  {} ({signer}, of {})\n",
+                ctx.rel_path(&p.path),
+                p.subject
+            ));
+        }
+    }
+    if let Some(p) = &plan.provenance {
+        out.push_str(&format!(
+            "\nprovenance: {} ({})\n",
+            ctx.rel_path(&p.path),
+            p.detail
         ));
     }
     match (&plan.checksum, skipped("checksum")) {

@@ -33,7 +33,9 @@ impl Key {
             .unwrap_or_default();
         let decoded = B64.decode(b64).unwrap_or_default();
         if decoded.len() < 158 || &decoded[..2] != b"Ed" {
-            return Err(Error::Failed(format!("{origin}: is not a minisign secret key")));
+            return Err(Error::Failed(format!(
+                "{origin}: is not a minisign secret key"
+            )));
         }
         // An unencrypted key (`minisign -G -W`) is read as it is; an encrypted one is
         // decrypted by the crate (scrypt parameters as libsodium picks them).
@@ -44,7 +46,11 @@ impl Key {
                 Error::Failed(format!("{origin}: is not a minisign secret key: {e}"))
             })?;
             let sk = minisign::SecretKey::from_box(boxed, Some(passphrase.to_string())).map_err(
-                |e| Error::Failed(format!("{origin}: cannot decrypt it (wrong passphrase?): {e}")),
+                |e| {
+                    Error::Failed(format!(
+                        "{origin}: cannot decrypt it (wrong passphrase?): {e}"
+                    ))
+                },
             )?;
             sk.to_bytes()
         };

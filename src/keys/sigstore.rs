@@ -78,6 +78,12 @@ impl Key {
         Ok(Key { secret, origin })
     }
 
+    /// Whether the key is Ed25519 (Sigstore verifiers accept Ed25519 in DSSE envelopes only:
+    /// they check message signatures over a SHA-256 digest, which Ed25519 does not sign).
+    pub fn is_ed25519(&self) -> bool {
+        matches!(self.secret, Secret::Ed25519(_))
+    }
+
     /// The public key, DER SubjectPublicKeyInfo.
     pub fn public_der(&self) -> Result<Vec<u8>> {
         let r = match &self.secret {

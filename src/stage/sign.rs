@@ -56,7 +56,12 @@ fn signer(ctx: &Context, i: usize) -> Result<Option<Signer>> {
     Ok(Some(match kind.as_str() {
         "minisign" => Signer::Minisign(Box::new(keys::minisign::Key::load(&bytes, &pass, origin)?)),
         "sigstore" => {
-            let k = sigstore::Key::load(&bytes, &pass, origin)?;
+            let k = sigstore::Key::load(&bytes, &pass, origin.clone())?;
+            if k.is_ed25519() {
+                return Err(Error::Config(format!(
+                    "{origin}: is an Ed25519 key; Sigstore blob signatures need an ECDSA P-256 key (Sigstore's verifiers check Ed25519 only in DSSE envelopes, such as `provenance`)"
+                )));
+            }
             k.message_bundle(b"rel")?;
             Signer::Sigstore(Box::new(k))
         }
