@@ -389,7 +389,7 @@ buildonly = { path = "buildonly" }
     init_repo(dir);
     let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
     assert_eq!(code, 0, "{err}");
-    let doc = json(&dir.join("dist/app.cdx.json"));
+    let doc = json(&dir.join("dist/app_x86_64-unknown-linux-gnu.cdx.json"));
     let names: BTreeSet<String> = doc["components"]
         .as_array()
         .unwrap()
@@ -444,6 +444,6 @@ buildonly = { path = "buildonly" }
     let check = sh(Command::new(python())
         .arg("-c")
         .arg(CDX_VALIDATE)
-        .arg(dir.join("dist/app.cdx.json")));
+        .arg(dir.join("dist/app_x86_64-unknown-linux-gnu.cdx.json")));
     assert_eq!(check.trim(), "valid", "{check}");
 }

@@ -89,14 +89,8 @@ fn parse_modinfo(text: &str, info: &mut BuildInfo) {
 /// The build information in `bytes`, or `None` when they hold none (not a Go binary, or one
 /// built before Go 1.18).
 pub fn parse(bytes: &[u8]) -> Option<BuildInfo> {
-    let mut at = 0;
-    let start = loop {
-        let i = memchr_magic(&bytes[at..])? + at;
-        if i % 16 == 0 {
-            break i;
-        }
-        at = i + 1;
-    };
+    let finder = memchr::memmem::Finder::new(MAGIC);
+    let start = finder.find_iter(bytes).find(|i| i % 16 == 0)?;
     let header = bytes.get(start..start + 32)?;
     let flags = header[15];
     if flags & 2 == 0 {
@@ -114,10 +108,6 @@ pub fn parse(bytes: &[u8]) -> Option<BuildInfo> {
     };
     parse_modinfo(&modinfo, &mut info);
     Some(info)
-}
-
-fn memchr_magic(b: &[u8]) -> Option<usize> {
-    b.windows(MAGIC.len()).position(|w| w == MAGIC)
 }
 
 /// The build information of the binary at `path`.

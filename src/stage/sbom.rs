@@ -20,12 +20,14 @@ pub struct SbomStage;
 
 const KINDS: &[&str] = &["archive", "binary", "package"];
 
-/// The default document name of a format.
-fn default_document(format: &str) -> &'static str {
-    if format == "cyclonedx" {
-        "{{ artifact }}.cdx.json"
+/// The default document name of a format, with the target for binaries (every target's
+/// binary has the same name).
+fn default_document(format: &str, kind: &str) -> String {
+    let ext = if format == "cyclonedx" { "cdx.json" } else { "sbom.json" };
+    if kind == "binary" {
+        format!("{{{{ artifact }}}}_{{{{ target }}}}.{ext}")
     } else {
-        "{{ artifact }}.sbom.json"
+        format!("{{{{ artifact }}}}.{ext}")
     }
 }
 
@@ -239,7 +241,9 @@ impl Stage for SbomStage {
                 .documents
                 .first()
                 .cloned()
-                .unwrap_or_else(|| default_document(&format).to_string());
+                .unwrap_or_else(|| {
+                    default_document(&format, s.artifacts.as_deref().unwrap_or("archive"))
+                });
             if let Some(cmd) = &s.cmd {
                 let program = crate::exec::split(cmd)?;
                 super::on_path(&program[0], &format!("sboms[{i}].cmd"))?;

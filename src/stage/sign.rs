@@ -69,13 +69,19 @@ fn signer(ctx: &Context, i: usize) -> Result<Option<Signer>> {
     }))
 }
 
-/// The default signature name of an entry.
-fn default_signature(s: &Sign) -> &'static str {
-    match (s.signer.as_deref(), s.armor) {
-        (Some("minisign"), _) => "{{ artifact }}.minisig",
-        (Some("sigstore"), _) => "{{ artifact }}.sigstore.json",
-        (_, true) => "{{ artifact }}.asc",
-        _ => "{{ artifact }}.sig",
+/// The default signature name of an entry: beside the artifact's name, with the target for
+/// binaries (every target's binary has the same name).
+fn default_signature(s: &Sign) -> String {
+    let ext = match (s.signer.as_deref(), s.armor) {
+        (Some("minisign"), _) => "minisig",
+        (Some("sigstore"), _) => "sigstore.json",
+        (_, true) => "asc",
+        _ => "sig",
+    };
+    if s.artifacts.as_deref() == Some("binary") {
+        format!("{{{{ artifact }}}}_{{{{ target }}}}.{ext}")
+    } else {
+        format!("{{{{ artifact }}}}.{ext}")
     }
 }
 
