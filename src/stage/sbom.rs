@@ -23,7 +23,11 @@ const KINDS: &[&str] = &["archive", "binary", "package"];
 /// The default document name of a format, with the target for binaries (every target's
 /// binary has the same name).
 fn default_document(format: &str, kind: &str) -> String {
-    let ext = if format == "cyclonedx" { "cdx.json" } else { "sbom.json" };
+    let ext = if format == "cyclonedx" {
+        "cdx.json"
+    } else {
+        "sbom.json"
+    };
     if kind == "binary" {
         format!("{{{{ artifact }}}}_{{{{ target }}}}.{ext}")
     } else {
@@ -237,13 +241,9 @@ impl Stage for SbomStage {
                 continue;
             }
             let format = s.format.clone().unwrap_or_else(|| "spdx".into());
-            let template = s
-                .documents
-                .first()
-                .cloned()
-                .unwrap_or_else(|| {
-                    default_document(&format, s.artifacts.as_deref().unwrap_or("archive"))
-                });
+            let template = s.documents.first().cloned().unwrap_or_else(|| {
+                default_document(&format, s.artifacts.as_deref().unwrap_or("archive"))
+            });
             if let Some(cmd) = &s.cmd {
                 let program = crate::exec::split(cmd)?;
                 super::on_path(&program[0], &format!("sboms[{i}].cmd"))?;
