@@ -78,10 +78,10 @@ fn flags_and_keys_that_do_nothing_are_refused() {
     let dir = d.path();
     write(dir, "go.mod", "module x\n\ngo 1.21\n");
     write(dir, ".release.yaml", "version: 1\nproject_name: x\n");
-    // No stage signs yet: `--skip sign` would promise something.
-    let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--skip", "sign"]);
+    // No stage announces: `--skip announce` would promise something.
+    let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--skip", "announce"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("unknown stage `sign`"), "{err}");
+    assert!(err.contains("unknown stage `announce`"), "{err}");
     assert!(!dir.join("dist").exists());
     // Keys nothing reads are unknown keys, with their place.
     for key in ["download: https://x", "skip_tls_verify: true"] {
