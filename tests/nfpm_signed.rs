@@ -8,17 +8,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn sh(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// What the tests sign with: an OpenPGP key protected by a passphrase and an RSA key for apk.
 struct Keys {
     gnupg: tempfile::TempDir,
@@ -37,37 +26,8 @@ struct Keys {
 const PASS: &str = "correct horse";
 
 fn keys() -> Keys {
-    let gnupg = tempfile::tempdir().unwrap();
-    let g = gnupg.path();
-    let gpg = |args: &[&str]| {
-        sh(Command::new("gpg")
-            .env("GNUPGHOME", g)
-            .args([
-                "--batch",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                PASS,
-            ])
-            .args(args))
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "Rel Test <test@rel.example>",
-        "rsa2048",
-        "sign",
-        "never",
-    ]);
-    let secret = gpg(&["--armor", "--export-secret-keys"]);
-    let public = g.join("public.asc");
-    std::fs::write(&public, gpg(&["--armor", "--export"])).unwrap();
-    let colons = gpg(&["--with-colons", "--list-keys"]);
-    let id = colons
-        .lines()
-        .find(|l| l.starts_with("pub:"))
-        .and_then(|l| l.split(':').nth(4))
-        .unwrap()
-        .to_string();
+    let key = gpg_key("Rel Test <test@rel.example>", "rsa2048", PASS);
+    let g = key.home.path();
     let pem = g.join("apk.pem");
     sh(Command::new("openssl")
         .args([
@@ -87,10 +47,10 @@ fn keys() -> Keys {
         .arg(&rsa_pub));
     let rsa = std::fs::read_to_string(&pem).unwrap();
     Keys {
-        gnupg,
-        secret,
-        public,
-        id,
+        secret: key.secret.clone(),
+        public: key.public_armored.clone(),
+        id: key.id.clone(),
+        gnupg: key.home,
         rsa,
         rsa_pub,
     }

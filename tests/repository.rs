@@ -10,43 +10,9 @@ use std::process::{Command, Output};
 
 const PASS: &str = "repository pass";
 
-fn out_text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn sh(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{c:?}: {}", out_text(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// An armored secret key protected by [`PASS`].
 fn secret_key() -> String {
-    let g = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        sh(Command::new("gpg")
-            .env("GNUPGHOME", g.path())
-            .args([
-                "--batch",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                PASS,
-            ])
-            .args(args))
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "Rel Repo <repo@rel.example>",
-        "rsa2048",
-        "sign",
-        "never",
-    ]);
-    gpg(&["--armor", "--export-secret-keys"])
+    gpg_key("Rel Repo <repo@rel.example>", "rsa2048", PASS).secret
 }
 
 const CONFIG: &str = r#"project_name: tool
@@ -207,9 +173,9 @@ fn apt_and_dnf_install_from_the_signed_repositories() {
         repo.join("apt").display()
     );
     let o = apt(state.path(), &line, &["update"]);
-    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let o = apt(state.path(), &line, &["download", "tool"]);
-    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let got: Vec<PathBuf> = std::fs::read_dir(state.path().join("get"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -244,7 +210,7 @@ fn apt_and_dnf_install_from_the_signed_repositories() {
         &key,
         &["repoquery", "--show-duplicates", "tool"],
     );
-    let text = out_text(&o);
+    let text = output_text(&o);
     assert!(o.status.success(), "{text}");
     for v in [&first, &second] {
         assert!(
@@ -264,7 +230,7 @@ fn apt_and_dnf_install_from_the_signed_repositories() {
             "tool",
         ],
     );
-    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     assert_eq!(std::fs::read_dir(&dl).unwrap().count(), 1);
 
     // Two runs from two folders give the same repository bytes.
@@ -289,7 +255,7 @@ fn apt_and_dnf_install_from_the_signed_repositories() {
     std::fs::write(&inrelease, t.replace("Origin: Acme", "Origin: Evil")).unwrap();
     let state = tempfile::tempdir().unwrap();
     let o = apt(state.path(), &line, &["update"]);
-    let text = out_text(&o);
+    let text = output_text(&o);
     assert!(
         text.contains("BADSIG") || text.contains("not signed") || !o.status.success(),
         "{text}"
@@ -303,7 +269,7 @@ fn apt_and_dnf_install_from_the_signed_repositories() {
     std::fs::write(&md, t.replace("<revision>", "<revision>9")).unwrap();
     let state = tempfile::tempdir().unwrap();
     let o = dnf(state.path(), &yum, &key, &["repoquery", "tool"]);
-    let text = out_text(&o);
+    let text = output_text(&o);
     assert!(!o.status.success(), "{text}");
     assert!(text.contains("Bad GPG signature"), "{text}");
 }

@@ -7,23 +7,9 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 const PASS: &str = "sign me please";
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn sh(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{c:?}: {}", text(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn sigstore_modules() -> PathBuf {
     let p = std::env::var("REL_TEST_SIGSTORE")
@@ -53,40 +39,21 @@ fn sigstore_verify(bundle: &Path, artifact: Option<&Path>, key: &Path) -> (bool,
         .arg(key)
         .output()
         .unwrap();
-    (o.status.success(), text(&o))
+    (o.status.success(), output_text(&o))
 }
 
 struct Keys {
     dir: tempfile::TempDir,
+    pgp: GpgKey,
 }
 
 impl Keys {
     fn new() -> Keys {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let gnupg = d.join("gnupg");
-        std::fs::create_dir_all(&gnupg).unwrap();
-        let gpg = |args: &[&str]| {
-            sh(Command::new("gpg")
-                .env("GNUPGHOME", &gnupg)
-                .args([
-                    "--batch",
-                    "--pinentry-mode",
-                    "loopback",
-                    "--passphrase",
-                    PASS,
-                ])
-                .args(args))
-        };
-        gpg(&[
-            "--quick-gen-key",
-            "Rel Sign <sign@rel.example>",
-            "ed25519",
-            "sign",
-            "never",
-        ]);
-        std::fs::write(d.join("pgp.asc"), gpg(&["--armor", "--export-secret-keys"])).unwrap();
-        gpg(&["--output", d.join("pgp.pub").to_str().unwrap(), "--export"]);
+        let pgp = gpg_key("Rel Sign <sign@rel.example>", "ed25519", PASS);
+        std::fs::write(d.join("pgp.asc"), &pgp.secret).unwrap();
+        std::fs::copy(&pgp.public, d.join("pgp.pub")).unwrap();
         sh(Command::new("minisign")
             .args(["-G", "-W", "-p"])
             .arg(d.join("mini.pub"))
@@ -121,7 +88,7 @@ impl Keys {
             .arg(d.join("ed.pem"))
             .arg("-out")
             .arg(d.join("ed.pub")));
-        Keys { dir }
+        Keys { dir, pgp }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -129,7 +96,7 @@ impl Keys {
     }
 
     fn gnupg(&self) -> PathBuf {
-        self.path("gnupg")
+        self.pgp.home.path().to_path_buf()
     }
 
     /// Copy the secret keys into the project's `keys/` folder.
@@ -229,7 +196,7 @@ fn native_signatures_verify_with_the_standard_verifiers() {
             .unwrap()
     };
     let o = gpgv(&sums);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let o = Command::new("sqv")
         .arg("--keyring")
         .arg(k.path("pgp.pub"))
@@ -237,7 +204,7 @@ fn native_signatures_verify_with_the_standard_verifiers() {
         .arg(&sums)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let mut bytes = std::fs::read(&sums).unwrap();
     bytes[3] ^= 1;
     let tampered = d.path().join("tampered");
@@ -257,7 +224,7 @@ fn native_signatures_verify_with_the_standard_verifiers() {
             .arg(a)
             .output()
             .unwrap();
-        assert!(o.status.success(), "{}", text(&o));
+        assert!(o.status.success(), "{}", output_text(&o));
     }
 
     // minisign.
@@ -269,8 +236,8 @@ fn native_signatures_verify_with_the_standard_verifiers() {
             .arg(k.path("mini.pub"))
             .output()
             .unwrap();
-        assert!(o.status.success(), "{}", text(&o));
-        assert!(text(&o).contains(&format!(
+        assert!(o.status.success(), "{}", output_text(&o));
+        assert!(output_text(&o).contains(&format!(
             "file:{}",
             a.file_name().unwrap().to_string_lossy()
         )));
@@ -391,7 +358,7 @@ signs:
         .arg(&sums)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let artifacts = std::fs::read_to_string(dist.join("artifacts.json")).unwrap();
     assert!(artifacts.contains("\"kind\": \"signature\""), "{artifacts}");
 }

@@ -119,3 +119,19 @@ pub fn on_path(program: &str, key: &str) -> Result<()> {
         )))
     }
 }
+
+/// Give every entry of a config list without an id the default one: `default` when it is
+/// alone, `default-<index>` when there are several (GoReleaser's rule).
+pub fn fill_ids<T>(items: &mut [T], id: impl Fn(&mut T) -> &mut Option<String>) {
+    let multi = items.len() > 1;
+    for (i, item) in items.iter_mut().enumerate() {
+        let slot = id(item);
+        if slot.is_none() {
+            *slot = Some(if multi {
+                format!("default-{i}")
+            } else {
+                "default".into()
+            });
+        }
+    }
+}

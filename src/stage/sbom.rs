@@ -175,16 +175,7 @@ impl Stage for SbomStage {
     }
 
     fn defaults(&self, config: &mut crate::config::Config, _d: &super::Defaults) {
-        let multi = config.sboms.len() > 1;
-        for (i, s) in config.sboms.iter_mut().enumerate() {
-            if s.id.is_none() {
-                s.id = Some(if multi {
-                    format!("default-{i}")
-                } else {
-                    "default".into()
-                });
-            }
-        }
+        super::fill_ids(&mut config.sboms, |s| &mut s.id);
     }
 
     fn check(&self, c: &mut Checker) {

@@ -188,16 +188,7 @@ impl Stage for SignStage {
     }
 
     fn defaults(&self, config: &mut crate::config::Config, _d: &super::Defaults) {
-        let multi = config.signs.len() > 1;
-        for (i, s) in config.signs.iter_mut().enumerate() {
-            if s.id.is_none() {
-                s.id = Some(if multi {
-                    format!("default-{i}")
-                } else {
-                    "default".into()
-                });
-            }
-        }
+        super::fill_ids(&mut config.signs, |s| &mut s.id);
     }
 
     fn check(&self, c: &mut Checker) {

@@ -141,3 +141,70 @@ pub fn go_project(dir: &Path, config: &str) {
     write(dir, "LICENSE", "MIT\n");
     write(dir, ".release.yaml", config);
 }
+
+/// Run a command that must succeed; its standard output.
+pub fn sh(c: &mut Command) -> String {
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{c:?}: {}", output_text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard output then standard error, for messages.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A fresh GnuPG home holding one signing key.
+pub struct GpgKey {
+    /// The GnuPG home (removed when dropped).
+    pub home: tempfile::TempDir,
+    /// The armored secret key.
+    pub secret: String,
+    /// The public key as a binary keyring file (what `gpgv` and `sqv` read).
+    pub public: PathBuf,
+    /// The public key, armored (what `rpmkeys --import` reads).
+    pub public_armored: PathBuf,
+    /// The 16-hex-digit key id.
+    pub id: String,
+}
+
+/// Make a key `algo` (`rsa2048`, `ed25519`) for `uid`, protected by `passphrase`.
+pub fn gpg_key(uid: &str, algo: &str, passphrase: &str) -> GpgKey {
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        sh(Command::new("gpg")
+            .env("GNUPGHOME", home.path())
+            .args([
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                passphrase,
+            ])
+            .args(args))
+    };
+    gpg(&["--quick-gen-key", uid, algo, "sign", "never"]);
+    let secret = gpg(&["--armor", "--export-secret-keys"]);
+    let public = home.path().join("public.gpg");
+    gpg(&["--output", public.to_str().unwrap(), "--export"]);
+    let public_armored = home.path().join("public.asc");
+    std::fs::write(&public_armored, gpg(&["--armor", "--export"])).unwrap();
+    let colons = gpg(&["--with-colons", "--list-keys"]);
+    let id = colons
+        .lines()
+        .find(|l| l.starts_with("pub:"))
+        .and_then(|l| l.split(':').nth(4))
+        .unwrap()
+        .to_string();
+    GpgKey {
+        home,
+        secret,
+        public,
+        public_armored,
+        id,
+    }
+}

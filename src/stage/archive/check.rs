@@ -11,15 +11,8 @@ pub fn defaults(config: &mut Config) {
     if config.archives.is_empty() {
         config.archives.push(Archive::default());
     }
-    let multi = config.archives.len() > 1;
-    for (i, a) in config.archives.iter_mut().enumerate() {
-        if a.id.is_none() {
-            a.id = Some(if multi {
-                format!("default-{i}")
-            } else {
-                "default".into()
-            });
-        }
+    crate::stage::fill_ids(&mut config.archives, |a| &mut a.id);
+    for a in config.archives.iter_mut() {
         if a.formats.is_empty() {
             a.formats.push(Format::TarGz);
         }

@@ -10,15 +10,8 @@ use std::collections::HashSet;
 
 /// Ids, the `deb` format, the package name (the project's) and `release: 1`-less versions.
 pub fn defaults(config: &mut Config, d: &Defaults) {
-    let multi = config.nfpms.len() > 1;
-    for (i, n) in config.nfpms.iter_mut().enumerate() {
-        if n.id.is_none() {
-            n.id = Some(if multi {
-                format!("default-{i}")
-            } else {
-                "default".into()
-            });
-        }
+    crate::stage::fill_ids(&mut config.nfpms, |n| &mut n.id);
+    for n in config.nfpms.iter_mut() {
         if n.formats.is_empty() {
             n.formats.push("deb".into());
         }

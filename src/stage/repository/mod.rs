@@ -157,16 +157,7 @@ impl Stage for RepositoryStage {
     }
 
     fn defaults(&self, config: &mut Config, _d: &super::Defaults) {
-        let multi = config.package_repositories.len() > 1;
-        for (i, r) in config.package_repositories.iter_mut().enumerate() {
-            if r.id.is_none() {
-                r.id = Some(if multi {
-                    format!("default-{i}")
-                } else {
-                    "default".into()
-                });
-            }
-        }
+        super::fill_ids(&mut config.package_repositories, |r| &mut r.id);
     }
 
     fn check(&self, c: &mut Checker) {
