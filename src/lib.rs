@@ -19,6 +19,7 @@ pub mod hash;
 pub mod init;
 pub mod interrupt;
 pub mod keys;
+pub mod oci;
 pub mod oci_ref;
 pub mod options;
 pub mod pipeline;

@@ -8,7 +8,6 @@
 //! recorded in `artifacts.json` with its digest.
 
 pub mod assemble;
-pub mod auth;
 pub mod base;
 mod check;
 pub mod config;
@@ -17,7 +16,7 @@ pub mod layout;
 pub mod manifests;
 pub mod platform;
 pub mod push;
-pub mod registry;
+pub use crate::oci::{auth, registry};
 pub mod spec;
 
 use super::Stage;

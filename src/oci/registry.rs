@@ -10,7 +10,7 @@
 //! missing.
 
 use super::auth::{self, Credentials};
-use super::layout::Descriptor;
+use super::Descriptor;
 use crate::error::{Error, Result};
 use crate::retry::Policy;
 use futures::TryStreamExt;
@@ -275,7 +275,7 @@ impl Registry {
 
     /// GET a manifest or index: its bytes and digest.
     pub async fn get_manifest(&self, r: &Reference) -> Result<(bytes::Bytes, String)> {
-        use super::layout::media::*;
+        use super::media::*;
         let accept = [INDEX, MANIFEST, DOCKER_LIST, DOCKER_MANIFEST];
         self.retry("GET manifest", || {
             self.client.pull_manifest_raw(r, &self.creds.auth, &accept)
