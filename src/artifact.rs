@@ -44,6 +44,8 @@ pub enum Kind {
     Sbom,
     /// The signed provenance statement.
     Provenance,
+    /// A signature or SBOM attached to a pushed image as an OCI referrer (not uploaded).
+    Referrer,
 }
 
 impl Kind {

@@ -17,6 +17,7 @@ pub const STAGES: &[&str] = &[
     "sbom",
     "checksum",
     "sign",
+    "referrers",
     "provenance",
     "changelog",
     "images",

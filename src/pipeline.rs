@@ -61,6 +61,7 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::checksum::ChecksumStage,
         &stage::sign::SignStage,
         &stage::image::ImageStage,
+        &stage::referrers::ReferrersStage,
         // After images: the statement names every asset and every pushed image digest.
         &stage::provenance::ProvenanceStage,
         // Last: publishing reads every artifact the stages before it registered.
@@ -90,6 +91,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::sign::SignStage,
         &stage::changelog::ChangelogStage,
         &stage::image::ImageStage,
+        &stage::referrers::ReferrersStage,
         &stage::provenance::ProvenanceStage,
         &stage::publish::Publish,
     ]

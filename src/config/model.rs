@@ -66,6 +66,52 @@ pub struct Config {
     /// A signed in-toto/SLSA provenance statement of every asset and image.
     #[serde(default)]
     pub provenance: Option<Provenance>,
+    /// Signatures of pushed images (GoReleaser's keys, plus the native Sigstore signer).
+    #[serde(default)]
+    pub docker_signs: Vec<DockerSign>,
+}
+
+/// One way of signing pushed images. With `signer: sigstore`, rel attaches a Sigstore bundle
+/// to each image as an OCI 1.1 referrer; otherwise `cmd` (default `cosign`) runs per image.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerSign {
+    /// Identifier. Default: `default`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// What to sign: `all`, `images` (per-platform manifests), `manifests` (indexes) or
+    /// `none`. Default: `all` with `signer`, `none` without (GoReleaser's default).
+    #[serde(default)]
+    pub artifacts: Option<String>,
+    /// Image ids to limit the signing to.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// `sigstore`: signed by rel with `key_file`.
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// The ECDSA P-256 PKCS#8 key (a file of the project or its text; templated).
+    /// Passphrase: `REL_<ID>_DOCKER_SIGN_PASSPHRASE` or `REL_DOCKER_SIGN_PASSPHRASE`.
+    #[serde(default)]
+    pub key_file: Option<String>,
+    /// The command. Default (without `signer`): `cosign`.
+    #[serde(default)]
+    pub cmd: Option<String>,
+    /// Its arguments (`${artifact}` is the image reference, `${digest}` its digest).
+    /// Default: `sign --key=cosign.key ${artifact}@${digest} --yes`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Extra environment for the command, `KEY=value` (templated).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Text given to the command's standard input (templated).
+    #[serde(default)]
+    pub stdin: Option<String>,
+    /// A file given to the command's standard input.
+    #[serde(default)]
+    pub stdin_file: Option<String>,
+    /// Show the command's output.
+    #[serde(default)]
+    pub output: bool,
 }
 
 /// One way of signing assets. With `signer`, rel signs in-process; otherwise `cmd` (default
@@ -129,7 +175,8 @@ pub struct Sbom {
     /// Identifier. Default: `default`.
     #[serde(default)]
     pub id: Option<String>,
-    /// What to catalogue: `archive` (default), `binary` or `package`.
+    /// What to catalogue: `archive` (default), `binary`, `package` or `image` (pushed
+    /// images: the document is attached to each image as an OCI 1.1 referrer).
     #[serde(default)]
     pub artifacts: Option<String>,
     /// Build, archive or package ids to limit `artifacts` to.

@@ -70,4 +70,3 @@ pub fn canonical(v: &Value) -> Vec<u8> {
 pub fn digest_of(bytes: &[u8]) -> String {
     format!("sha256:{}", hex(&Sha256::digest(bytes)))
 }
-

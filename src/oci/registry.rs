@@ -9,8 +9,8 @@
 //! each blob is checked before it is sent, a re-run after any failure only sends what is
 //! missing.
 
-use super::auth::{self, Credentials};
 use super::Descriptor;
+use super::auth::{self, Credentials};
 use crate::error::{Error, Result};
 use crate::retry::Policy;
 use futures::TryStreamExt;
@@ -301,6 +301,51 @@ impl Registry {
                 &e,
             )
         })
+    }
+
+    /// Make sure the small blob `bytes` (with `digest`) is in the repository of `target`.
+    pub async fn put_blob(&self, target: &Reference, digest: &str, bytes: &[u8]) -> Result<()> {
+        let what = format!("{digest} in {}", target.repository());
+        let exists = self
+            .retry("HEAD blob", || self.client.blob_exists(target, digest))
+            .await
+            .map_err(|e| self.explain("cannot check blob", &what, &e))?;
+        if exists {
+            self.stats.present.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let body = bytes::Bytes::copy_from_slice(bytes);
+        self.retry("upload blob", || {
+            self.client.push_blob(target, body.clone(), digest)
+        })
+        .await
+        .map_err(|e| self.explain("cannot upload blob", &what, &e))?;
+        self.stats.uploaded.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// GET a manifest or index that may not exist: `None` when the registry answers 404.
+    pub async fn find_manifest(&self, r: &Reference) -> Result<Option<(bytes::Bytes, String)>> {
+        use super::media::*;
+        let accept = [INDEX, MANIFEST];
+        match self
+            .client
+            .pull_manifest_raw(r, &self.creds.auth, &accept)
+            .await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(OciDistributionError::ImageManifestNotFoundError(_)) => Ok(None),
+            Err(e) if status_of(&e) == Some(404) => Ok(None),
+            Err(e)
+                if format!("{e} {e:?}")
+                    .to_lowercase()
+                    .replace('_', " ")
+                    .contains("manifest unknown") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(self.explain("cannot read the manifest of", &r.whole(), &e)),
+        }
     }
 
     /// GET a small blob into memory.

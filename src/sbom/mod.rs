@@ -233,3 +233,21 @@ pub fn distinct(mut list: Vec<Component>) -> Vec<Component> {
     list.dedup();
     list
 }
+
+/// The main modules and dependencies of one built binary: cargo's resolved graph for cargo
+/// builds (`dir` the build folder, `main` the `--bin`, `triple` the target), else the Go
+/// build information in the file at `binary` (none for binaries that carry none).
+pub fn of_binary(
+    cargo: bool,
+    dir: &std::path::Path,
+    main: Option<&str>,
+    triple: &str,
+    binary: &std::path::Path,
+) -> crate::error::Result<(Vec<Component>, Vec<Component>)> {
+    if cargo {
+        return self::cargo::components(dir, main, triple);
+    }
+    let info =
+        gobuild::read(binary).map_err(|e| crate::error::Error::io("cannot read", binary, e))?;
+    Ok(info.as_ref().map(from_go).unwrap_or_default())
+}

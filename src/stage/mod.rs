@@ -13,6 +13,7 @@ pub mod image;
 pub mod nfpm;
 pub mod provenance;
 pub mod publish;
+pub mod referrers;
 pub mod repository;
 pub mod sbom;
 pub mod sign;

@@ -18,7 +18,7 @@ use minijinja::Value;
 /// The sbom stage.
 pub struct SbomStage;
 
-const KINDS: &[&str] = &["archive", "binary", "package"];
+const KINDS: &[&str] = &["archive", "binary", "package", "image"];
 
 /// The default document name of a format, with the target for binaries (every target's
 /// binary has the same name).
@@ -94,19 +94,13 @@ fn of_binary(ctx: &Context, pb: &PlannedBuild) -> Result<(Vec<Component>, Vec<Co
         )));
     };
     let b = &ctx.config.builds[pb.index];
-    match b.builder {
-        crate::config::Builder::Cargo => {
-            let dir = ctx.root.join(b.dir.as_deref().unwrap_or("."));
-            let triple = pb.target.triple.clone().unwrap_or_else(|| pb.target.name());
-            sbom::cargo::components(&dir, b.main.as_deref(), &triple)
-        }
-        _ => {
-            let path = ctx.root.join(&a.path);
-            let info =
-                sbom::gobuild::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-            Ok(info.as_ref().map(sbom::from_go).unwrap_or_default())
-        }
-    }
+    sbom::of_binary(
+        b.builder == crate::config::Builder::Cargo,
+        &ctx.root.join(b.dir.as_deref().unwrap_or(".")),
+        b.main.as_deref(),
+        &pb.target.triple.clone().unwrap_or_else(|| pb.target.name()),
+        &ctx.root.join(&a.path),
+    )
 }
 
 fn produce(ctx: &Context, p: &PlannedSbom, time: i64) -> Result<Artifact> {
@@ -168,7 +162,12 @@ impl Stage for SbomStage {
     }
 
     fn skip(&self, ctx: &Context) -> Option<String> {
-        if ctx.config.sboms.iter().all(|s| s.disable) {
+        if ctx
+            .config
+            .sboms
+            .iter()
+            .all(|s| s.disable || s.artifacts.as_deref() == Some("image"))
+        {
             return Some("no sboms configured".into());
         }
         super::skipped_by_flag(ctx, "sbom")
@@ -228,7 +227,8 @@ impl Stage for SbomStage {
     fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
         let mut out = vec![];
         for (i, s) in ctx.config.sboms.iter().enumerate() {
-            if s.disable {
+            // Image SBOMs are attached to pushed images by the referrers stage.
+            if s.disable || s.artifacts.as_deref() == Some("image") {
                 continue;
             }
             let format = s.format.clone().unwrap_or_else(|| "spdx".into());
