@@ -77,7 +77,7 @@ fn signatures_and_sboms_are_attached_to_pushed_images() {
         .arg("-out")
         .arg(&public));
     let cfg = format!(
-        "version: 1\nproject_name: hello\nbuilds:\n  - id: hello\n    goos: [linux]\n    goarch: [amd64]\n    flags: [\"-trimpath\"]\nimages:\n  - id: hello\n    repository: \"{host}/acme/hello\"\n    tags: [\"{{{{ version }}}}\"]\ndocker_signs:\n  - signer: sigstore\n    key_file: keys/ec.pem\nsboms:\n  - artifacts: image\n"
+        "version: 1\nproject_name: hello\nbuilds:\n  - id: hello\n    goos: [linux]\n    goarch: [amd64]\n    flags: [\"-trimpath\"]\nimages:\n  - id: hello\n    repository: \"{host}/acme/hello\"\n    tags: [\"{{{{ version }}}}\"]\ndocker_signs:\n  - signer: sigstore\n    key_file: keys/ec.pem\n  - id: command\n    artifacts: images\n    cmd: sh\n    args: [\"-c\", \"echo ${{artifact}}@${{digest}} >> signed-by-command.txt\"]\nsboms:\n  - artifacts: image\n"
     );
     go_project(&dir, &cfg);
     init_repo(&dir);
@@ -159,6 +159,10 @@ fn signatures_and_sboms_are_attached_to_pushed_images() {
         assert!(!sigstore_verify(&bundle_path, &subject_path, &public).0);
     }
 
+    // The command signer ran once per image (not for the index), with GoReleaser's variables.
+    let signed = std::fs::read_to_string(dir.join("signed-by-command.txt")).unwrap();
+    assert_eq!(signed, format!("{host}/acme/hello@{image_digest}\n"));
+
     // The image's SBOM: valid SPDX naming the main module of the binary in the image.
     let sbom_ref = of_image
         .iter()
@@ -198,6 +202,7 @@ fn signatures_and_sboms_are_attached_to_pushed_images() {
     );
 
     // A re-run attaches the same referrers again: the same digests, nothing listed twice.
+    std::fs::remove_file(dir.join("signed-by-command.txt")).unwrap();
     let (code, _, err) = release(&dir);
     assert_eq!(code, 0, "{err}");
     assert_eq!(listed(&image_digest), of_image);

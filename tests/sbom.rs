@@ -117,6 +117,11 @@ archives:
   - formats: [tar.gz]
 sboms:
   - id: spdx
+  - id: syft-like
+    artifacts: archive
+    cmd: sh
+    args: ["-c", "printf '{\"subject\": \"%s\"}' \"$(basename ${artifact})\" > ${document}"]
+    documents: ["{{ artifact }}.cmd.json"]
   - id: cdx
     artifacts: binary
     format: cyclonedx
@@ -289,6 +294,17 @@ fn go_sboms_list_the_modules_go_version_m_lists_and_validate() {
         sums.contains(".sbom.json") && sums.contains(".cdx.json"),
         "{sums}"
     );
+
+    // The command mode (GoReleaser's syft mode) wrote its documents, one per archive, and
+    // they are checksummed like the others.
+    let archive_name = Path::new(&archive)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let by_cmd = std::fs::read_to_string(dist.join(format!("{archive_name}.cmd.json"))).unwrap();
+    assert_eq!(by_cmd, format!("{{\"subject\": \"{archive_name}\"}}"));
+    assert!(sums.contains(&format!("{archive_name}.cmd.json")), "{sums}");
 
     // A second run gives the same documents.
     let first = std::fs::read(&cdx).unwrap();
