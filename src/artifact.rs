@@ -46,6 +46,8 @@ pub enum Kind {
     Provenance,
     /// A signature or SBOM attached to a pushed image as an OCI referrer (not uploaded).
     Referrer,
+    /// A Homebrew, Scoop, winget or AUR manifest written under `dist/` (not uploaded).
+    PackageManifest,
 }
 
 impl Kind {

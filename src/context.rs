@@ -282,6 +282,28 @@ impl Context {
         self.options.skips("publish").then(|| "--skip".to_string())
     }
 
+    /// The GitHub repository releases go to, `owner/name`: `release.github`, else the
+    /// `origin` remote.
+    pub fn release_repo(&self) -> Result<String> {
+        if let Some(gh) = &self.config.release.github {
+            let owner = self.render("release.github.owner", &gh.owner)?;
+            let name = self.render("release.github.name", &gh.name)?;
+            let plain = |s: &str| !s.trim().is_empty() && !s.contains(['/', ' ']);
+            if !plain(&owner) || !plain(&name) {
+                return Err(Error::Config(format!(
+                    "`release.github` renders to `{owner}/{name}`: owner and name must each be one plain word"
+                )));
+            }
+            return Ok(format!("{owner}/{name}"));
+        }
+        self.git
+        .remote_url
+        .as_deref()
+        .and_then(crate::git::owner_name)
+        .map(|(o, n)| format!("{o}/{n}"))
+        .ok_or_else(|| Error::Usage("cannot tell which GitHub repository to publish to: set `release.github: {owner: ..., name: ...}` or add an `origin` remote".into()))
+    }
+
     /// Render a config value with the global variables.
     pub fn render(&self, key: &str, template: &str) -> Result<String> {
         self.templates.render(key, template, &self.vars)

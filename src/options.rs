@@ -17,6 +17,7 @@ pub const STAGES: &[&str] = &[
     "sbom",
     "checksum",
     "sign",
+    "pkgmgr",
     "referrers",
     "provenance",
     "changelog",

@@ -60,6 +60,7 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
         &stage::sign::SignStage,
+        &stage::pkgmgr::PkgmgrStage,
         &stage::image::ImageStage,
         &stage::referrers::ReferrersStage,
         // After images: the statement names every asset and every pushed image digest.
@@ -89,6 +90,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
         &stage::sign::SignStage,
+        &stage::pkgmgr::PkgmgrStage,
         &stage::changelog::ChangelogStage,
         &stage::image::ImageStage,
         &stage::referrers::ReferrersStage,

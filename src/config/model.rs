@@ -69,6 +69,298 @@ pub struct Config {
     /// Signatures of pushed images (GoReleaser's keys, plus the native Sigstore signer).
     #[serde(default)]
     pub docker_signs: Vec<DockerSign>,
+    /// Homebrew formulas (GoReleaser's `brews`).
+    #[serde(default)]
+    pub brews: Vec<Brew>,
+    /// Scoop manifests (GoReleaser's `scoops`).
+    #[serde(default)]
+    pub scoops: Vec<Scoop>,
+    /// winget manifests (GoReleaser's `winget`).
+    #[serde(default)]
+    pub winget: Vec<Winget>,
+    /// AUR `-bin` packages (GoReleaser's `aurs`).
+    #[serde(default)]
+    pub aurs: Vec<Aur>,
+}
+
+/// Where a manifest is committed: a GitHub repository (GoReleaser's shape).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestRepository {
+    /// Owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Branch. Default: the repository's default branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Token (templated, e.g. `{{ env.TAP_TOKEN }}`).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// A commit author.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitAuthor {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A Homebrew formula.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Brew {
+    /// Formula name. Default: the project name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Archive ids to take the archives from. Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The tap.
+    #[serde(default)]
+    pub repository: Option<ManifestRepository>,
+    /// Folder in the tap. Default: `Formula`.
+    #[serde(default)]
+    pub directory: Option<String>,
+    /// Homepage (templated).
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Description (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// SPDX license.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// The `install` block's body. Default: `bin.install "<binary>"` for each binary.
+    #[serde(default)]
+    pub install: Option<String>,
+    /// The `test` block's body.
+    #[serde(default)]
+    pub test: Option<String>,
+    /// Caveats.
+    #[serde(default)]
+    pub caveats: Option<String>,
+    /// Dependencies (`depends_on`), by name.
+    #[serde(default)]
+    pub dependencies: Vec<BrewDependency>,
+    /// Conflicting formulas.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    /// The `service` block's body.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Download URL of an archive (templated, `artifact_name` and the release's variables).
+    /// Default: the GitHub release asset URL.
+    #[serde(default)]
+    pub url_template: Option<String>,
+    /// Commit author.
+    #[serde(default)]
+    pub commit_author: Option<CommitAuthor>,
+    /// Commit message (templated).
+    #[serde(default)]
+    pub commit_msg_template: Option<String>,
+    /// `true`: write the formula under `dist/` only; `auto`: also for prereleases.
+    #[serde(default)]
+    pub skip_upload: Option<SkipUpload>,
+    /// Ruby lines added to the class as they are.
+    #[serde(default)]
+    pub custom_block: Option<String>,
+}
+
+/// `skip_upload`: a boolean or `auto`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SkipUpload {
+    /// `true` or `false`.
+    Bool(bool),
+    /// `auto`.
+    Word(String),
+}
+
+/// A Homebrew dependency.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrewDependency {
+    /// Formula name.
+    pub name: String,
+    /// `build`, `test`, `optional`, `recommended`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// `mac` or `linux` only.
+    #[serde(default)]
+    pub os: Option<String>,
+}
+
+/// A Scoop manifest.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scoop {
+    /// Manifest name. Default: the project name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Archive ids. Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The bucket.
+    #[serde(default)]
+    pub repository: Option<ManifestRepository>,
+    /// Folder in the bucket. Default: the bucket's root.
+    #[serde(default)]
+    pub directory: Option<String>,
+    /// Homepage (templated).
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Description (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// License.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Files kept between updates.
+    #[serde(default)]
+    pub persist: Vec<String>,
+    /// Dependencies.
+    #[serde(default)]
+    pub depends: Vec<String>,
+    /// Download URL template, as for brews.
+    #[serde(default)]
+    pub url_template: Option<String>,
+    /// Commit author.
+    #[serde(default)]
+    pub commit_author: Option<CommitAuthor>,
+    /// Commit message (templated).
+    #[serde(default)]
+    pub commit_msg_template: Option<String>,
+    /// As for brews.
+    #[serde(default)]
+    pub skip_upload: Option<SkipUpload>,
+}
+
+/// winget manifests.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Winget {
+    /// Package name. Default: the project name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `Publisher.Name` identifier. Default: `<publisher>.<name>`.
+    #[serde(default)]
+    pub package_identifier: Option<String>,
+    /// Publisher (required).
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Publisher URL.
+    #[serde(default)]
+    pub publisher_url: Option<String>,
+    /// Short description (required, templated).
+    #[serde(default)]
+    pub short_description: Option<String>,
+    /// Description (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Homepage.
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// License (required).
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Copyright.
+    #[serde(default)]
+    pub copyright: Option<String>,
+    /// Release notes (templated).
+    #[serde(default)]
+    pub release_notes: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Archive ids (zip archives). Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Download URL template, as for brews.
+    #[serde(default)]
+    pub url_template: Option<String>,
+    /// The fork the branch is pushed to.
+    #[serde(default)]
+    pub repository: Option<ManifestRepository>,
+    /// Commit author.
+    #[serde(default)]
+    pub commit_author: Option<CommitAuthor>,
+    /// Commit message (templated).
+    #[serde(default)]
+    pub commit_msg_template: Option<String>,
+    /// As for brews.
+    #[serde(default)]
+    pub skip_upload: Option<SkipUpload>,
+}
+
+/// An AUR `-bin` package.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Aur {
+    /// Package name. Default: `<project>-bin`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Archive ids (linux archives). Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Homepage.
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Description (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// License.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Maintainers, `Name <email>`.
+    #[serde(default)]
+    pub maintainers: Vec<String>,
+    /// Contributors.
+    #[serde(default)]
+    pub contributors: Vec<String>,
+    /// `depends`.
+    #[serde(default)]
+    pub depends: Vec<String>,
+    /// `optdepends`.
+    #[serde(default)]
+    pub optdepends: Vec<String>,
+    /// `provides`. Default: the project name.
+    #[serde(default)]
+    pub provides: Vec<String>,
+    /// `conflicts`. Default: the project name.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    /// `pkgrel`. Default: `1`.
+    #[serde(default)]
+    pub rel: Option<String>,
+    /// The `package()` body. Default: install each binary into `/usr/bin`.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// The AUR git remote, e.g. `ssh://aur@aur.archlinux.org/tool-bin.git`.
+    #[serde(default)]
+    pub git_url: Option<String>,
+    /// The SSH private key (templated).
+    #[serde(default)]
+    pub private_key: Option<String>,
+    /// Download URL template, as for brews.
+    #[serde(default)]
+    pub url_template: Option<String>,
+    /// Commit author.
+    #[serde(default)]
+    pub commit_author: Option<CommitAuthor>,
+    /// Commit message (templated).
+    #[serde(default)]
+    pub commit_msg_template: Option<String>,
+    /// As for brews.
+    #[serde(default)]
+    pub skip_upload: Option<SkipUpload>,
 }
 
 /// One way of signing pushed images. With `signer: sigstore`, rel attaches a Sigstore bundle
@@ -803,6 +1095,17 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's name as the config writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::TarGz => "tar.gz",
+            Format::TarXz => "tar.xz",
+            Format::TarZst => "tar.zst",
+            Format::Zip => "zip",
+            Format::Binary => "binary",
+        }
+    }
+
     /// The file extension, with its dot (empty for `binary`).
     pub fn ext(self) -> &'static str {
         match self {

@@ -11,6 +11,7 @@ pub mod checksum;
 pub mod extra;
 pub mod image;
 pub mod nfpm;
+pub mod pkgmgr;
 pub mod provenance;
 pub mod publish;
 pub mod referrers;

@@ -143,13 +143,7 @@ fn describe(p: &PlannedArchive) -> String {
 
 /// The config spelling of a format.
 pub fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::TarGz => "tar.gz",
-        Format::TarXz => "tar.xz",
-        Format::TarZst => "tar.zst",
-        Format::Zip => "zip",
-        Format::Binary => "binary",
-    }
+    f.name()
 }
 
 /// What one worker does.

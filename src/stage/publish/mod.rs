@@ -158,23 +158,7 @@ fn token(ctx: &Context) -> Result<Token> {
 /// `owner/name` from `release.github`, else from the `origin` remote.
 /// `owner` and `name` are templates (`{{ env.REPOSITORY_OWNER }}` releases to a fork).
 fn repository(ctx: &Context) -> Result<String> {
-    if let Some(gh) = &ctx.config.release.github {
-        let owner = ctx.render("release.github.owner", &gh.owner)?;
-        let name = ctx.render("release.github.name", &gh.name)?;
-        let plain = |s: &str| !s.trim().is_empty() && !s.contains(['/', ' ']);
-        if !plain(&owner) || !plain(&name) {
-            return Err(Error::Config(format!(
-                "`release.github` renders to `{owner}/{name}`: owner and name must each be one plain word"
-            )));
-        }
-        return Ok(format!("{owner}/{name}"));
-    }
-    ctx.git
-        .remote_url
-        .as_deref()
-        .and_then(crate::git::owner_name)
-        .map(|(o, n)| format!("{o}/{n}"))
-        .ok_or_else(|| Error::Usage("cannot tell which GitHub repository to publish to: set `release.github: {owner: ..., name: ...}` or add an `origin` remote".into()))
+    ctx.release_repo()
 }
 
 /// An http(s) URL with a host, as the GitHub client needs.

@@ -1,0 +1,281 @@
+//! Homebrew formulas, Scoop and winget manifests and AUR packages written under `dist/`,
+//! read back by independent readers: `ruby -c` and a stub that evaluates the formula per
+//! platform, the `winget-types` crate and a second YAML parser, Scoop's schema rules, and bash
+//! sourcing the PKGBUILD against its `.SRCINFO`.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+const CONFIG: &str = r##"project_name: tool
+release:
+  github: {owner: acme, name: tool}
+builds:
+  - builder: command
+    targets: [darwin_amd64_v1, darwin_arm64, linux_amd64_v1, linux_arm64, windows_amd64_v1, windows_arm64]
+    command: [sh, -c, "echo {{ target }} > {{ output }}"]
+archives:
+  - formats: [tar.gz]
+    format_overrides:
+      - {goos: windows, formats: [zip]}
+brews:
+  - description: "A tool that does \"things\" #1"
+    homepage: https://acme.example/tool
+    license: MIT
+    dependencies: [{name: git}]
+    test: |
+      system "#{bin}/tool --version"
+    repository: {owner: acme, name: homebrew-tap, token: "{{ env.TAP_TOKEN | default('') }}"}
+    skip_upload: true
+scoops:
+  - description: A tool.
+    homepage: https://acme.example/tool
+    license: MIT
+    skip_upload: true
+winget:
+  - publisher: Acme
+    short_description: A tool.
+    license: MIT
+    homepage: https://acme.example/tool
+    tags: [cli]
+    skip_upload: true
+aurs:
+  - description: A tool.
+    homepage: https://acme.example/tool
+    license: MIT
+    maintainers: ["Acme <pkg@acme.example>"]
+    skip_upload: true
+"##;
+
+fn release(dir: &Path) -> (i32, String, String) {
+    let mut c = rel(dir);
+    c.args(["release", "--skip", "publish", "--clean"]);
+    run(c)
+}
+
+/// name → sha256 of the archives in dist/.
+fn archives(dir: &Path) -> BTreeMap<String, String> {
+    let arts: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/artifacts.json")).unwrap()).unwrap();
+    arts.iter()
+        .filter(|a| a["kind"] == "archive")
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn manifests_read_back_as_each_package_manager_reads_them() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, ".release.yaml", CONFIG);
+    write(dir, ".gitignore", "dist/\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.10.0"]);
+    let (code, _, err) = release(dir);
+    assert_eq!(code, 0, "{err}");
+    let sums = archives(dir);
+    let url = |name: &str| format!("https://github.com/acme/tool/releases/download/v1.10.0/{name}");
+
+    // Homebrew: valid Ruby; evaluated per platform it downloads that platform's archive.
+    let formula = dir.join("dist/homebrew/Formula/tool.rb");
+    let o = Command::new("ruby")
+        .arg("-c")
+        .arg(&formula)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    let stub = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/formula_stub.rb");
+    for (os, cpu, name) in [
+        ("macos", "intel", "tool_1.10.0_darwin_amd64.tar.gz"),
+        ("macos", "arm", "tool_1.10.0_darwin_arm64.tar.gz"),
+        ("linux", "intel", "tool_1.10.0_linux_amd64.tar.gz"),
+        ("linux", "arm", "tool_1.10.0_linux_arm64.tar.gz"),
+    ] {
+        let got = sh(Command::new("ruby")
+            .arg(&stub)
+            .arg(&formula)
+            .arg(os)
+            .arg(cpu));
+        assert_eq!(
+            got.trim(),
+            format!("1.10.0 {} {} tool", url(name), sums[name]),
+            "{os}/{cpu}"
+        );
+    }
+    let text = std::fs::read_to_string(&formula).unwrap();
+    assert!(text.contains("class Tool < Formula"), "{text}");
+    assert!(
+        text.contains(r##"desc "A tool that does \"things\" \#1""##),
+        "{text}"
+    );
+
+    // Scoop: the schema's rules for what rel writes.
+    let scoop: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/scoop/tool.json")).unwrap()).unwrap();
+    assert_eq!(scoop["version"], "1.10.0");
+    for (key, name) in [
+        ("64bit", "tool_1.10.0_windows_amd64.zip"),
+        ("arm64", "tool_1.10.0_windows_arm64.zip"),
+    ] {
+        let a = &scoop["architecture"][key];
+        assert_eq!(a["url"], url(name).as_str());
+        assert_eq!(a["hash"], sums[name].as_str());
+        assert_eq!(a["bin"], serde_json::json!(["tool.exe"]));
+        assert!(
+            a["hash"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_hexdigit())
+                && a["hash"].as_str().unwrap().len() == 64
+        );
+        assert!(
+            scoop["autoupdate"]["architecture"][key]["url"]
+                .as_str()
+                .unwrap()
+                .contains("$version")
+        );
+    }
+    assert!(scoop["architecture"].get("32bit").is_none());
+    assert_eq!(scoop["checkver"]["github"], "https://github.com/acme/tool");
+
+    // winget: the three manifests parse as winget's types, and every scalar that must be a
+    // string is one for a second YAML reader.
+    let folder = dir.join("dist/winget/manifests/a/Acme/tool/1.10.0");
+    let read = |f: &str| std::fs::read_to_string(folder.join(f)).unwrap();
+    let version = read("Acme.tool.yaml");
+    let installer = read("Acme.tool.installer.yaml");
+    let locale = read("Acme.tool.locale.en-US.yaml");
+    let v: winget_types::version::VersionManifest = serde_saphyr::from_str(&version).unwrap();
+    assert_eq!(v.package_version.to_string(), "1.10.0");
+    let i: winget_types::installer::InstallerManifest = serde_saphyr::from_str(&installer).unwrap();
+    assert_eq!(i.installers.len(), 2);
+    let l: winget_types::locale::DefaultLocaleManifest = serde_saphyr::from_str(&locale).unwrap();
+    assert_eq!(l.publisher.to_string(), "Acme");
+    for text in [&version, &installer, &locale] {
+        let j: Value = serde_saphyr::from_str(text).unwrap();
+        assert_eq!(j["PackageVersion"], "1.10.0", "{text}");
+        assert!(j["ManifestVersion"].is_string(), "{text}");
+    }
+    let j: Value = serde_saphyr::from_str(&installer).unwrap();
+    let x64 = j["Installers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["Architecture"] == "x64")
+        .unwrap();
+    assert_eq!(
+        x64["InstallerUrl"],
+        url("tool_1.10.0_windows_amd64.zip").as_str()
+    );
+    assert_eq!(
+        x64["InstallerSha256"],
+        sums["tool_1.10.0_windows_amd64.zip"]
+            .to_uppercase()
+            .as_str()
+    );
+    assert_eq!(x64["NestedInstallerType"], "portable");
+    assert_eq!(
+        x64["NestedInstallerFiles"][0]["RelativeFilePath"],
+        "tool.exe"
+    );
+
+    // AUR: bash reads the PKGBUILD; what it sets is what .SRCINFO says.
+    let aur = dir.join("dist/aur/tool-bin");
+    let o = Command::new("bash")
+        .arg("-n")
+        .arg(aur.join("PKGBUILD"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    let vars = sh(Command::new("bash").arg("-c").arg(
+        "source ./PKGBUILD; echo \"$pkgname|$pkgver|$pkgrel|${arch[*]}|${source_x86_64[*]}|${sha256sums_x86_64[*]}|${sha256sums_aarch64[*]}\"",
+    ).current_dir(&aur));
+    let srcinfo = std::fs::read_to_string(aur.join(".SRCINFO")).unwrap();
+    let field = |k: &str| -> Vec<String> {
+        srcinfo
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(&format!("{k} = ")).map(String::from))
+            .collect()
+    };
+    let expect = format!(
+        "{}|{}|{}|{}|{}|{}|{}",
+        field("pkgname")[0],
+        field("pkgver")[0],
+        field("pkgrel")[0],
+        field("arch").join(" "),
+        field("source_x86_64")[0],
+        field("sha256sums_x86_64")[0],
+        field("sha256sums_aarch64")[0],
+    );
+    assert_eq!(vars.trim(), expect);
+    assert_eq!(
+        field("sha256sums_x86_64")[0],
+        sums["tool_1.10.0_linux_amd64.tar.gz"]
+    );
+    assert!(field("source_x86_64")[0].ends_with(&url("tool_1.10.0_linux_amd64.tar.gz")));
+
+    // The same bytes again from a second run.
+    let before: Vec<Vec<u8>> = [
+        formula.clone(),
+        dir.join("dist/scoop/tool.json"),
+        aur.join("PKGBUILD"),
+        folder.join("Acme.tool.installer.yaml"),
+    ]
+    .iter()
+    .map(|p| std::fs::read(p).unwrap())
+    .collect();
+    let (code, _, err) = release(dir);
+    assert_eq!(code, 0, "{err}");
+    for (p, b) in [
+        formula,
+        dir.join("dist/scoop/tool.json"),
+        aur.join("PKGBUILD"),
+        folder.join("Acme.tool.installer.yaml"),
+    ]
+    .iter()
+    .zip(before)
+    {
+        assert_eq!(std::fs::read(p).unwrap(), b, "{p:?}");
+    }
+}
+
+#[test]
+fn a_release_that_would_have_to_commit_manifests_stops_before_building() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(
+        dir,
+        ".release.yaml",
+        &CONFIG
+            .replacen("    skip_upload: true\n", "", 1)
+            .replace("echo {{ target }}", "touch built; echo {{ target }}"),
+    );
+    write(dir, ".gitignore", "dist/\nbuilt\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.10.0"]);
+    let mut c = rel(dir);
+    c.args(["release", "--clean"])
+        .env("GITHUB_TOKEN", "ghp_000000000000000000000000000000000000");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("brews[0]") && err.contains("does not commit them"),
+        "{err}"
+    );
+    assert!(!dir.join("built").exists());
+    // In a snapshot the manifests are written and nothing is committed.
+    let mut c = rel(dir);
+    c.args(["release", "--snapshot", "--clean"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.join("dist/homebrew/Formula/tool.rb").is_file());
+}
