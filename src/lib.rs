@@ -15,6 +15,7 @@ pub mod error;
 pub mod exec;
 pub mod fileset;
 pub mod git;
+pub mod github;
 pub mod hash;
 pub mod init;
 pub mod interrupt;

@@ -18,6 +18,7 @@ pub const STAGES: &[&str] = &[
     "checksum",
     "sign",
     "pkgmgr",
+    "tap",
     "referrers",
     "provenance",
     "changelog",

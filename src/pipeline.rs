@@ -65,8 +65,10 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::referrers::ReferrersStage,
         // After images: the statement names every asset and every pushed image digest.
         &stage::provenance::ProvenanceStage,
-        // Last: publishing reads every artifact the stages before it registered.
+        // Publishing reads every artifact the stages before it registered.
         &stage::publish::Publish,
+        // After the release is published: the manifests point at its assets.
+        &stage::tap::TapStage,
     ]
 }
 
@@ -96,6 +98,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::referrers::ReferrersStage,
         &stage::provenance::ProvenanceStage,
         &stage::publish::Publish,
+        &stage::tap::TapStage,
     ]
 }
 

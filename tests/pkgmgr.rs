@@ -4,11 +4,14 @@
 //! sourcing the PKGBUILD against its `.SRCINFO`.
 
 mod common;
+#[path = "support/mod.rs"]
+mod support;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use support::fake_github::{Fake, Options};
 
 const CONFIG: &str = r##"project_name: tool
 release:
@@ -256,7 +259,10 @@ fn a_release_that_would_have_to_commit_manifests_stops_before_building() {
         dir,
         ".release.yaml",
         &CONFIG
-            .replacen("    skip_upload: true\n", "", 1)
+            .replace(
+                "    tags: [cli]\n    skip_upload: true\n",
+                "    tags: [cli]\n    repository: {owner: acme, name: winget-pkgs}\n",
+            )
             .replace("echo {{ target }}", "touch built; echo {{ target }}"),
     );
     write(dir, ".gitignore", "dist/\nbuilt\n");
@@ -268,7 +274,7 @@ fn a_release_that_would_have_to_commit_manifests_stops_before_building() {
     let (code, _, err) = run(c);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("brews[0]") && err.contains("does not commit them"),
+        err.contains("winget[0]") && err.contains("does not commit them"),
         "{err}"
     );
     assert!(!dir.join("built").exists());
@@ -278,4 +284,118 @@ fn a_release_that_would_have_to_commit_manifests_stops_before_building() {
     let (code, _, err) = run(c);
     assert_eq!(code, 0, "{err}");
     assert!(dir.join("dist/homebrew/Formula/tool.rb").is_file());
+}
+
+fn tap_config(fake: &Fake) -> String {
+    format!(
+        r#"project_name: tool
+release:
+  github: {{owner: acme, name: demo}}
+  github_urls: {{api: "{}", uploads: "{}"}}
+builds:
+  - builder: command
+    targets: [darwin_amd64_v1, darwin_arm64, linux_amd64_v1, windows_amd64_v1]
+    command: [sh, -c, "touch built; echo {{{{ target }}}} > {{{{ output }}}}"]
+archives:
+  - formats: [tar.gz]
+    format_overrides:
+      - {{goos: windows, formats: [zip]}}
+brews:
+  - description: A tool.
+    repository: {{owner: acme, name: homebrew-tap, token: "{{{{ env.TAP_TOKEN }}}}"}}
+scoops:
+  - description: A tool.
+    repository: {{owner: acme, name: scoop-bucket, token: "{{{{ env.TAP_TOKEN }}}}"}}
+"#,
+        fake.api(),
+        fake.uploads()
+    )
+}
+
+fn tap_release(dir: &Path) -> (i32, String, String) {
+    let mut c = rel(dir);
+    c.args(["release", "--clean"])
+        .env("GITHUB_TOKEN", "fake-token")
+        .env("TAP_TOKEN", "tap-token");
+    run(c)
+}
+
+#[test]
+fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
+    let fake = Fake::start(Options::default());
+    fake.add_tap("acme/homebrew-tap", "tap-token", true);
+    fake.add_tap("acme/scoop-bucket", "tap-token", true);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, ".release.yaml", &tap_config(&fake));
+    write(dir, ".gitignore", "dist/\nbuilt\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 0, "{err}");
+    let tap = fake.tap("acme/homebrew-tap");
+    assert_eq!(
+        tap.files["Formula/tool.rb"],
+        std::fs::read(dir.join("dist/homebrew/Formula/tool.rb")).unwrap()
+    );
+    assert_eq!(tap.commits, ["Brew formula update for tool version v1.0.0"]);
+    let bucket = fake.tap("acme/scoop-bucket");
+    assert_eq!(
+        bucket.files["tool.json"],
+        std::fs::read(dir.join("dist/scoop/tool.json")).unwrap()
+    );
+    let formula = String::from_utf8(tap.files["Formula/tool.rb"].clone()).unwrap();
+    assert!(
+        formula.contains(&format!(
+            "{}/acme/demo/releases/download/v1.0.0/tool_1.0.0_darwin_arm64.tar.gz",
+            "https://github.com"
+        )),
+        "{formula}"
+    );
+
+    // A re-run commits nothing new: the files already hold the release.
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("already up to date"), "{err}");
+    assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 1);
+
+    // Someone else changed the formula meanwhile: it is read again and replaced.
+    fake.tap_write(
+        "acme/homebrew-tap",
+        "Formula/tool.rb",
+        b"# edited by hand\n",
+    );
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 0, "{err}");
+    let tap = fake.tap("acme/homebrew-tap");
+    assert_eq!(tap.commits.len(), 3, "{:?}", tap.commits);
+    assert_eq!(
+        tap.files["Formula/tool.rb"],
+        std::fs::read(dir.join("dist/homebrew/Formula/tool.rb")).unwrap()
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}
+
+#[test]
+fn a_read_only_tap_token_stops_the_release_before_any_build() {
+    let fake = Fake::start(Options::default());
+    fake.add_tap("acme/homebrew-tap", "tap-token", false);
+    fake.add_tap("acme/scoop-bucket", "tap-token", true);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, ".release.yaml", &tap_config(&fake));
+    write(dir, ".gitignore", "dist/\nbuilt\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("`brews[0]`")
+            && err.contains("brews[0].repository.token")
+            && err.contains("acme/homebrew-tap"),
+        "{err}"
+    );
+    assert!(!err.contains("tap-token"), "the token is printed: {err}");
+    assert!(!dir.join("built").exists(), "something was built");
+    assert!(fake.tap("acme/homebrew-tap").commits.is_empty());
 }

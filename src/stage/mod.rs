@@ -18,6 +18,7 @@ pub mod referrers;
 pub mod repository;
 pub mod sbom;
 pub mod sign;
+pub mod tap;
 
 use crate::config::Config;
 use crate::config::validate::Checker;

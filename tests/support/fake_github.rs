@@ -93,8 +93,32 @@ pub struct Publication {
     pub make_latest: Option<String>,
 }
 
+/// Another repository (a Homebrew tap, a Scoop bucket) with its own token and files.
+#[derive(Debug, Clone, Default)]
+pub struct Tap {
+    pub token: String,
+    pub push: bool,
+    /// path → content.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Commit messages, in order.
+    pub commits: Vec<String>,
+}
+
+/// An API answer: status, JSON body, extra headers.
+type Answer = (u16, Value, Vec<(&'static str, String)>);
+
+/// A git blob's SHA-1, as GitHub names file contents.
+fn blob_sha(content: &[u8]) -> String {
+    use sha1::Digest as _;
+    let mut h = sha1::Sha1::new();
+    h.update(format!("blob {}\0", content.len()).as_bytes());
+    h.update(content);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Default)]
 struct State {
+    taps: BTreeMap<String, Tap>,
     releases: Vec<Release>,
     next_id: u64,
     faults: Vec<Fault>,
@@ -217,6 +241,31 @@ impl Fake {
     /// Upload base URL.
     pub fn uploads(&self) -> String {
         self.inner.uploads.clone()
+    }
+
+    /// Add another repository, `owner/name`, reachable with `token`, with push rights or not.
+    pub fn add_tap(&self, full_name: &str, token: &str, push: bool) {
+        self.inner.state.lock().unwrap().taps.insert(
+            full_name.into(),
+            Tap {
+                token: token.into(),
+                push,
+                ..Default::default()
+            },
+        );
+    }
+
+    /// A repository added with [`Fake::add_tap`], as it is now.
+    pub fn tap(&self, full_name: &str) -> Tap {
+        self.inner.state.lock().unwrap().taps[full_name].clone()
+    }
+
+    /// Change a file of a tap as another committer would (the branch moves).
+    pub fn tap_write(&self, full_name: &str, path: &str, content: &[u8]) {
+        let mut s = self.inner.state.lock().unwrap();
+        let t = s.taps.get_mut(full_name).unwrap();
+        t.files.insert(path.into(), content.to_vec());
+        t.commits.push("someone else".into());
     }
 
     /// Add a fault.
@@ -486,9 +535,19 @@ impl Fake {
                 if port == Port::Api { "API" } else { "uploads" }
             ));
         }
-        // Auth.
+        // Auth: a tap's own token for its paths, the release repository's elsewhere.
         let auth = req.header("authorization").unwrap_or("");
-        let token = &self.inner.opts.token;
+        let tap_token = {
+            let s = self.inner.state.lock().unwrap();
+            s.taps
+                .iter()
+                .find(|(name, _)| {
+                    req.path.starts_with(&format!("/repos/{name}/"))
+                        || req.path == format!("/repos/{name}")
+                })
+                .map(|(_, t)| t.token.clone())
+        };
+        let token = tap_token.as_ref().unwrap_or(&self.inner.opts.token);
         if auth != format!("Bearer {token}") && auth != format!("token {token}") {
             discard(reader, len);
             return respond(
@@ -723,12 +782,105 @@ impl Fake {
         })
     }
 
+    /// The contents API of the taps: `None` for paths outside them.
+    fn tap_call(
+        &self,
+        req: &Req,
+        body: &[u8],
+    ) -> Option<Answer> {
+        let mut s = self.inner.state.lock().unwrap();
+        let name = s
+            .taps
+            .keys()
+            .find(|n| {
+                req.path == format!("/repos/{n}") || req.path.starts_with(&format!("/repos/{n}/"))
+            })?
+            .clone();
+        let tap = s.taps.get_mut(&name).unwrap();
+        let rest = req.path[format!("/repos/{name}").len()..]
+            .trim_start_matches('/')
+            .to_string();
+        let not_found = (404, json!({"message": "Not Found"}), vec![]);
+        if rest.is_empty() && req.method == "GET" {
+            let (owner, repo) = name.split_once('/').unwrap();
+            return Some((
+                200,
+                json!({"id": 2, "name": repo, "full_name": name, "owner": {"login": owner}, "default_branch": "main",
+                       "permissions": {"admin": false, "push": tap.push, "pull": true}}),
+                vec![],
+            ));
+        }
+        let Some(path) = rest.strip_prefix("contents/") else {
+            return Some(not_found);
+        };
+        let path = decode(path);
+        let file_json = |path: &str, content: &[u8]| {
+            use base64::Engine;
+            json!({"type": "file", "encoding": "base64", "size": content.len(), "name": path.rsplit('/').next().unwrap(),
+                   "path": path, "sha": blob_sha(content),
+                   "content": base64::engine::general_purpose::STANDARD.encode(content)})
+        };
+        match req.method.as_str() {
+            "GET" => Some(match tap.files.get(&path) {
+                Some(c) => (200, file_json(&path, c), vec![]),
+                None => not_found,
+            }),
+            "PUT" => {
+                if !tap.push {
+                    return Some((
+                        403,
+                        json!({"message": "Resource not accessible by integration"}),
+                        vec![],
+                    ));
+                }
+                let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+                let current = tap.files.get(&path).map(|c| blob_sha(c));
+                let given = input["sha"].as_str().map(String::from);
+                match (&current, &given) {
+                    (Some(cur), Some(g)) if cur != g => {
+                        return Some((
+                            409,
+                            json!({"message": format!("{path} does not match {g}")}),
+                            vec![],
+                        ));
+                    }
+                    (Some(_), None) => {
+                        return Some((
+                            422,
+                            json!({"message": "Invalid request.\n\n\"sha\" wasn't supplied."}),
+                            vec![],
+                        ));
+                    }
+                    _ => {}
+                }
+                use base64::Engine;
+                let content = base64::engine::general_purpose::STANDARD
+                    .decode(input["content"].as_str().unwrap_or_default())
+                    .unwrap_or_default();
+                let created = current.is_none();
+                tap.files.insert(path.clone(), content.clone());
+                tap.commits
+                    .push(input["message"].as_str().unwrap_or_default().to_string());
+                let n = tap.commits.len();
+                Some((
+                    if created { 201 } else { 200 },
+                    json!({"content": file_json(&path, &content), "commit": {"sha": format!("{n:040x}"), "message": input["message"]}}),
+                    vec![],
+                ))
+            }
+            _ => Some(not_found),
+        }
+    }
+
     fn api_call(&self, req: &Req, body: &[u8]) -> (u16, Value, Vec<(&'static str, String)>) {
         let o = &self.inner.opts;
         let prefix = format!("/repos/{}/{}", o.owner, o.repo);
         let not_found = (404, json!({"message": "Not Found"}), vec![]);
         if req.path == "/user" {
             return (200, json!({"login": "octocat", "id": 1}), vec![]);
+        }
+        if let Some(answer) = self.tap_call(req, body) {
+            return answer;
         }
         let Some(rest) = req.path.strip_prefix(&prefix) else {
             return not_found;

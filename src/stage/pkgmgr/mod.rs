@@ -4,9 +4,10 @@
 //! of the archives (names, SHA-256s, the binaries inside) and the config, so they validate as
 //! written and reproduce.
 //!
-//! Committing them to taps, buckets, forks and the AUR is not written yet: a release that
-//! would have to (a `repository`/`git_url` set, `skip_upload` not `true`) stops while planning
-//! with exit 2 rather than publish without them.
+//! Formulas and Scoop manifests are committed by the tap stage after the release is
+//! published. Committing winget manifests (fork and pull request) and AUR packages is not
+//! written yet: a release that would have to (a `repository`/`git_url` set, `skip_upload` not
+//! `true`) stops while planning with exit 2 rather than publish without them.
 
 mod aur;
 mod brew;
@@ -290,17 +291,8 @@ impl Stage for PkgmgrStage {
 
     fn plan(&self, ctx: &Context, _plan: &mut Plan) -> Result<()> {
         let c = &ctx.config;
+        // Formulas and Scoop manifests are committed by the tap stage.
         let mut publishing = vec![];
-        for (i, b) in c.brews.iter().enumerate() {
-            if would_publish(ctx, &b.skip_upload, b.repository.is_some()) {
-                publishing.push(format!("brews[{i}]"));
-            }
-        }
-        for (i, b) in c.scoops.iter().enumerate() {
-            if would_publish(ctx, &b.skip_upload, b.repository.is_some()) {
-                publishing.push(format!("scoops[{i}]"));
-            }
-        }
         for (i, b) in c.winget.iter().enumerate() {
             if would_publish(ctx, &b.skip_upload, b.repository.is_some()) {
                 publishing.push(format!("winget[{i}]"));

@@ -5,7 +5,7 @@
 //! to the async flow. The token is checked before any side effect ([`preflight`]), and it
 //! never reaches a log, an error or a file: it lives only inside [`client::Token`].
 
-pub mod client;
+pub use crate::github as client;
 pub mod flow;
 pub mod upload;
 
@@ -176,20 +176,8 @@ fn check_url(u: &str) -> std::result::Result<(), String> {
     }
 }
 
-fn base(url: Option<&str>, default: &str) -> String {
-    url.filter(|u| !u.trim().is_empty())
-        .unwrap_or(default)
-        .trim()
-        .trim_end_matches('/')
-        .to_string()
-}
-
 fn urls(ctx: &Context) -> Urls {
-    let u = ctx.config.release.github_urls.clone().unwrap_or_default();
-    Urls {
-        api: base(u.api.as_deref(), "https://api.github.com"),
-        uploads: base(u.uploads.as_deref(), "https://uploads.github.com"),
-    }
+    Urls::of(ctx.config.release.github_urls.as_ref())
 }
 
 /// The release name, from `release.name_template`.

@@ -1,5 +1,6 @@
 //! The GitHub client: reqwest over rustls (the HTTP stack the registry client uses too), one
-//! attempt per call, errors without secrets.
+//! attempt per call, errors without secrets. The publish stage creates releases with it; the
+//! tap stage commits package-manager manifests.
 //!
 //! Every response's status and headers reach the retry logic (rate-limit headers), upload
 //! bodies are streams, redirects are followed by the caller, and the token is sent only to the
@@ -26,6 +27,12 @@ impl Token {
             .map(|v| v.trim().to_string())
             .find(|v| !v.is_empty())
             .map(Token)
+    }
+
+    /// A token given in the config (a templated `token` key); empty counts as unset.
+    pub fn given(value: &str) -> Option<Token> {
+        let v = value.trim();
+        (!v.is_empty()).then(|| Token(v.to_string()))
     }
 
     /// Whether the token can be sent in an HTTP header: visible ASCII only. A token pasted
@@ -62,6 +69,26 @@ pub struct Urls {
     pub api: String,
     /// Upload base, without trailing slash.
     pub uploads: String,
+}
+
+impl Urls {
+    /// The URLs of `release.github_urls`, else GitHub's.
+    pub fn of(u: Option<&crate::config::GithubUrls>) -> Urls {
+        let base = |url: Option<&str>, default: &str| {
+            url.filter(|u| !u.trim().is_empty())
+                .unwrap_or(default)
+                .trim()
+                .trim_end_matches('/')
+                .to_string()
+        };
+        Urls {
+            api: base(u.and_then(|u| u.api.as_deref()), "https://api.github.com"),
+            uploads: base(
+                u.and_then(|u| u.uploads.as_deref()),
+                "https://uploads.github.com",
+            ),
+        }
+    }
 }
 
 /// A response read whole (API responses are small JSON documents).

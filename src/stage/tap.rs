@@ -1,0 +1,338 @@
+//! The tap stage: commits the Homebrew formulas (`brews`) and Scoop manifests (`scoops`) the
+//! package-manager stage wrote to their repositories through GitHub's contents API, after the
+//! release is published (the manifests point at its assets).
+//!
+//! Careful by design, because a stale tap is the failure users of other tools meet most:
+//! - push rights on every target repository are checked before the first build (preflight),
+//!   with the token each repository is given (`repository.token`, else `GITHUB_TOKEN`); a
+//!   missing or read-only token stops the release naming the repository and the key;
+//! - a file that already holds the new text is not committed again, so a re-run after a
+//!   failure commits only what is missing;
+//! - a commit refused because the branch moved (409) re-reads the file and tries again;
+//! - after each commit the file is read back and compared with what was written.
+
+use super::Stage;
+use crate::config::ManifestRepository;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::github::{Client, Token, Urls};
+use crate::retry::Failure;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use http::Method;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// The tap stage.
+pub struct TapStage;
+
+/// One file to commit.
+struct Target {
+    key: String,
+    repo: String,
+    branch: Option<String>,
+    path: String,
+    file: PathBuf,
+    token: String,
+    token_key: String,
+    message: String,
+    author: (String, String),
+}
+
+fn skipped(s: &Option<crate::config::SkipUpload>, version: &str) -> bool {
+    match s {
+        Some(crate::config::SkipUpload::Bool(b)) => *b,
+        Some(crate::config::SkipUpload::Word(w)) => w == "auto" && version.contains('-'),
+        None => false,
+    }
+}
+
+fn targets(ctx: &Context) -> Result<Vec<Target>> {
+    let project = ctx.config.project_name.clone().unwrap_or_default();
+    let mut out = vec![];
+    let mut add = |key: String,
+                   repo: &ManifestRepository,
+                   path: String,
+                   file: PathBuf,
+                   msg: &Option<String>,
+                   default_msg: &str,
+                   author: &Option<crate::config::CommitAuthor>|
+     -> Result<()> {
+        let owner = ctx.render(
+            &format!("{key}.repository.owner"),
+            repo.owner.as_deref().unwrap_or_default(),
+        )?;
+        let name = ctx.render(
+            &format!("{key}.repository.name"),
+            repo.name.as_deref().unwrap_or_default(),
+        )?;
+        if owner.trim().is_empty() || name.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "`{key}.repository` needs `owner` and `name`"
+            )));
+        }
+        let (token, token_key) = match &repo.token {
+            Some(t) => (
+                ctx.render(&format!("{key}.repository.token"), t)?,
+                format!("{key}.repository.token"),
+            ),
+            None => (
+                ctx.env
+                    .get("GITHUB_TOKEN")
+                    .or_else(|| ctx.env.get("GH_TOKEN"))
+                    .cloned()
+                    .unwrap_or_default(),
+                "GITHUB_TOKEN".to_string(),
+            ),
+        };
+        out.push(Target {
+            repo: format!("{owner}/{name}"),
+            branch: repo.branch.clone(),
+            path,
+            file,
+            token,
+            token_key,
+            message: ctx.render(
+                &format!("{key}.commit_msg_template"),
+                msg.as_deref().unwrap_or(default_msg),
+            )?,
+            author: (
+                author
+                    .as_ref()
+                    .and_then(|a| a.name.clone())
+                    .unwrap_or_else(|| "rel".into()),
+                author
+                    .as_ref()
+                    .and_then(|a| a.email.clone())
+                    .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
+            ),
+            key,
+        });
+        Ok(())
+    };
+    for (i, b) in ctx.config.brews.iter().enumerate() {
+        let Some(repo) = &b.repository else { continue };
+        if skipped(&b.skip_upload, &ctx.version) {
+            continue;
+        }
+        let name = b.name.clone().unwrap_or_else(|| project.clone());
+        let dir = b.directory.clone().unwrap_or_else(|| "Formula".into());
+        add(
+            format!("brews[{i}]"),
+            repo,
+            format!("{dir}/{name}.rb"),
+            ctx.dist.join(format!("homebrew/{dir}/{name}.rb")),
+            &b.commit_msg_template,
+            "Brew formula update for {{ project_name }} version {{ tag }}",
+            &b.commit_author,
+        )?;
+    }
+    for (i, s) in ctx.config.scoops.iter().enumerate() {
+        let Some(repo) = &s.repository else { continue };
+        if skipped(&s.skip_upload, &ctx.version) {
+            continue;
+        }
+        let name = s.name.clone().unwrap_or_else(|| project.clone());
+        let dir = s
+            .directory
+            .as_deref()
+            .map(|d| format!("{}/", d.trim_matches('/')))
+            .unwrap_or_default();
+        add(
+            format!("scoops[{i}]"),
+            repo,
+            format!("{dir}{name}.json"),
+            ctx.dist.join(format!("scoop/{dir}{name}.json")),
+            &s.commit_msg_template,
+            "Scoop update for {{ project_name }} version {{ tag }}",
+            &s.commit_author,
+        )?;
+    }
+    Ok(out)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+fn client(ctx: &Context, t: &Target) -> Result<Client> {
+    let token = Token::given(&t.token).ok_or_else(|| {
+        Error::Failed(format!(
+            "`{}`: committing to {} needs a token: `{}` is empty",
+            t.key, t.repo, t.token_key
+        ))
+    })?;
+    if !token.is_sendable() {
+        return Err(Error::Failed(format!(
+            "`{}` holds a character a token cannot have",
+            t.token_key
+        )));
+    }
+    Client::new(token, Urls::of(ctx.config.release.github_urls.as_ref())).map_err(Error::Failed)
+}
+
+fn failed(t: &Target, f: Failure) -> Error {
+    Error::Failed(format!("{}: {}: {}", t.key, t.repo, f.message()))
+}
+
+/// The file at `t.path` on its branch: (text, blob sha), or `None`.
+async fn read(c: &Client, t: &Target) -> Result<Option<(Vec<u8>, String)>> {
+    let mut url = c.api(&format!("/repos/{}/contents/{}", t.repo, t.path));
+    if let Some(b) = &t.branch {
+        url.push_str(&format!("?ref={b}"));
+    }
+    let r = c
+        .send(
+            Method::GET,
+            &url,
+            &[],
+            crate::github::Body::from(Vec::new()),
+        )
+        .await
+        .map_err(|f| failed(t, f))?;
+    if r.status.as_u16() == 404 {
+        return Ok(None);
+    }
+    if !r.status.is_success() {
+        return Err(failed(t, c.status_error(&Method::GET, &url, &r)));
+    }
+    let v = r.json().map_err(|f| failed(t, f))?;
+    let content: String = v["content"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let bytes = B64.decode(content).map_err(|e| {
+        Error::Failed(format!(
+            "{}: {} sent content that is not base64: {e}",
+            t.key, t.repo
+        ))
+    })?;
+    Ok(Some((
+        bytes,
+        v["sha"].as_str().unwrap_or_default().to_string(),
+    )))
+}
+
+/// Commit one file: skipped when it already holds `text`; re-read and retried when the
+/// branch moved.
+async fn commit(c: &Client, t: &Target, text: &[u8]) -> Result<bool> {
+    for _ in 0..3 {
+        let existing = read(c, t).await?;
+        if let Some((have, _)) = &existing
+            && have == text
+        {
+            return Ok(false);
+        }
+        let mut body = json!({
+            "message": t.message,
+            "content": B64.encode(text),
+            "committer": {"name": t.author.0, "email": t.author.1},
+        });
+        if let Some((_, sha)) = &existing {
+            body["sha"] = json!(sha);
+        }
+        if let Some(b) = &t.branch {
+            body["branch"] = json!(b);
+        }
+        let url = c.api(&format!("/repos/{}/contents/{}", t.repo, t.path));
+        let headers = [("content-type", "application/json".to_string())];
+        let r = c
+            .send(
+                Method::PUT,
+                &url,
+                &headers,
+                crate::github::Body::from(body.to_string()),
+            )
+            .await
+            .map_err(|f| failed(t, f))?;
+        match r.status.as_u16() {
+            200 | 201 => return Ok(true),
+            // The branch moved since the read (409), or the file appeared (422): read again.
+            409 | 422 => continue,
+            _ => return Err(failed(t, c.status_error(&Method::PUT, &url, &r))),
+        }
+    }
+    Err(Error::Failed(format!(
+        "{}: {} kept moving while committing {}; re-run",
+        t.key, t.repo, t.path
+    )))
+}
+
+impl Stage for TapStage {
+    fn name(&self) -> &'static str {
+        "tap"
+    }
+
+    fn skip(&self, ctx: &Context) -> Option<String> {
+        let any = ctx.config.brews.iter().any(|b| b.repository.is_some())
+            || ctx.config.scoops.iter().any(|s| s.repository.is_some());
+        if !any {
+            return Some("no brews or scoops repository configured".into());
+        }
+        if let Some(r) = ctx.publish_skip_reason() {
+            return Some(format!("not publishing: {r}"));
+        }
+        super::skipped_by_flag(ctx, "tap")
+            .or_else(|| super::skipped_by_flag(ctx, "pkgmgr").map(|_| "--skip pkgmgr".into()))
+    }
+
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        let list = targets(ctx)?;
+        if list.is_empty() {
+            return Ok(());
+        }
+        let rt = runtime()?;
+        let _guard = rt.enter();
+        for t in &list {
+            let c = client(ctx, t)?;
+            let url = c.api(&format!("/repos/{}", t.repo));
+            let r = rt.block_on(c.json(Method::GET, &url, None)).map_err(|f| {
+                Error::Failed(format!(
+                    "`{}`: cannot read {} with `{}`: {}",
+                    t.key,
+                    t.repo,
+                    t.token_key,
+                    f.message()
+                ))
+            })?;
+            let v = r.json().map_err(|f| failed(t, f))?;
+            if v["permissions"]["push"].as_bool() != Some(true) {
+                return Err(Error::Failed(format!(
+                    "`{}`: the token in `{}` cannot push to {}: give it `contents: write` there",
+                    t.key, t.token_key, t.repo
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<()> {
+        let list = targets(ctx)?;
+        let rt = runtime()?;
+        let _guard = rt.enter();
+        for t in &list {
+            let text = std::fs::read(&t.file).map_err(|e| Error::io("cannot read", &t.file, e))?;
+            let c = client(ctx, t)?;
+            let made = rt.block_on(commit(&c, t, &text))?;
+            // Read back what the repository now holds: the version, URLs and sha256s are the
+            // release's exactly when the bytes are.
+            let back = rt.block_on(read(&c, t))?;
+            if back.as_ref().map(|(b, _)| b.as_slice()) != Some(text.as_slice()) {
+                return Err(Error::Failed(format!(
+                    "{}: {} does not hold what was committed to {}; re-run",
+                    t.key, t.repo, t.path
+                )));
+            }
+            if made {
+                tracing::info!("tap: committed {} to {} ({})", t.path, t.repo, t.message);
+            } else {
+                tracing::info!("tap: {} in {} is already up to date", t.path, t.repo);
+            }
+        }
+        Ok(())
+    }
+}
