@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use support::fake_github::{Fake, Options};
+use support::fake_github::{Action, Fake, Fault, Options};
 
 const CONFIG: &str = r##"project_name: tool
 release:
@@ -359,6 +359,29 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
     assert!(err.contains("already up to date"), "{err}");
     assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 1);
 
+    // A tap commit that fails after the release is published: exit 1; the re-run finishes
+    // with the one missing commit.
+    fake.tap_write("acme/scoop-bucket", "tool.json", b"{}\n");
+    fake.fault(Fault::once(
+        "PUT",
+        "/repos/acme/scoop-bucket/contents/",
+        Action::Respond {
+            status: 403,
+            headers: vec![],
+            body: r#"{"message":"Resource not accessible by integration"}"#.into(),
+        },
+    ));
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("scoops[0]") && err.contains("acme/scoop-bucket"),
+        "{err}"
+    );
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fake.tap("acme/scoop-bucket").commits.len(), 3);
+    assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 1);
+
     // Someone else changed the formula meanwhile: it is read again and replaced.
     fake.tap_write(
         "acme/homebrew-tap",
@@ -398,4 +421,67 @@ fn a_read_only_tap_token_stops_the_release_before_any_build() {
     assert!(!err.contains("tap-token"), "the token is printed: {err}");
     assert!(!dir.join("built").exists(), "something was built");
     assert!(fake.tap("acme/homebrew-tap").commits.is_empty());
+}
+
+#[test]
+fn aur_packages_are_pushed_over_git_once() {
+    let fake = Fake::start(Options::default());
+    let d = tempfile::tempdir().unwrap();
+    let remote = d.path().join("aur.git");
+    sh(Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "master"])
+        .arg(&remote));
+    let dir = d.path().join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = tap_config(&fake)
+        .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
+        .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
+        + &format!("aurs:\n  - description: A tool.\n    git_url: \"file://{}\"\n", remote.display());
+    write(&dir, ".release.yaml", &cfg);
+    write(&dir, ".gitignore", "dist/\nbuilt\n");
+    init_repo(&dir);
+    git(&dir, &["tag", "v1.0.0"]);
+    let (code, _, err) = tap_release(&dir);
+    assert_eq!(code, 0, "{err}");
+    let show = |f: &str| {
+        sh(Command::new("git")
+            .arg("--git-dir")
+            .arg(&remote)
+            .args(["show", &format!("master:{f}")]))
+    };
+    assert_eq!(
+        show("PKGBUILD"),
+        std::fs::read_to_string(dir.join("dist/aur/tool-bin/PKGBUILD")).unwrap()
+    );
+    assert_eq!(
+        show(".SRCINFO"),
+        std::fs::read_to_string(dir.join("dist/aur/tool-bin/.SRCINFO")).unwrap()
+    );
+    let count = || {
+        sh(Command::new("git")
+            .arg("--git-dir")
+            .arg(&remote)
+            .args(["rev-list", "--count", "master"]))
+    };
+    assert_eq!(count().trim(), "1");
+    // A re-run pushes nothing new.
+    let (code, _, err) = tap_release(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count().trim(), "1");
+    // An unreachable remote stops the release before any build.
+    std::fs::remove_file(dir.join("built")).ok();
+    let gone = cfg.replace(
+        &remote.display().to_string(),
+        &d.path().join("missing.git").display().to_string(),
+    );
+    write(&dir, ".release.yaml", &gone);
+    git(&dir, &["commit", "-qam", "chore: move the remote"]);
+    git(&dir, &["tag", "v1.0.1"]);
+    let (code, _, err) = tap_release(&dir);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("aurs[0].git_url") && err.contains("reachable"),
+        "{err}"
+    );
+    assert!(!dir.join("built").exists(), "something was built");
 }

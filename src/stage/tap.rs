@@ -1,6 +1,7 @@
 //! The tap stage: commits the Homebrew formulas (`brews`) and Scoop manifests (`scoops`) the
-//! package-manager stage wrote to their repositories through GitHub's contents API, after the
-//! release is published (the manifests point at its assets).
+//! package-manager stage wrote to their repositories through GitHub's contents API, and pushes
+//! AUR packages (`aurs`) over git, after the release is published (the manifests point at its
+//! assets).
 //!
 //! Careful by design, because a stale tap is the failure users of other tools meet most:
 //! - push rights on every target repository are checked before the first build (preflight),
@@ -262,6 +263,170 @@ async fn commit(c: &Client, t: &Target, text: &[u8]) -> Result<bool> {
     )))
 }
 
+/// One AUR package to push.
+struct AurTarget {
+    key: String,
+    url: String,
+    key_text: Option<String>,
+    folder: PathBuf,
+    message: String,
+    author: (String, String),
+}
+
+fn aur_targets(ctx: &Context) -> Result<Vec<AurTarget>> {
+    let project = ctx.config.project_name.clone().unwrap_or_default();
+    let mut out = vec![];
+    for (i, a) in ctx.config.aurs.iter().enumerate() {
+        let Some(url) = &a.git_url else { continue };
+        if skipped(&a.skip_upload, &ctx.version) {
+            continue;
+        }
+        let key = format!("aurs[{i}]");
+        let name = a.name.clone().unwrap_or_else(|| format!("{project}-bin"));
+        out.push(AurTarget {
+            url: ctx.render(&format!("{key}.git_url"), url)?,
+            key_text: a
+                .private_key
+                .as_deref()
+                .map(|k| ctx.render(&format!("{key}.private_key"), k))
+                .transpose()?
+                .filter(|k| !k.trim().is_empty()),
+            folder: ctx.dist.join(format!("aur/{name}")),
+            message: ctx.render(
+                &format!("{key}.commit_msg_template"),
+                a.commit_msg_template
+                    .as_deref()
+                    .unwrap_or("Update to {{ tag }}"),
+            )?,
+            author: (
+                a.commit_author
+                    .as_ref()
+                    .and_then(|c| c.name.clone())
+                    .unwrap_or_else(|| "rel".into()),
+                a.commit_author
+                    .as_ref()
+                    .and_then(|c| c.email.clone())
+                    .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
+            ),
+            key,
+        });
+    }
+    Ok(out)
+}
+
+/// `git` for an AUR remote: the private key (a file of the project, or the key's text) through
+/// `GIT_SSH_COMMAND`, never on a command line.
+fn aur_git(
+    ctx: &Context,
+    t: &AurTarget,
+    dir: &std::path::Path,
+    args: &[&str],
+    keyfile: &Option<tempfile::NamedTempFile>,
+) -> Result<String> {
+    let mut c = std::process::Command::new("git");
+    c.args(args)
+        .current_dir(dir)
+        .env("GIT_TERMINAL_PROMPT", "0");
+    if let Some(k) = keyfile {
+        c.env(
+            "GIT_SSH_COMMAND",
+            format!(
+                "ssh -i {} -o StrictHostKeyChecking=accept-new -o BatchMode=yes -F /dev/null",
+                k.path().display()
+            ),
+        );
+    }
+    let out = c
+        .output()
+        .map_err(|e| Error::Failed(format!("{}: cannot run git: {e}", t.key)))?;
+    if !out.status.success() {
+        return Err(Error::Failed(format!(
+            "`{}`: git {} failed for {}: {}",
+            t.key,
+            args.first().copied().unwrap_or_default(),
+            t.url,
+            crate::redact::redact(String::from_utf8_lossy(&out.stderr).trim())
+        )));
+    }
+    let _ = ctx;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn aur_key(ctx: &Context, t: &AurTarget) -> Result<Option<tempfile::NamedTempFile>> {
+    let Some(k) = &t.key_text else {
+        return Ok(None);
+    };
+    let text = if k.trim_start().starts_with("-----BEGIN") {
+        k.clone()
+    } else {
+        std::fs::read_to_string(ctx.root.join(k.trim())).map_err(|e| {
+            Error::Failed(format!(
+                "`{}.private_key`: cannot read {}: {}",
+                t.key,
+                k.trim(),
+                e.kind()
+            ))
+        })?
+    };
+    let f = tempfile::NamedTempFile::new().map_err(|e| Error::Failed(e.to_string()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(f.path(), std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    std::fs::write(f.path(), format!("{}\n", text.trim()))
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    Ok(Some(f))
+}
+
+/// Push one AUR package: clone, replace `PKGBUILD` and `.SRCINFO`, commit when they changed,
+/// push to `master`, then read the pushed files back.
+fn aur_push(ctx: &Context, t: &AurTarget) -> Result<bool> {
+    let key = aur_key(ctx, t)?;
+    let tmp = tempfile::tempdir().map_err(|e| Error::Failed(e.to_string()))?;
+    let work = tmp.path().join("aur");
+    aur_git(ctx, t, tmp.path(), &["clone", "-q", &t.url, "aur"], &key)?;
+    for f in ["PKGBUILD", ".SRCINFO"] {
+        std::fs::copy(t.folder.join(f), work.join(f))
+            .map_err(|e| Error::io("cannot copy", &work.join(f), e))?;
+    }
+    aur_git(ctx, t, &work, &["add", "PKGBUILD", ".SRCINFO"], &key)?;
+    let changed = std::process::Command::new("git")
+        .args(["diff", "--cached", "--quiet"])
+        .current_dir(&work)
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true);
+    if changed {
+        let name = format!("user.name={}", t.author.0);
+        let email = format!("user.email={}", t.author.1);
+        aur_git(
+            ctx,
+            t,
+            &work,
+            &["-c", &name, "-c", &email, "commit", "-q", "-m", &t.message],
+            &key,
+        )?;
+        aur_git(
+            ctx,
+            t,
+            &work,
+            &["push", "-q", "origin", "HEAD:master"],
+            &key,
+        )?;
+    }
+    aur_git(ctx, t, &work, &["fetch", "-q", "origin", "master"], &key)?;
+    for f in ["PKGBUILD", ".SRCINFO"] {
+        let pushed = aur_git(ctx, t, &work, &["show", &format!("FETCH_HEAD:{f}")], &key)?;
+        let ours = std::fs::read_to_string(t.folder.join(f)).unwrap_or_default();
+        if pushed != ours {
+            return Err(Error::Failed(format!(
+                "{}: {} does not hold the {f} rel wrote; re-run",
+                t.key, t.url
+            )));
+        }
+    }
+    Ok(changed)
+}
+
 impl Stage for TapStage {
     fn name(&self) -> &'static str {
         "tap"
@@ -269,9 +434,10 @@ impl Stage for TapStage {
 
     fn skip(&self, ctx: &Context) -> Option<String> {
         let any = ctx.config.brews.iter().any(|b| b.repository.is_some())
-            || ctx.config.scoops.iter().any(|s| s.repository.is_some());
+            || ctx.config.scoops.iter().any(|s| s.repository.is_some())
+            || ctx.config.aurs.iter().any(|a| a.git_url.is_some());
         if !any {
-            return Some("no brews or scoops repository configured".into());
+            return Some("no brews or scoops repository, or aurs git_url, configured".into());
         }
         if let Some(r) = ctx.publish_skip_reason() {
             return Some(format!("not publishing: {r}"));
@@ -281,6 +447,12 @@ impl Stage for TapStage {
     }
 
     fn preflight(&self, ctx: &Context) -> Result<()> {
+        for t in aur_targets(ctx)? {
+            let key = aur_key(ctx, &t)?;
+            aur_git(ctx, &t, &ctx.root, &["ls-remote", "-q", &t.url], &key).map_err(|e| {
+                Error::Failed(format!("{e}\n  the AUR remote of `{}.git_url` must be reachable with `private_key` before the release", t.key))
+            })?;
+        }
         let list = targets(ctx)?;
         if list.is_empty() {
             return Ok(());
@@ -331,6 +503,13 @@ impl Stage for TapStage {
                 tracing::info!("tap: committed {} to {} ({})", t.path, t.repo, t.message);
             } else {
                 tracing::info!("tap: {} in {} is already up to date", t.path, t.repo);
+            }
+        }
+        for t in aur_targets(ctx)? {
+            if aur_push(ctx, &t)? {
+                tracing::info!("tap: pushed {} to {}", t.folder.display(), t.url);
+            } else {
+                tracing::info!("tap: {} is already up to date", t.url);
             }
         }
         Ok(())

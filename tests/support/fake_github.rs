@@ -783,11 +783,7 @@ impl Fake {
     }
 
     /// The contents API of the taps: `None` for paths outside them.
-    fn tap_call(
-        &self,
-        req: &Req,
-        body: &[u8],
-    ) -> Option<Answer> {
+    fn tap_call(&self, req: &Req, body: &[u8]) -> Option<Answer> {
         let mut s = self.inner.state.lock().unwrap();
         let name = s
             .taps

@@ -4,10 +4,10 @@
 //! of the archives (names, SHA-256s, the binaries inside) and the config, so they validate as
 //! written and reproduce.
 //!
-//! Formulas and Scoop manifests are committed by the tap stage after the release is
-//! published. Committing winget manifests (fork and pull request) and AUR packages is not
-//! written yet: a release that would have to (a `repository`/`git_url` set, `skip_upload` not
-//! `true`) stops while planning with exit 2 rather than publish without them.
+//! Formulas, Scoop manifests and AUR packages are committed by the tap stage after the release
+//! is published. Committing winget manifests (fork and pull request) is not written yet: a
+//! release that would have to (a `repository` set, `skip_upload` not `true`) stops while
+//! planning with exit 2 rather than publish without them.
 
 mod aur;
 mod brew;
@@ -298,11 +298,7 @@ impl Stage for PkgmgrStage {
                 publishing.push(format!("winget[{i}]"));
             }
         }
-        for (i, b) in c.aurs.iter().enumerate() {
-            if would_publish(ctx, &b.skip_upload, b.git_url.is_some()) {
-                publishing.push(format!("aurs[{i}]"));
-            }
-        }
+
         if !publishing.is_empty() {
             return Err(Error::Config(format!(
                 "{}: rel writes these manifests under dist/ but does not commit them to their repositories yet\n  set `skip_upload: true` (and commit dist/homebrew, dist/scoop, dist/winget or dist/aur yourself), or release with --snapshot",
