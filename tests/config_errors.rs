@@ -28,9 +28,9 @@ const CASES: &[Case] = &[
         want: &["unknown key `builds_info`", "rel has no `builds_info`"],
     },
     Case {
-        name: "GoReleaser's homebrew_casks",
-        yaml: "homebrew_casks: []\n",
-        want: &["unknown key `homebrew_casks`", "no equivalent in rel yet"],
+        name: "GoReleaser's krews",
+        yaml: "krews: []\n",
+        want: &["unknown key `krews`", "no equivalent in rel yet"],
     },
     Case {
         name: "GoReleaser's dockers",
@@ -447,7 +447,7 @@ fn every_unknown_key_is_reported_in_one_run() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(
         d.path().join(".release.yaml"),
-        "projct_name: x\nbuilds:\n  - id: a\n    goso: [linux]\narchives:\n  - ids: [a]\n    files:\n      - {src: x, dest: y}\nhomebrew_casks: []\n",
+        "projct_name: x\nbuilds:\n  - id: a\n    goso: [linux]\narchives:\n  - ids: [a]\n    files:\n      - {src: x, dest: y}\nkrews: []\n",
     )
     .unwrap();
     let (code, _, err) = rel_run(d.path(), &["check"]);

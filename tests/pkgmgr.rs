@@ -33,6 +33,12 @@ brews:
       system "#{bin}/tool --version"
     repository: {owner: acme, name: homebrew-tap, token: "{{ env.TAP_TOKEN | default('') }}"}
     skip_upload: true
+homebrew_casks:
+  - name: tool-cask
+    description: A tool, as a cask.
+    homepage: https://acme.example/tool
+    completions: {bash: completions/tool.bash}
+    skip_upload: true
 scoops:
   - description: A tool.
     homepage: https://acme.example/tool
@@ -117,6 +123,35 @@ fn manifests_read_back_as_each_package_manager_reads_them() {
     assert!(text.contains("class Tool < Formula"), "{text}");
     assert!(
         text.contains(r##"desc "A tool that does \"things\" \#1""##),
+        "{text}"
+    );
+
+    // The cask: valid Ruby; per platform the archive of that platform, its binary linked.
+    let cask = dir.join("dist/homebrew/Casks/tool-cask.rb");
+    let o = Command::new("ruby").arg("-c").arg(&cask).output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    let cask_stub = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/cask_stub.rb");
+    for (os, cpu, name) in [
+        ("macos", "intel", "tool_1.10.0_darwin_amd64.tar.gz"),
+        ("macos", "arm", "tool_1.10.0_darwin_arm64.tar.gz"),
+        ("linux", "intel", "tool_1.10.0_linux_amd64.tar.gz"),
+        ("linux", "arm", "tool_1.10.0_linux_arm64.tar.gz"),
+    ] {
+        let got = sh(Command::new("ruby")
+            .arg(&cask_stub)
+            .arg(&cask)
+            .arg(os)
+            .arg(cpu));
+        assert_eq!(
+            got.trim(),
+            format!("tool-cask 1.10.0 {} {} tool", url(name), sums[name]),
+            "{os}/{cpu}"
+        );
+    }
+    let text = std::fs::read_to_string(&cask).unwrap();
+    assert!(
+        text.contains("com.apple.quarantine")
+            && text.contains("bash_completion \"completions/tool.bash\""),
         "{text}"
     );
 

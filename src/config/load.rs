@@ -170,7 +170,7 @@ fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
             "checksums cover `release.extra_files` already; rel has no `checksum.extra_files`".into()
         }
         "builds_info" => "rel has no `builds_info`: binaries are stored with mode 0755, owner 0:0 and the commit time".into(),
-        "homebrew_casks" | "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs"
+        "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs"
         | "notarize" | "universal_binaries" | "upx" | "announce" | "milestones" | "blobs"
         | "uploads" | "publishers" | "artifactories" | "gomod" | "source" | "report_sizes"
         | "metadata" | "git" | "nightly" | "partial" | "env_files" | "includes"

@@ -72,6 +72,9 @@ pub struct Config {
     /// Homebrew formulas (GoReleaser's `brews`).
     #[serde(default)]
     pub brews: Vec<Brew>,
+    /// Homebrew casks (GoReleaser's `homebrew_casks`).
+    #[serde(default)]
+    pub homebrew_casks: Vec<HomebrewCask>,
     /// Scoop manifests (GoReleaser's `scoops`).
     #[serde(default)]
     pub scoops: Vec<Scoop>,
@@ -172,6 +175,94 @@ pub struct Brew {
     /// Ruby lines added to the class as they are.
     #[serde(default)]
     pub custom_block: Option<String>,
+}
+
+/// A Homebrew cask.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HomebrewCask {
+    /// Cask token. Default: the project name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Archive ids. Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The tap.
+    #[serde(default)]
+    pub repository: Option<ManifestRepository>,
+    /// Folder in the tap. Default: `Casks`.
+    #[serde(default)]
+    pub directory: Option<String>,
+    /// Homepage (templated).
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Description (templated).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Binaries to link. Default: every binary of the archive.
+    #[serde(default)]
+    pub binaries: Vec<String>,
+    /// Man pages in the archive.
+    #[serde(default)]
+    pub manpages: Vec<String>,
+    /// Shell completions in the archive.
+    #[serde(default)]
+    pub completions: CaskCompletions,
+    /// Caveats.
+    #[serde(default)]
+    pub caveats: Option<String>,
+    /// Formulas the cask depends on.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    /// Conflicting casks.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    /// Download URL (GoReleaser's `url.template`).
+    #[serde(default)]
+    pub url: Option<CaskUrl>,
+    /// Ruby lines added to the cask as they are.
+    #[serde(default)]
+    pub custom_block: Option<String>,
+    /// Remove macOS's quarantine attribute after install (the default, for unsigned
+    /// binaries). `false` leaves it.
+    #[serde(default)]
+    pub quarantine_fix: Option<bool>,
+    /// Commit author.
+    #[serde(default)]
+    pub commit_author: Option<CommitAuthor>,
+    /// Commit message (templated).
+    #[serde(default)]
+    pub commit_msg_template: Option<String>,
+    /// As for brews.
+    #[serde(default)]
+    pub skip_upload: Option<SkipUpload>,
+}
+
+/// A cask's shell completions, paths in the archive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaskCompletions {
+    /// bash.
+    #[serde(default)]
+    pub bash: Option<String>,
+    /// zsh.
+    #[serde(default)]
+    pub zsh: Option<String>,
+    /// fish.
+    #[serde(default)]
+    pub fish: Option<String>,
+}
+
+/// A cask's download URL.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaskUrl {
+    /// The URL (templated, `artifact_name`, `os`, `arch`).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// `verified:` (the URL's host and path prefix, for downloads not on the homepage's host).
+    #[serde(default)]
+    pub verified: Option<String>,
 }
 
 /// `skip_upload`: a boolean or `auto`.

@@ -128,6 +128,23 @@ fn targets(ctx: &Context) -> Result<Vec<Target>> {
             &b.commit_author,
         )?;
     }
+    for (i, c) in ctx.config.homebrew_casks.iter().enumerate() {
+        let Some(repo) = &c.repository else { continue };
+        if skipped(&c.skip_upload, &ctx.version) {
+            continue;
+        }
+        let name = c.name.clone().unwrap_or_else(|| project.clone());
+        let dir = c.directory.clone().unwrap_or_else(|| "Casks".into());
+        add(
+            format!("homebrew_casks[{i}]"),
+            repo,
+            format!("{dir}/{name}.rb"),
+            ctx.dist.join(format!("homebrew/{dir}/{name}.rb")),
+            &c.commit_msg_template,
+            "Brew cask update for {{ project_name }} version {{ tag }}",
+            &c.commit_author,
+        )?;
+    }
     for (i, s) in ctx.config.scoops.iter().enumerate() {
         let Some(repo) = &s.repository else { continue };
         if skipped(&s.skip_upload, &ctx.version) {
@@ -434,6 +451,11 @@ impl Stage for TapStage {
 
     fn skip(&self, ctx: &Context) -> Option<String> {
         let any = ctx.config.brews.iter().any(|b| b.repository.is_some())
+            || ctx
+                .config
+                .homebrew_casks
+                .iter()
+                .any(|c| c.repository.is_some())
             || ctx.config.scoops.iter().any(|s| s.repository.is_some())
             || ctx.config.aurs.iter().any(|a| a.git_url.is_some());
         if !any {

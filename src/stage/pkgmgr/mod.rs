@@ -195,7 +195,12 @@ impl Stage for PkgmgrStage {
 
     fn skip(&self, ctx: &Context) -> Option<String> {
         let c = &ctx.config;
-        if c.brews.is_empty() && c.scoops.is_empty() && c.winget.is_empty() && c.aurs.is_empty() {
+        if c.brews.is_empty()
+            && c.homebrew_casks.is_empty()
+            && c.scoops.is_empty()
+            && c.winget.is_empty()
+            && c.aurs.is_empty()
+        {
             return Some("no brews, scoops, winget or aurs configured".into());
         }
         super::skipped_by_flag(ctx, "pkgmgr")
@@ -341,6 +346,52 @@ impl Stage for PkgmgrStage {
                 ctx,
                 &format!("homebrew/{dir}/{name}.rb"),
                 text.as_bytes(),
+                "homebrew",
+                &mut out,
+            )?;
+        }
+        for (i, c) in ctx.config.homebrew_casks.iter().enumerate() {
+            let key = format!("homebrew_casks[{i}]");
+            let template = c.url.as_ref().and_then(|u| u.template.clone());
+            let d = downloads(
+                ctx,
+                &c.ids,
+                template.as_deref(),
+                &format!("{key}.url.template"),
+            )?;
+            let name = c.name.clone().unwrap_or_else(|| project.clone());
+            let mut completions = vec![];
+            for (shell, v) in [
+                ("bash", &c.completions.bash),
+                ("zsh", &c.completions.zsh),
+                ("fish", &c.completions.fish),
+            ] {
+                if let Some(p) = v {
+                    completions.push((shell, p.clone()));
+                }
+            }
+            let cask = brew::Cask {
+                token: name.clone(),
+                desc: text(ctx, &format!("{key}.description"), &c.description)?,
+                homepage: text(ctx, &format!("{key}.homepage"), &c.homepage)?,
+                version: version.clone(),
+                binaries: c.binaries.clone(),
+                manpages: c.manpages.clone(),
+                completions,
+                caveats: c.caveats.clone(),
+                dependencies: c.dependencies.clone(),
+                conflicts: c.conflicts.clone(),
+                verified: c.url.as_ref().and_then(|u| u.verified.clone()),
+                custom_block: c.custom_block.clone(),
+                quarantine_fix: c.quarantine_fix.unwrap_or(true),
+            };
+            let dir = c.directory.clone().unwrap_or_else(|| "Casks".into());
+            let body =
+                brew::render_cask(&cask, &d).map_err(|e| Error::Failed(format!("{key}: {e}")))?;
+            emit(
+                ctx,
+                &format!("homebrew/{dir}/{name}.rb"),
+                body.as_bytes(),
                 "homebrew",
                 &mut out,
             )?;
