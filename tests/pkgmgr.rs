@@ -286,41 +286,6 @@ fn manifests_read_back_as_each_package_manager_reads_them() {
     }
 }
 
-#[test]
-fn a_release_that_would_have_to_commit_manifests_stops_before_building() {
-    let d = tempfile::tempdir().unwrap();
-    let dir = d.path();
-    write(
-        dir,
-        ".release.yaml",
-        &CONFIG
-            .replace(
-                "    tags: [cli]\n    skip_upload: true\n",
-                "    tags: [cli]\n    repository: {owner: acme, name: winget-pkgs}\n",
-            )
-            .replace("echo {{ target }}", "touch built; echo {{ target }}"),
-    );
-    write(dir, ".gitignore", "dist/\nbuilt\n");
-    init_repo(dir);
-    git(dir, &["tag", "v1.10.0"]);
-    let mut c = rel(dir);
-    c.args(["release", "--clean"])
-        .env("GITHUB_TOKEN", "ghp_000000000000000000000000000000000000");
-    let (code, _, err) = run(c);
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("winget[0]") && err.contains("does not commit them"),
-        "{err}"
-    );
-    assert!(!dir.join("built").exists());
-    // In a snapshot the manifests are written and nothing is committed.
-    let mut c = rel(dir);
-    c.args(["release", "--snapshot", "--clean"]);
-    let (code, _, err) = run(c);
-    assert_eq!(code, 0, "{err}");
-    assert!(dir.join("dist/homebrew/Formula/tool.rb").is_file());
-}
-
 fn tap_config(fake: &Fake) -> String {
     format!(
         r#"project_name: tool
@@ -519,4 +484,57 @@ fn aur_packages_are_pushed_over_git_once() {
         "{err}"
     );
     assert!(!dir.join("built").exists(), "something was built");
+}
+
+#[test]
+fn winget_manifests_go_to_a_fork_branch_with_one_pull_request() {
+    let fake = Fake::start(Options::default());
+    fake.add_tap("me/winget-pkgs", "tap-token", true);
+    fake.add_tap("microsoft/winget-pkgs", "tap-token", false);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let cfg = tap_config(&fake)
+        .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
+        .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
+        + "winget:\n  - publisher: Acme\n    short_description: A tool.\n    license: MIT\n    repository:\n      owner: me\n      name: winget-pkgs\n      token: \"{{ env.TAP_TOKEN }}\"\n      pull_request: {enabled: true, base: {owner: microsoft, name: winget-pkgs, branch: master}}\n";
+    write(dir, ".release.yaml", &cfg);
+    write(dir, ".gitignore", "dist/\nbuilt\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+    // A snapshot writes the manifests and commits nothing.
+    let mut c = rel(dir);
+    c.args(["release", "--snapshot", "--clean"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(fake.tap("me/winget-pkgs").commits.is_empty());
+
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 0, "{err}");
+    let fork = fake.tap("me/winget-pkgs");
+    assert_eq!(fork.branches, ["Acme.tool-1.0.0"]);
+    let folder = "manifests/a/Acme/tool/1.0.0";
+    for f in [
+        "Acme.tool.yaml",
+        "Acme.tool.installer.yaml",
+        "Acme.tool.locale.en-US.yaml",
+    ] {
+        assert_eq!(
+            fork.files[&format!("Acme.tool-1.0.0:{folder}/{f}")],
+            std::fs::read(dir.join(format!("dist/winget/{folder}/{f}"))).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(fork.commits.len(), 3, "{:?}", fork.commits);
+    let base = fake.tap("microsoft/winget-pkgs");
+    assert_eq!(base.pulls.len(), 1);
+    assert_eq!(base.pulls[0]["head"]["label"], "me:Acme.tool-1.0.0");
+    assert_eq!(base.pulls[0]["base"]["ref"], "master");
+    assert_eq!(base.pulls[0]["title"], "New version: tool 1.0.0");
+
+    // A re-run finds the branch, the files and the pull request: nothing new.
+    let (code, _, err) = tap_release(dir);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fake.tap("me/winget-pkgs").commits.len(), 3);
+    assert_eq!(fake.tap("microsoft/winget-pkgs").pulls.len(), 1);
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

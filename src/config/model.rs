@@ -102,6 +102,40 @@ pub struct ManifestRepository {
     /// Token (templated, e.g. `{{ env.TAP_TOKEN }}`).
     #[serde(default)]
     pub token: Option<String>,
+    /// Open a pull request from `branch` instead of committing to the default branch (winget:
+    /// from a fork to `microsoft/winget-pkgs`).
+    #[serde(default)]
+    pub pull_request: Option<PullRequest>,
+}
+
+/// A pull request for a manifest commit.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    /// Open it.
+    #[serde(default)]
+    pub enabled: bool,
+    /// As a draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Where it goes. Default: the repository itself, its default branch.
+    #[serde(default)]
+    pub base: Option<PullRequestBase>,
+}
+
+/// The base of a pull request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequestBase {
+    /// Owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Branch. Default: the base repository's default branch.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// A commit author.

@@ -38,6 +38,17 @@ struct Target {
     token_key: String,
     message: String,
     author: (String, String),
+    /// A pull request from `branch` to open once its files are committed.
+    pr: Option<Pr>,
+}
+
+/// A pull request to open.
+#[derive(Clone, PartialEq, Eq)]
+struct Pr {
+    base_repo: String,
+    base_branch: Option<String>,
+    draft: bool,
+    title: String,
 }
 
 fn skipped(s: &Option<crate::config::SkipUpload>, version: &str) -> bool {
@@ -86,17 +97,48 @@ fn targets(ctx: &Context) -> Result<Vec<Target>> {
                 "GITHUB_TOKEN".to_string(),
             ),
         };
+        let message = ctx.render(
+            &format!("{key}.commit_msg_template"),
+            msg.as_deref().unwrap_or(default_msg),
+        )?;
+        let pr = match &repo.pull_request {
+            Some(p) if p.enabled => {
+                let base = p.base.clone().unwrap_or_default();
+                let base_owner = match &base.owner {
+                    Some(o) => {
+                        ctx.render(&format!("{key}.repository.pull_request.base.owner"), o)?
+                    }
+                    None => owner.clone(),
+                };
+                let base_name = match &base.name {
+                    Some(n) => {
+                        ctx.render(&format!("{key}.repository.pull_request.base.name"), n)?
+                    }
+                    None => name.clone(),
+                };
+                Some(Pr {
+                    base_repo: format!("{base_owner}/{base_name}"),
+                    base_branch: base.branch.clone(),
+                    draft: p.draft,
+                    title: message.clone(),
+                })
+            }
+            _ => None,
+        };
+        let branch = match (&repo.branch, &pr) {
+            (Some(b), _) => Some(ctx.render(&format!("{key}.repository.branch"), b)?),
+            (None, Some(_)) => Some(format!("rel-{}-{}", project, ctx.version)),
+            (None, None) => None,
+        };
         out.push(Target {
             repo: format!("{owner}/{name}"),
-            branch: repo.branch.clone(),
+            branch,
+            pr,
             path,
             file,
             token,
             token_key,
-            message: ctx.render(
-                &format!("{key}.commit_msg_template"),
-                msg.as_deref().unwrap_or(default_msg),
-            )?,
+            message,
             author: (
                 author
                     .as_ref()
@@ -166,6 +208,39 @@ fn targets(ctx: &Context) -> Result<Vec<Target>> {
             &s.commit_author,
         )?;
     }
+    for (i, w) in ctx.config.winget.iter().enumerate() {
+        let Some(repo) = &w.repository else { continue };
+        if skipped(&w.skip_upload, &ctx.version) {
+            continue;
+        }
+        let name = w.name.clone().unwrap_or_else(|| project.clone());
+        let publisher = w.publisher.clone().unwrap_or_default();
+        let id = w
+            .package_identifier
+            .clone()
+            .unwrap_or_else(|| format!("{}.{}", publisher.replace(' ', ""), name.replace(' ', "")));
+        let first = id.chars().next().unwrap_or('x').to_ascii_lowercase();
+        let folder = format!("manifests/{first}/{}/{}", id.replace('.', "/"), ctx.version);
+        let mut repo = repo.clone();
+        if repo.branch.is_none() {
+            repo.branch = Some(format!("{id}-{}", ctx.version));
+        }
+        for file in [
+            format!("{id}.yaml"),
+            format!("{id}.installer.yaml"),
+            format!("{id}.locale.en-US.yaml"),
+        ] {
+            add(
+                format!("winget[{i}]"),
+                &repo,
+                format!("{folder}/{file}"),
+                ctx.dist.join(format!("winget/{folder}/{file}")),
+                &w.commit_msg_template,
+                "New version: {{ project_name }} {{ version }}",
+                &w.commit_author,
+            )?;
+        }
+    }
     Ok(out)
 }
 
@@ -233,6 +308,105 @@ async fn read(c: &Client, t: &Target) -> Result<Option<(Vec<u8>, String)>> {
         bytes,
         v["sha"].as_str().unwrap_or_default().to_string(),
     )))
+}
+
+/// Create `branch` in `t.repo` from its default branch when it does not exist yet.
+async fn ensure_branch(c: &Client, t: &Target, branch: &str) -> Result<()> {
+    let at = |r: &str| c.api(&format!("/repos/{}/git/ref/heads/{r}", t.repo));
+    let r = c
+        .send(
+            Method::GET,
+            &at(branch),
+            &[],
+            crate::github::Body::from(Vec::new()),
+        )
+        .await
+        .map_err(|f| failed(t, f))?;
+    if r.status.is_success() {
+        return Ok(());
+    }
+    let repo = c
+        .json(Method::GET, &c.api(&format!("/repos/{}", t.repo)), None)
+        .await
+        .map_err(|f| failed(t, f))?
+        .json()
+        .map_err(|f| failed(t, f))?;
+    let default = repo["default_branch"]
+        .as_str()
+        .unwrap_or("main")
+        .to_string();
+    let head = c
+        .json(Method::GET, &at(&default), None)
+        .await
+        .map_err(|f| failed(t, f))?
+        .json()
+        .map_err(|f| failed(t, f))?;
+    let sha = head["object"]["sha"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let body = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
+    c.json(
+        Method::POST,
+        &c.api(&format!("/repos/{}/git/refs", t.repo)),
+        Some(&body),
+    )
+    .await
+    .map_err(|f| failed(t, f))?;
+    Ok(())
+}
+
+/// Open the pull request from `t.branch` unless one is open already; its URL.
+async fn ensure_pr(c: &Client, t: &Target, pr: &Pr) -> Result<String> {
+    let branch = t.branch.clone().unwrap_or_default();
+    let owner = t.repo.split('/').next().unwrap_or_default();
+    let head = format!("{owner}:{branch}");
+    let list_url = c.api(&format!(
+        "/repos/{}/pulls?state=open&head={}",
+        pr.base_repo,
+        percent_encoding::utf8_percent_encode(&head, percent_encoding::NON_ALPHANUMERIC)
+    ));
+    let open = c
+        .json(Method::GET, &list_url, None)
+        .await
+        .map_err(|f| failed(t, f))?
+        .json()
+        .map_err(|f| failed(t, f))?;
+    if let Some(existing) = open.as_array().and_then(|a| a.first()) {
+        return Ok(existing["html_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string());
+    }
+    let base = match &pr.base_branch {
+        Some(b) => b.clone(),
+        None => c
+            .json(
+                Method::GET,
+                &c.api(&format!("/repos/{}", pr.base_repo)),
+                None,
+            )
+            .await
+            .map_err(|f| failed(t, f))?
+            .json()
+            .map_err(|f| failed(t, f))?["default_branch"]
+            .as_str()
+            .unwrap_or("main")
+            .to_string(),
+    };
+    let body = json!({"title": pr.title, "head": head, "base": base, "draft": pr.draft,
+                      "body": "Generated by rel from the release's archives."});
+    let made = c
+        .json(
+            Method::POST,
+            &c.api(&format!("/repos/{}/pulls", pr.base_repo)),
+            Some(&body),
+        )
+        .await
+        .map_err(|f| failed(t, f))?
+        .json()
+        .map_err(|f| failed(t, f))?;
+    Ok(made["html_url"].as_str().unwrap_or_default().to_string())
 }
 
 /// Commit one file: skipped when it already holds `text`; re-read and retried when the
@@ -457,7 +631,8 @@ impl Stage for TapStage {
                 .iter()
                 .any(|c| c.repository.is_some())
             || ctx.config.scoops.iter().any(|s| s.repository.is_some())
-            || ctx.config.aurs.iter().any(|a| a.git_url.is_some());
+            || ctx.config.aurs.iter().any(|a| a.git_url.is_some())
+            || ctx.config.winget.iter().any(|w| w.repository.is_some());
         if !any {
             return Some("no brews or scoops repository, or aurs git_url, configured".into());
         }
@@ -508,9 +683,22 @@ impl Stage for TapStage {
         let list = targets(ctx)?;
         let rt = runtime()?;
         let _guard = rt.enter();
-        for t in &list {
+        let mut branches = std::collections::HashSet::new();
+        let mut prs: Vec<(usize, Pr)> = vec![];
+        for (n, t) in list.iter().enumerate() {
             let text = std::fs::read(&t.file).map_err(|e| Error::io("cannot read", &t.file, e))?;
             let c = client(ctx, t)?;
+            if let (Some(pr), Some(b)) = (&t.pr, &t.branch) {
+                if branches.insert((t.repo.clone(), b.clone())) {
+                    rt.block_on(ensure_branch(&c, t, b))?;
+                }
+                if !prs
+                    .iter()
+                    .any(|(i, p)| p == pr && list[*i].branch == t.branch)
+                {
+                    prs.push((n, pr.clone()));
+                }
+            }
             let made = rt.block_on(commit(&c, t, &text))?;
             // Read back what the repository now holds: the version, URLs and sha256s are the
             // release's exactly when the bytes are.
@@ -526,6 +714,16 @@ impl Stage for TapStage {
             } else {
                 tracing::info!("tap: {} in {} is already up to date", t.path, t.repo);
             }
+        }
+        for (n, pr) in &prs {
+            let t = &list[*n];
+            let c = client(ctx, t)?;
+            let url = rt.block_on(ensure_pr(&c, t, pr))?;
+            tracing::info!(
+                "tap: pull request for {} to {}: {url}",
+                t.repo,
+                pr.base_repo
+            );
         }
         for t in aur_targets(ctx)? {
             if aur_push(ctx, &t)? {

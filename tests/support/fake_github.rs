@@ -100,8 +100,12 @@ pub struct Tap {
     pub push: bool,
     /// path → content.
     pub files: BTreeMap<String, Vec<u8>>,
-    /// Commit messages, in order.
+    /// Commit messages, in order (`branch: message` off the default branch).
     pub commits: Vec<String>,
+    /// Branches besides `main`.
+    pub branches: Vec<String>,
+    /// Pull requests opened against this repository.
+    pub pulls: Vec<Value>,
 }
 
 /// An API answer: status, JSON body, extra headers.
@@ -806,10 +810,69 @@ impl Fake {
                 vec![],
             ));
         }
+        let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        if let Some(r) = rest.strip_prefix("git/ref/heads/") {
+            let known = r == "main" || tap.branches.iter().any(|b| b == r);
+            return Some(if known {
+                (
+                    200,
+                    json!({"ref": format!("refs/heads/{r}"), "node_id": "R", "url": "u", "object": {"sha": format!("{:040x}", tap.commits.len()), "type": "commit", "url": "u"}}),
+                    vec![],
+                )
+            } else {
+                not_found
+            });
+        }
+        if rest == "git/refs" && req.method == "POST" {
+            let name = input["ref"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches("refs/heads/")
+                .to_string();
+            tap.branches.push(name.clone());
+            return Some((
+                201,
+                json!({"ref": format!("refs/heads/{name}"), "node_id": "R", "url": "u", "object": {"sha": input["sha"], "type": "commit", "url": "u"}}),
+                vec![],
+            ));
+        }
+        if rest == "pulls" {
+            if req.method == "GET" {
+                let head = req
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == "head")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let open: Vec<Value> = tap
+                    .pulls
+                    .iter()
+                    .filter(|p| p["head"]["label"] == head.as_str())
+                    .cloned()
+                    .collect();
+                return Some((200, Value::Array(open), vec![]));
+            }
+            let n = tap.pulls.len() + 1;
+            let pr = json!({"number": n, "html_url": format!("https://github.com/{name}/pull/{n}"), "state": "open",
+                            "title": input["title"], "draft": input["draft"],
+                            "head": {"label": input["head"]}, "base": {"ref": input["base"]}});
+            tap.pulls.push(pr.clone());
+            return Some((201, pr, vec![]));
+        }
         let Some(path) = rest.strip_prefix("contents/") else {
             return Some(not_found);
         };
-        let path = decode(path);
+        let branch = req
+            .query
+            .iter()
+            .find(|(k, _)| k == "ref")
+            .map(|(_, v)| v.clone())
+            .or_else(|| input["branch"].as_str().map(String::from))
+            .filter(|b| b != "main");
+        let path = match &branch {
+            Some(b) => format!("{b}:{}", decode(path)),
+            None => decode(path),
+        };
         let file_json = |path: &str, content: &[u8]| {
             use base64::Engine;
             json!({"type": "file", "encoding": "base64", "size": content.len(), "name": path.rsplit('/').next().unwrap(),
@@ -829,7 +892,6 @@ impl Fake {
                         vec![],
                     ));
                 }
-                let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
                 let current = tap.files.get(&path).map(|c| blob_sha(c));
                 let given = input["sha"].as_str().map(String::from);
                 match (&current, &given) {
@@ -855,8 +917,11 @@ impl Fake {
                     .unwrap_or_default();
                 let created = current.is_none();
                 tap.files.insert(path.clone(), content.clone());
-                tap.commits
-                    .push(input["message"].as_str().unwrap_or_default().to_string());
+                let message = input["message"].as_str().unwrap_or_default();
+                tap.commits.push(match &branch {
+                    Some(b) => format!("{b}: {message}"),
+                    None => message.to_string(),
+                });
                 let n = tap.commits.len();
                 Some((
                     if created { 201 } else { 200 },

@@ -198,8 +198,11 @@ impl OpenApi {
         let matches = |op: &Op| {
             // A last `{path}` parameter (the contents API's file path) spans the remaining
             // segments: GitHub documents it as a path with its slashes.
-            let rest_path =
-                op.segs.last().is_some_and(|l| l == "{path}") && segs.len() >= op.segs.len();
+            let rest_path = op
+                .segs
+                .last()
+                .is_some_and(|l| l == "{path}" || l == "{ref}")
+                && segs.len() >= op.segs.len();
             (op.segs.len() == segs.len() || rest_path)
                 && op.segs.iter().zip(&segs).all(|(t, s)| {
                     if t.starts_with('{') {

@@ -4,10 +4,8 @@
 //! of the archives (names, SHA-256s, the binaries inside) and the config, so they validate as
 //! written and reproduce.
 //!
-//! Formulas, Scoop manifests and AUR packages are committed by the tap stage after the release
-//! is published. Committing winget manifests (fork and pull request) is not written yet: a
-//! release that would have to (a `repository` set, `skip_upload` not `true`) stops while
-//! planning with exit 2 rather than publish without them.
+//! Every manifest with a `repository` (or, for the AUR, a `git_url`) is committed by the tap
+//! stage after the release is published.
 
 mod aur;
 mod brew;
@@ -20,7 +18,6 @@ use crate::config::SkipUpload;
 use crate::config::validate::Checker;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
 use minijinja::Value;
 use std::path::PathBuf;
 
@@ -153,18 +150,6 @@ pub fn pick<'a>(all: &'a [Download], os: &str, arch: &str) -> Option<&'a Downloa
     found.first().copied()
 }
 
-/// Whether an entry with `skip_upload` and a publication target would have to publish.
-fn would_publish(ctx: &Context, skip: &Option<SkipUpload>, has_target: bool) -> bool {
-    if !has_target || ctx.options.snapshot || ctx.publish_skip_reason().is_some() {
-        return false;
-    }
-    match skip {
-        Some(SkipUpload::Bool(true)) => false,
-        Some(SkipUpload::Word(w)) if w == "auto" => !ctx.version.contains('-'),
-        _ => true,
-    }
-}
-
 /// A rendered optional text.
 fn text(ctx: &Context, key: &str, v: &Option<String>) -> Result<Option<String>> {
     v.as_deref().map(|t| ctx.render(key, t)).transpose()
@@ -292,25 +277,6 @@ impl Stage for PkgmgrStage {
                 }
             }
         }
-    }
-
-    fn plan(&self, ctx: &Context, _plan: &mut Plan) -> Result<()> {
-        let c = &ctx.config;
-        // Formulas and Scoop manifests are committed by the tap stage.
-        let mut publishing = vec![];
-        for (i, b) in c.winget.iter().enumerate() {
-            if would_publish(ctx, &b.skip_upload, b.repository.is_some()) {
-                publishing.push(format!("winget[{i}]"));
-            }
-        }
-
-        if !publishing.is_empty() {
-            return Err(Error::Config(format!(
-                "{}: rel writes these manifests under dist/ but does not commit them to their repositories yet\n  set `skip_upload: true` (and commit dist/homebrew, dist/scoop, dist/winget or dist/aur yourself), or release with --snapshot",
-                publishing.join(", ")
-            )));
-        }
-        Ok(())
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
