@@ -155,6 +155,24 @@ fn manifests_read_back_as_each_package_manager_reads_them() {
         "{text}"
     );
 
+    // Golden files: the formula and the cask as they are expected byte for byte
+    // (`REL_UPDATE_GOLDEN=1` rewrites them after a deliberate change).
+    for (made, golden) in [(&formula, "tool.rb"), (&cask, "tool-cask.rb")] {
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pkgmgr")
+            .join(golden);
+        let text = std::fs::read_to_string(made).unwrap();
+        if std::env::var_os("REL_UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &text).unwrap();
+        }
+        assert_eq!(
+            text,
+            std::fs::read_to_string(&golden).unwrap(),
+            "{golden:?}"
+        );
+    }
+
     // Scoop: the schema's rules for what rel writes.
     let scoop: Value =
         serde_json::from_slice(&std::fs::read(dir.join("dist/scoop/tool.json")).unwrap()).unwrap();
@@ -331,6 +349,19 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
     write(dir, ".gitignore", "dist/\nbuilt\n");
     init_repo(dir);
     git(dir, &["tag", "v1.0.0"]);
+    // The dry run names each commit it would make, and makes none.
+    let mut c = rel(dir);
+    c.args(["release", "--dry-run"])
+        .env("GITHUB_TOKEN", "fake-token")
+        .env("TAP_TOKEN", "tap-token");
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("would commit Formula/tool.rb to acme/homebrew-tap (brews[0])")
+            && out.contains("would commit tool.json to acme/scoop-bucket (scoops[0])"),
+        "{out}"
+    );
+    assert!(fake.tap("acme/homebrew-tap").commits.is_empty());
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     let tap = fake.tap("acme/homebrew-tap");

@@ -360,6 +360,13 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
             p.detail
         ));
     }
+    let taps = crate::stage::tap::describe(ctx)?;
+    if !taps.is_empty() {
+        out.push_str(&format!("\npackage managers ({}):\n", taps.len()));
+        for t in taps {
+            out.push_str(&format!("  {t}\n"));
+        }
+    }
     match (&plan.checksum, skipped("checksum")) {
         (Some(c), _) => out.push_str(&format!(
             "\nchecksum: {} ({})\n",

@@ -618,6 +618,37 @@ fn aur_push(ctx: &Context, t: &AurTarget) -> Result<bool> {
     Ok(changed)
 }
 
+/// What the tap stage would commit, one line each, for the dry run (nothing when it is
+/// skipped).
+pub fn describe(ctx: &Context) -> Result<Vec<String>> {
+    if TapStage.skip(ctx).is_some() {
+        return Ok(vec![]);
+    }
+    let mut out = vec![];
+    for t in targets(ctx)? {
+        let on = t
+            .branch
+            .as_deref()
+            .map(|b| format!(" on {b}"))
+            .unwrap_or_default();
+        let pr =
+            t.pr.as_ref()
+                .map(|p| format!(", pull request to {}", p.base_repo))
+                .unwrap_or_default();
+        out.push(format!(
+            "would commit {} to {}{on}{pr} ({})",
+            t.path, t.repo, t.key
+        ));
+    }
+    for t in aur_targets(ctx)? {
+        out.push(format!(
+            "would push PKGBUILD and .SRCINFO to {} ({})",
+            t.url, t.key
+        ));
+    }
+    Ok(out)
+}
+
 impl Stage for TapStage {
     fn name(&self) -> &'static str {
         "tap"
