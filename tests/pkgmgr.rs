@@ -462,12 +462,16 @@ fn aur_packages_are_pushed_over_git_once() {
     sh(Command::new("git")
         .args(["init", "-q", "--bare", "-b", "master"])
         .arg(&remote));
+    let tap = d.path().join("tap.git");
+    sh(Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&tap));
     let dir = d.path().join("p");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = tap_config(&fake)
         .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
-        + &format!("aurs:\n  - description: A tool.\n    git_url: \"file://{}\"\n", remote.display());
+        + &format!("aurs:\n  - description: A tool.\n    git_url: \"file://{}\"\nbrews:\n  - description: A tool.\n    repository:\n      git: {{url: \"file://{}\"}}\n", remote.display(), tap.display());
     write(&dir, ".release.yaml", &cfg);
     write(&dir, ".gitignore", "dist/\nbuilt\n");
     init_repo(&dir);
@@ -495,6 +499,15 @@ fn aur_packages_are_pushed_over_git_once() {
             .args(["rev-list", "--count", "master"]))
     };
     assert_eq!(count().trim(), "1");
+    // The formula went to the tap's main branch over git.
+    let formula = sh(Command::new("git")
+        .arg("--git-dir")
+        .arg(&tap)
+        .args(["show", "main:Formula/tool.rb"]));
+    assert_eq!(
+        formula,
+        std::fs::read_to_string(dir.join("dist/homebrew/Formula/tool.rb")).unwrap()
+    );
     // A re-run pushes nothing new.
     let (code, _, err) = tap_release(&dir);
     assert_eq!(code, 0, "{err}");

@@ -106,6 +106,25 @@ pub struct ManifestRepository {
     /// from a fork to `microsoft/winget-pkgs`).
     #[serde(default)]
     pub pull_request: Option<PullRequest>,
+    /// Any git remote instead of a GitHub repository: pushed over git.
+    #[serde(default)]
+    pub git: Option<GitRemote>,
+}
+
+/// A git remote reached over ssh (or any URL git understands).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitRemote {
+    /// The remote URL (templated).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The SSH private key: its text or a file of the project (templated).
+    #[serde(default)]
+    pub private_key: Option<String>,
+    /// The ssh command (templated; `{{ key_path }}` is the key's temporary file). Default:
+    /// `ssh -i {{ key_path }} -o StrictHostKeyChecking=accept-new -o BatchMode=yes -F /dev/null`.
+    #[serde(default)]
+    pub ssh_command: Option<String>,
 }
 
 /// A pull request for a manifest commit.

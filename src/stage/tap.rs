@@ -60,8 +60,21 @@ fn skipped(s: &Option<crate::config::SkipUpload>, version: &str) -> bool {
 }
 
 fn targets(ctx: &Context) -> Result<Vec<Target>> {
+    Ok(all_targets(ctx)?.0)
+}
+
+/// AUR packages and manifests whose `repository` is a `git:` remote.
+fn git_targets(ctx: &Context) -> Result<Vec<GitTarget>> {
+    let mut v = aur_targets(ctx)?;
+    v.extend(all_targets(ctx)?.1);
+    Ok(v)
+}
+
+/// Manifests committed through the API, and those pushed over git.
+fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
     let project = ctx.config.project_name.clone().unwrap_or_default();
     let mut out = vec![];
+    let mut git_out = vec![];
     let mut add = |key: String,
                    repo: &ManifestRepository,
                    path: String,
@@ -70,6 +83,41 @@ fn targets(ctx: &Context) -> Result<Vec<Target>> {
                    default_msg: &str,
                    author: &Option<crate::config::CommitAuthor>|
      -> Result<()> {
+        if let Some(g) = &repo.git {
+            let url = g
+                .url
+                .as_deref()
+                .ok_or_else(|| Error::Config(format!("`{key}.repository.git` needs a `url`")))?;
+            let message = ctx.render(
+                &format!("{key}.commit_msg_template"),
+                msg.as_deref().unwrap_or(default_msg),
+            )?;
+            git_out.push(GitTarget {
+                url: ctx.render(&format!("{key}.repository.git.url"), url)?,
+                key_text: g
+                    .private_key
+                    .as_deref()
+                    .map(|k| ctx.render(&format!("{key}.repository.git.private_key"), k))
+                    .transpose()?
+                    .filter(|k| !k.trim().is_empty()),
+                ssh_command: g.ssh_command.clone(),
+                files: vec![(file, path)],
+                branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
+                message,
+                author: (
+                    author
+                        .as_ref()
+                        .and_then(|a| a.name.clone())
+                        .unwrap_or_else(|| "rel".into()),
+                    author
+                        .as_ref()
+                        .and_then(|a| a.email.clone())
+                        .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
+                ),
+                key,
+            });
+            return Ok(());
+        }
         let owner = ctx.render(
             &format!("{key}.repository.owner"),
             repo.owner.as_deref().unwrap_or_default(),
@@ -241,7 +289,8 @@ fn targets(ctx: &Context) -> Result<Vec<Target>> {
             )?;
         }
     }
-    Ok(out)
+    drop(add);
+    Ok((out, git_out))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -454,17 +503,20 @@ async fn commit(c: &Client, t: &Target, text: &[u8]) -> Result<bool> {
     )))
 }
 
-/// One AUR package to push.
-struct AurTarget {
+/// Files to push to a git remote: an AUR package, or a manifest whose `repository` is `git:`.
+struct GitTarget {
     key: String,
     url: String,
     key_text: Option<String>,
-    folder: PathBuf,
+    ssh_command: Option<String>,
+    /// (file in dist/, path in the repository).
+    files: Vec<(PathBuf, String)>,
+    branch: String,
     message: String,
     author: (String, String),
 }
 
-fn aur_targets(ctx: &Context) -> Result<Vec<AurTarget>> {
+fn aur_targets(ctx: &Context) -> Result<Vec<GitTarget>> {
     let project = ctx.config.project_name.clone().unwrap_or_default();
     let mut out = vec![];
     for (i, a) in ctx.config.aurs.iter().enumerate() {
@@ -474,7 +526,7 @@ fn aur_targets(ctx: &Context) -> Result<Vec<AurTarget>> {
         }
         let key = format!("aurs[{i}]");
         let name = a.name.clone().unwrap_or_else(|| format!("{project}-bin"));
-        out.push(AurTarget {
+        out.push(GitTarget {
             url: ctx.render(&format!("{key}.git_url"), url)?,
             key_text: a
                 .private_key
@@ -482,7 +534,12 @@ fn aur_targets(ctx: &Context) -> Result<Vec<AurTarget>> {
                 .map(|k| ctx.render(&format!("{key}.private_key"), k))
                 .transpose()?
                 .filter(|k| !k.trim().is_empty()),
-            folder: ctx.dist.join(format!("aur/{name}")),
+            ssh_command: None,
+            files: ["PKGBUILD", ".SRCINFO"]
+                .iter()
+                .map(|f| (ctx.dist.join(format!("aur/{name}/{f}")), f.to_string()))
+                .collect(),
+            branch: "master".into(),
             message: ctx.render(
                 &format!("{key}.commit_msg_template"),
                 a.commit_msg_template
@@ -507,9 +564,9 @@ fn aur_targets(ctx: &Context) -> Result<Vec<AurTarget>> {
 
 /// `git` for an AUR remote: the private key (a file of the project, or the key's text) through
 /// `GIT_SSH_COMMAND`, never on a command line.
-fn aur_git(
+fn run_git(
     ctx: &Context,
-    t: &AurTarget,
+    t: &GitTarget,
     dir: &std::path::Path,
     args: &[&str],
     keyfile: &Option<tempfile::NamedTempFile>,
@@ -519,13 +576,16 @@ fn aur_git(
         .current_dir(dir)
         .env("GIT_TERMINAL_PROMPT", "0");
     if let Some(k) = keyfile {
-        c.env(
-            "GIT_SSH_COMMAND",
-            format!(
-                "ssh -i {} -o StrictHostKeyChecking=accept-new -o BatchMode=yes -F /dev/null",
-                k.path().display()
+        let path = k.path().display().to_string();
+        let command = match &t.ssh_command {
+            Some(c) => c
+                .replace("{{ key_path }}", &path)
+                .replace("{{key_path}}", &path),
+            None => format!(
+                "ssh -i {path} -o StrictHostKeyChecking=accept-new -o BatchMode=yes -F /dev/null"
             ),
-        );
+        };
+        c.env("GIT_SSH_COMMAND", command);
     }
     let out = c
         .output()
@@ -543,7 +603,7 @@ fn aur_git(
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn aur_key(ctx: &Context, t: &AurTarget) -> Result<Option<tempfile::NamedTempFile>> {
+fn git_key(ctx: &Context, t: &GitTarget) -> Result<Option<tempfile::NamedTempFile>> {
     let Some(k) = &t.key_text else {
         return Ok(None);
     };
@@ -568,18 +628,43 @@ fn aur_key(ctx: &Context, t: &AurTarget) -> Result<Option<tempfile::NamedTempFil
     Ok(Some(f))
 }
 
-/// Push one AUR package: clone, replace `PKGBUILD` and `.SRCINFO`, commit when they changed,
-/// push to `master`, then read the pushed files back.
-fn aur_push(ctx: &Context, t: &AurTarget) -> Result<bool> {
-    let key = aur_key(ctx, t)?;
+/// Push one target: clone, replace its files, commit when they changed, push to its branch,
+/// then read the pushed files back.
+fn git_push(ctx: &Context, t: &GitTarget) -> Result<bool> {
+    let key = git_key(ctx, t)?;
     let tmp = tempfile::tempdir().map_err(|e| Error::Failed(e.to_string()))?;
-    let work = tmp.path().join("aur");
-    aur_git(ctx, t, tmp.path(), &["clone", "-q", &t.url, "aur"], &key)?;
-    for f in ["PKGBUILD", ".SRCINFO"] {
-        std::fs::copy(t.folder.join(f), work.join(f))
-            .map_err(|e| Error::io("cannot copy", &work.join(f), e))?;
+    let work = tmp.path().join("repo");
+    run_git(ctx, t, tmp.path(), &["clone", "-q", &t.url, "repo"], &key)?;
+    // An empty remote has no branch yet: commit on the target branch from the start.
+    run_git(ctx, t, &work, &["checkout", "-q", "-B", &t.branch], &key)?;
+    if run_git(
+        ctx,
+        t,
+        &work,
+        &["ls-remote", "--heads", "origin", &t.branch],
+        &key,
+    )?
+    .trim()
+    .is_empty()
+    {
+        // nothing to base on
+    } else {
+        run_git(
+            ctx,
+            t,
+            &work,
+            &["reset", "-q", "--hard", &format!("origin/{}", t.branch)],
+            &key,
+        )?;
     }
-    aur_git(ctx, t, &work, &["add", "PKGBUILD", ".SRCINFO"], &key)?;
+    for (src, dst) in &t.files {
+        let to = work.join(dst);
+        if let Some(p) = to.parent() {
+            std::fs::create_dir_all(p).map_err(|e| Error::io("cannot create", p, e))?;
+        }
+        std::fs::copy(src, &to).map_err(|e| Error::io("cannot copy", &to, e))?;
+        run_git(ctx, t, &work, &["add", dst], &key)?;
+    }
     let changed = std::process::Command::new("git")
         .args(["diff", "--cached", "--quiet"])
         .current_dir(&work)
@@ -589,28 +674,28 @@ fn aur_push(ctx: &Context, t: &AurTarget) -> Result<bool> {
     if changed {
         let name = format!("user.name={}", t.author.0);
         let email = format!("user.email={}", t.author.1);
-        aur_git(
+        run_git(
             ctx,
             t,
             &work,
             &["-c", &name, "-c", &email, "commit", "-q", "-m", &t.message],
             &key,
         )?;
-        aur_git(
+        run_git(
             ctx,
             t,
             &work,
-            &["push", "-q", "origin", "HEAD:master"],
+            &["push", "-q", "origin", &format!("HEAD:{}", t.branch)],
             &key,
         )?;
     }
-    aur_git(ctx, t, &work, &["fetch", "-q", "origin", "master"], &key)?;
-    for f in ["PKGBUILD", ".SRCINFO"] {
-        let pushed = aur_git(ctx, t, &work, &["show", &format!("FETCH_HEAD:{f}")], &key)?;
-        let ours = std::fs::read_to_string(t.folder.join(f)).unwrap_or_default();
+    run_git(ctx, t, &work, &["fetch", "-q", "origin", &t.branch], &key)?;
+    for (src, dst) in &t.files {
+        let pushed = run_git(ctx, t, &work, &["show", &format!("FETCH_HEAD:{dst}")], &key)?;
+        let ours = std::fs::read_to_string(src).unwrap_or_default();
         if pushed != ours {
             return Err(Error::Failed(format!(
-                "{}: {} does not hold the {f} rel wrote; re-run",
+                "{}: {} does not hold the {dst} rel wrote; re-run",
                 t.key, t.url
             )));
         }
@@ -640,10 +725,14 @@ pub fn describe(ctx: &Context) -> Result<Vec<String>> {
             t.path, t.repo, t.key
         ));
     }
-    for t in aur_targets(ctx)? {
+    for t in git_targets(ctx)? {
+        let files: Vec<&str> = t.files.iter().map(|(_, d)| d.as_str()).collect();
         out.push(format!(
-            "would push PKGBUILD and .SRCINFO to {} ({})",
-            t.url, t.key
+            "would push {} to {} on {} ({})",
+            files.join(", "),
+            t.url,
+            t.branch,
+            t.key
         ));
     }
     Ok(out)
@@ -675,9 +764,9 @@ impl Stage for TapStage {
     }
 
     fn preflight(&self, ctx: &Context) -> Result<()> {
-        for t in aur_targets(ctx)? {
-            let key = aur_key(ctx, &t)?;
-            aur_git(ctx, &t, &ctx.root, &["ls-remote", "-q", &t.url], &key).map_err(|e| {
+        for t in git_targets(ctx)? {
+            let key = git_key(ctx, &t)?;
+            run_git(ctx, &t, &ctx.root, &["ls-remote", "-q", &t.url], &key).map_err(|e| {
                 Error::Failed(format!("{e}\n  the AUR remote of `{}.git_url` must be reachable with `private_key` before the release", t.key))
             })?;
         }
@@ -756,9 +845,14 @@ impl Stage for TapStage {
                 pr.base_repo
             );
         }
-        for t in aur_targets(ctx)? {
-            if aur_push(ctx, &t)? {
-                tracing::info!("tap: pushed {} to {}", t.folder.display(), t.url);
+        for t in git_targets(ctx)? {
+            if git_push(ctx, &t)? {
+                tracing::info!(
+                    "tap: pushed {} files to {} ({})",
+                    t.files.len(),
+                    t.url,
+                    t.key
+                );
             } else {
                 tracing::info!("tap: {} is already up to date", t.url);
             }
