@@ -289,7 +289,6 @@ fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
             )?;
         }
     }
-    drop(add);
     Ok((out, git_out))
 }
 
