@@ -201,59 +201,87 @@ fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
         });
         Ok(())
     };
+    // (key, repository, skip_upload, path in the repository, file under dist/, message,
+    // default message, author) of every single-file manifest.
+    type Entry<'a> = (
+        String,
+        &'a Option<ManifestRepository>,
+        &'a Option<crate::config::SkipUpload>,
+        String,
+        String,
+        &'a Option<String>,
+        &'static str,
+        &'a Option<crate::config::CommitAuthor>,
+    );
+    let mut entries: Vec<Entry> = vec![];
     for (i, b) in ctx.config.brews.iter().enumerate() {
-        let Some(repo) = &b.repository else { continue };
-        if skipped(&b.skip_upload, &ctx.version) {
-            continue;
-        }
         let name = b.name.clone().unwrap_or_else(|| project.clone());
         let dir = b.directory.clone().unwrap_or_else(|| "Formula".into());
-        add(
+        let path = format!("{dir}/{name}.rb");
+        let file = format!("homebrew/{path}");
+        let msg = "Brew formula update for {{ project_name }} version {{ tag }}";
+        entries.push((
             format!("brews[{i}]"),
-            repo,
-            format!("{dir}/{name}.rb"),
-            ctx.dist.join(format!("homebrew/{dir}/{name}.rb")),
+            &b.repository,
+            &b.skip_upload,
+            path,
+            file,
             &b.commit_msg_template,
-            "Brew formula update for {{ project_name }} version {{ tag }}",
+            msg,
             &b.commit_author,
-        )?;
+        ));
     }
     for (i, c) in ctx.config.homebrew_casks.iter().enumerate() {
-        let Some(repo) = &c.repository else { continue };
-        if skipped(&c.skip_upload, &ctx.version) {
-            continue;
-        }
         let name = c.name.clone().unwrap_or_else(|| project.clone());
         let dir = c.directory.clone().unwrap_or_else(|| "Casks".into());
-        add(
+        let path = format!("{dir}/{name}.rb");
+        let file = format!("homebrew/{path}");
+        let msg = "Brew cask update for {{ project_name }} version {{ tag }}";
+        entries.push((
             format!("homebrew_casks[{i}]"),
-            repo,
-            format!("{dir}/{name}.rb"),
-            ctx.dist.join(format!("homebrew/{dir}/{name}.rb")),
+            &c.repository,
+            &c.skip_upload,
+            path,
+            file,
             &c.commit_msg_template,
-            "Brew cask update for {{ project_name }} version {{ tag }}",
+            msg,
             &c.commit_author,
-        )?;
+        ));
     }
     for (i, s) in ctx.config.scoops.iter().enumerate() {
-        let Some(repo) = &s.repository else { continue };
-        if skipped(&s.skip_upload, &ctx.version) {
-            continue;
-        }
         let name = s.name.clone().unwrap_or_else(|| project.clone());
         let dir = s
             .directory
             .as_deref()
             .map(|d| format!("{}/", d.trim_matches('/')))
             .unwrap_or_default();
-        add(
+        let path = format!("{dir}{name}.json");
+        let file = format!("scoop/{path}");
+        let msg = "Scoop update for {{ project_name }} version {{ tag }}";
+        entries.push((
             format!("scoops[{i}]"),
-            repo,
-            format!("{dir}{name}.json"),
-            ctx.dist.join(format!("scoop/{dir}{name}.json")),
+            &s.repository,
+            &s.skip_upload,
+            path,
+            file,
             &s.commit_msg_template,
-            "Scoop update for {{ project_name }} version {{ tag }}",
+            msg,
             &s.commit_author,
+        ));
+    }
+    for (key, repo, skip, path, file, msg, default_msg, author) in entries {
+        let Some(repo) = repo else { continue };
+        if skipped(skip, &ctx.version) {
+            continue;
+        }
+        add(
+            key,
+            repo,
+            path,
+            ctx.dist.join(file),
+            msg,
+            default_msg,
+            author,
         )?;
     }
     for (i, w) in ctx.config.winget.iter().enumerate() {
