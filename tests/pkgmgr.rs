@@ -408,6 +408,11 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
         err.contains("scoops[0]") && err.contains("acme/scoop-bucket"),
         "{err}"
     );
+    assert!(
+        err.contains("manifests already committed: acme/homebrew-tap (Formula/tool.rb)")
+            && err.contains("nothing is committed twice"),
+        "{err}"
+    );
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     assert_eq!(fake.tap("acme/scoop-bucket").commits.len(), 3);

@@ -827,63 +827,84 @@ impl Stage for TapStage {
     }
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
-        let list = targets(ctx)?;
-        let rt = runtime()?;
-        let _guard = rt.enter();
-        let mut branches = std::collections::HashSet::new();
-        let mut prs: Vec<(usize, Pr)> = vec![];
-        for (n, t) in list.iter().enumerate() {
-            let text = std::fs::read(&t.file).map_err(|e| Error::io("cannot read", &t.file, e))?;
-            let c = client(ctx, t)?;
-            if let (Some(pr), Some(b)) = (&t.pr, &t.branch) {
-                if branches.insert((t.repo.clone(), b.clone())) {
-                    rt.block_on(ensure_branch(&c, t, b))?;
-                }
-                if !prs
-                    .iter()
-                    .any(|(i, p)| p == pr && list[*i].branch == t.branch)
-                {
-                    prs.push((n, pr.clone()));
-                }
-            }
-            let made = rt.block_on(commit(&c, t, &text))?;
-            // Read back what the repository now holds: the version, URLs and sha256s are the
-            // release's exactly when the bytes are.
-            let back = rt.block_on(read(&c, t))?;
-            if back.as_ref().map(|(b, _)| b.as_slice()) != Some(text.as_slice()) {
-                return Err(Error::Failed(format!(
-                    "{}: {} does not hold what was committed to {}; re-run",
-                    t.key, t.repo, t.path
-                )));
-            }
-            if made {
-                tracing::info!("tap: committed {} to {} ({})", t.path, t.repo, t.message);
+        let mut done: Vec<String> = vec![];
+        let result = run_all(ctx, &mut done);
+        result.map_err(|e| {
+            // The release is published already: say which repositories hold their manifests,
+            // so the re-run (which commits only what is missing) is expected, not feared.
+            let done = if done.is_empty() {
+                "none".to_string()
             } else {
-                tracing::info!("tap: {} in {} is already up to date", t.path, t.repo);
-            }
-        }
-        for (n, pr) in &prs {
-            let t = &list[*n];
-            let c = client(ctx, t)?;
-            let url = rt.block_on(ensure_pr(&c, t, pr))?;
-            tracing::info!(
-                "tap: pull request for {} to {}: {url}",
-                t.repo,
-                pr.base_repo
-            );
-        }
-        for t in git_targets(ctx)? {
-            if git_push(ctx, &t)? {
-                tracing::info!(
-                    "tap: pushed {} files to {} ({})",
-                    t.files.len(),
-                    t.url,
-                    t.key
-                );
-            } else {
-                tracing::info!("tap: {} is already up to date", t.url);
-            }
-        }
-        Ok(())
+                done.join(", ")
+            };
+            Error::Failed(format!(
+                "{e}\n  the release is published; manifests already committed: {done}\n  re-run `rel release` to commit the rest (nothing is committed twice)"
+            ))
+        })
     }
+}
+
+/// Commit every target, recording each one done.
+fn run_all(ctx: &Context, done: &mut Vec<String>) -> Result<()> {
+    let list = targets(ctx)?;
+    let rt = runtime()?;
+    let _guard = rt.enter();
+    let mut branches = std::collections::HashSet::new();
+    let mut prs: Vec<(usize, Pr)> = vec![];
+    for (n, t) in list.iter().enumerate() {
+        let text = std::fs::read(&t.file).map_err(|e| Error::io("cannot read", &t.file, e))?;
+        let c = client(ctx, t)?;
+        if let (Some(pr), Some(b)) = (&t.pr, &t.branch) {
+            if branches.insert((t.repo.clone(), b.clone())) {
+                rt.block_on(ensure_branch(&c, t, b))?;
+            }
+            if !prs
+                .iter()
+                .any(|(i, p)| p == pr && list[*i].branch == t.branch)
+            {
+                prs.push((n, pr.clone()));
+            }
+        }
+        let made = rt.block_on(commit(&c, t, &text))?;
+        // Read back what the repository now holds: the version, URLs and sha256s are the
+        // release's exactly when the bytes are.
+        let back = rt.block_on(read(&c, t))?;
+        if back.as_ref().map(|(b, _)| b.as_slice()) != Some(text.as_slice()) {
+            return Err(Error::Failed(format!(
+                "{}: {} does not hold what was committed to {}; re-run",
+                t.key, t.repo, t.path
+            )));
+        }
+        done.push(format!("{} ({})", t.repo, t.path));
+        if made {
+            tracing::info!("tap: committed {} to {} ({})", t.path, t.repo, t.message);
+        } else {
+            tracing::info!("tap: {} in {} is already up to date", t.path, t.repo);
+        }
+    }
+    for (n, pr) in &prs {
+        let t = &list[*n];
+        let c = client(ctx, t)?;
+        let url = rt.block_on(ensure_pr(&c, t, pr))?;
+        tracing::info!(
+            "tap: pull request for {} to {}: {url}",
+            t.repo,
+            pr.base_repo
+        );
+    }
+    for t in git_targets(ctx)? {
+        let pushed = git_push(ctx, &t)?;
+        done.push(t.url.clone());
+        if pushed {
+            tracing::info!(
+                "tap: pushed {} files to {} ({})",
+                t.files.len(),
+                t.url,
+                t.key
+            );
+        } else {
+            tracing::info!("tap: {} is already up to date", t.url);
+        }
+    }
+    Ok(())
 }
