@@ -321,6 +321,10 @@ archives:
 brews:
   - description: A tool.
     repository: {{owner: acme, name: homebrew-tap, token: "{{{{ env.TAP_TOKEN }}}}"}}
+homebrew_casks:
+  - name: tool-app
+    description: A tool.
+    repository: {{owner: acme, name: homebrew-tap, token: "{{{{ env.TAP_TOKEN }}}}"}}
 scoops:
   - description: A tool.
     repository: {{owner: acme, name: scoop-bucket, token: "{{{{ env.TAP_TOKEN }}}}"}}
@@ -362,14 +366,31 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
         "{out}"
     );
     assert!(fake.tap("acme/homebrew-tap").commits.is_empty());
+    // The tap still has the formula of a tool that is now a cask.
+    fake.tap_write(
+        "acme/homebrew-tap",
+        "Formula/tool-app.rb",
+        b"class ToolApp < Formula\nend\n",
+    );
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     let tap = fake.tap("acme/homebrew-tap");
+    let migrations: Value = serde_json::from_slice(&tap.files["tap_migrations.json"]).unwrap();
+    assert_eq!(migrations, serde_json::json!({"tool-app": "tool-app"}));
+    assert!(tap.files.contains_key("Casks/tool-app.rb"));
     assert_eq!(
         tap.files["Formula/tool.rb"],
         std::fs::read(dir.join("dist/homebrew/Formula/tool.rb")).unwrap()
     );
-    assert_eq!(tap.commits, ["Brew formula update for tool version v1.0.0"]);
+    assert_eq!(
+        tap.commits,
+        [
+            "someone else",
+            "Brew formula update for tool version v1.0.0",
+            "Brew cask update for tool version v1.0.0",
+            "Migrate tool-app from a formula to a cask"
+        ]
+    );
     let bucket = fake.tap("acme/scoop-bucket");
     assert_eq!(
         bucket.files["tool.json"],
@@ -388,7 +409,7 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("already up to date"), "{err}");
-    assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 1);
+    assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 4);
 
     // A tap commit that fails after the release is published: exit 1; the re-run finishes
     // with the one missing commit.
@@ -416,7 +437,7 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     assert_eq!(fake.tap("acme/scoop-bucket").commits.len(), 3);
-    assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 1);
+    assert_eq!(fake.tap("acme/homebrew-tap").commits.len(), 4);
 
     // Someone else changed the formula meanwhile: it is read again and replaced.
     fake.tap_write(
@@ -427,7 +448,7 @@ fn formulas_and_scoop_manifests_are_committed_once_and_read_back() {
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     let tap = fake.tap("acme/homebrew-tap");
-    assert_eq!(tap.commits.len(), 3, "{:?}", tap.commits);
+    assert_eq!(tap.commits.len(), 6, "{:?}", tap.commits);
     assert_eq!(
         tap.files["Formula/tool.rb"],
         std::fs::read(dir.join("dist/homebrew/Formula/tool.rb")).unwrap()
@@ -476,6 +497,7 @@ fn aur_packages_are_pushed_over_git_once() {
     let cfg = tap_config(&fake)
         .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
+        .replace("homebrew_casks:\n  - name: tool-app\n    description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         + &format!("aurs:\n  - description: A tool.\n    git_url: \"file://{}\"\nbrews:\n  - description: A tool.\n    repository:\n      git: {{url: \"file://{}\"}}\n", remote.display(), tap.display());
     write(&dir, ".release.yaml", &cfg);
     write(&dir, ".gitignore", "dist/\nbuilt\n");
@@ -545,6 +567,7 @@ fn winget_manifests_go_to_a_fork_branch_with_one_pull_request() {
     let cfg = tap_config(&fake)
         .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
+        .replace("homebrew_casks:\n  - name: tool-app\n    description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         + "winget:\n  - publisher: Acme\n    short_description: A tool.\n    license: MIT\n    repository:\n      owner: me\n      name: winget-pkgs\n      token: \"{{ env.TAP_TOKEN }}\"\n      pull_request: {enabled: true, base: {owner: microsoft, name: winget-pkgs, branch: master}}\n";
     write(dir, ".release.yaml", &cfg);
     write(dir, ".gitignore", "dist/\nbuilt\n");

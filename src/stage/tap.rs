@@ -844,6 +844,73 @@ impl Stage for TapStage {
     }
 }
 
+/// When a cask replaces a formula of the same name in the same tap (the formula is there and
+/// no `brews` entry writes it any more), Homebrew moves installs over through the tap's
+/// `tap_migrations.json` (`"name": "name"`, its same-tap formula-to-cask form): add the entry.
+async fn migrate(c: &Client, ctx: &Context, t: &Target) -> Result<Option<String>> {
+    let Some(name) = t
+        .path
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".rb"))
+        .map(String::from)
+    else {
+        return Ok(None);
+    };
+    let project = ctx.config.project_name.clone().unwrap_or_default();
+    if ctx
+        .config
+        .brews
+        .iter()
+        .any(|b| b.name.clone().unwrap_or_else(|| project.clone()) == name)
+    {
+        return Ok(None);
+    }
+    let formula = Target {
+        path: format!("Formula/{name}.rb"),
+        ..t.shallow()
+    };
+    if read(c, &formula).await?.is_none() {
+        return Ok(None);
+    }
+    let migrations = Target {
+        path: "tap_migrations.json".into(),
+        message: format!("Migrate {name} from a formula to a cask"),
+        ..t.shallow()
+    };
+    let mut map: std::collections::BTreeMap<String, serde_json::Value> =
+        match read(c, &migrations).await? {
+            Some((bytes, _)) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            None => Default::default(),
+        };
+    if map.get(&name).and_then(|v| v.as_str()) == Some(name.as_str()) {
+        return Ok(None);
+    }
+    map.insert(name.clone(), json!(name));
+    let mut text = serde_json::to_vec_pretty(&map).map_err(|e| Error::Failed(e.to_string()))?;
+    text.push(b'\n');
+    commit(c, &migrations, &text).await?;
+    Ok(Some(name))
+}
+
+impl Target {
+    /// The same repository, branch, token and author, for another file.
+    fn shallow(&self) -> Target {
+        Target {
+            key: self.key.clone(),
+            repo: self.repo.clone(),
+            branch: self.branch.clone(),
+            path: self.path.clone(),
+            file: self.file.clone(),
+            token: self.token.clone(),
+            token_key: self.token_key.clone(),
+            message: self.message.clone(),
+            author: self.author.clone(),
+            pr: self.pr.clone(),
+        }
+    }
+}
+
 /// Commit every target, recording each one done.
 fn run_all(ctx: &Context, done: &mut Vec<String>) -> Result<()> {
     let list = targets(ctx)?;
@@ -876,6 +943,14 @@ fn run_all(ctx: &Context, done: &mut Vec<String>) -> Result<()> {
             )));
         }
         done.push(format!("{} ({})", t.repo, t.path));
+        if t.key.starts_with("homebrew_casks")
+            && let Some(name) = rt.block_on(migrate(&c, ctx, t))?
+        {
+            tracing::info!(
+                "tap: {name} migrates from formula to cask in {} (tap_migrations.json)",
+                t.repo
+            );
+        }
         if made {
             tracing::info!("tap: committed {} to {} ({})", t.path, t.repo, t.message);
         } else {
