@@ -38,6 +38,7 @@ homebrew_casks:
     description: A tool, as a cask.
     homepage: https://acme.example/tool
     completions: {bash: completions/tool.bash}
+    hooks: {pre: {install: "puts 'installing'"}, post: {uninstall: "puts 'removed'"}}
     skip_upload: true
 scoops:
   - description: A tool.

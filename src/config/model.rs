@@ -280,6 +280,9 @@ pub struct HomebrewCask {
     /// binaries). `false` leaves it.
     #[serde(default)]
     pub quarantine_fix: Option<bool>,
+    /// Ruby run around install and uninstall.
+    #[serde(default)]
+    pub hooks: CaskHooks,
     /// Commit author.
     #[serde(default)]
     pub commit_author: Option<CommitAuthor>,
@@ -289,6 +292,31 @@ pub struct HomebrewCask {
     /// As for brews.
     #[serde(default)]
     pub skip_upload: Option<SkipUpload>,
+}
+
+/// A cask's hooks: Ruby bodies of `preflight`, `postflight`, `uninstall_preflight` and
+/// `uninstall_postflight`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaskHooks {
+    /// Before install and uninstall.
+    #[serde(default)]
+    pub pre: CaskHook,
+    /// After install and uninstall.
+    #[serde(default)]
+    pub post: CaskHook,
+}
+
+/// One side of a cask's hooks.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaskHook {
+    /// Around install.
+    #[serde(default)]
+    pub install: Option<String>,
+    /// Around uninstall.
+    #[serde(default)]
+    pub uninstall: Option<String>,
 }
 
 /// A cask's shell completions, paths in the archive.

@@ -23,6 +23,9 @@ class CaskDSL
   def url(u, **) = ($got[:url] = u)
   def sha256(s) = ($got[:sha256] = s)
   def postflight(&) = nil
+  def preflight(&) = nil
+  def uninstall_preflight(&) = nil
+  def uninstall_postflight(&) = nil
   def caveats(_) = nil
 end
 

@@ -175,6 +175,8 @@ pub struct Cask {
     pub verified: Option<String>,
     pub custom_block: Option<String>,
     pub quarantine_fix: bool,
+    /// (`preflight`, …, body) hooks.
+    pub hooks: Vec<(&'static str, String)>,
 }
 
 /// The cask's text: `on_macos`/`on_linux` × `on_intel`/`on_arm` with each archive's `url`
@@ -245,8 +247,25 @@ pub fn render_cask(c: &Cask, all: &[Download]) -> Result<String, String> {
         s.push_str(&format!("  conflicts_with cask: {}\n", q(d)));
     }
     s.push_str(&blocks);
+    for (hook, body) in c.hooks.iter().filter(|(h, _)| *h != "postflight") {
+        s.push_str(&format!("\n  {hook} do\n{}\n  end\n", indent(body, 4)));
+    }
+    let post = c
+        .hooks
+        .iter()
+        .find(|(h, _)| *h == "postflight")
+        .map(|(_, b)| b.clone());
+    if !c.quarantine_fix
+        && let Some(body) = &post
+    {
+        s.push_str(&format!("\n  postflight do\n{}\n  end\n", indent(body, 4)));
+    }
     if c.quarantine_fix {
-        s.push_str("\n  postflight do\n    if OS.mac? && system_command(\"/usr/bin/xattr\", args: [\"-h\"]).exit_status.zero?\n");
+        s.push_str("\n  postflight do\n");
+        if let Some(body) = &post {
+            s.push_str(&format!("{}\n", indent(body, 4)));
+        }
+        s.push_str("    if OS.mac? && system_command(\"/usr/bin/xattr\", args: [\"-h\"]).exit_status.zero?\n");
         for b in &binaries {
             s.push_str(&format!(
                 "      system_command \"/usr/bin/xattr\", args: [\"-dr\", \"com.apple.quarantine\", \"#{{staged_path}}/{}\"]\n",

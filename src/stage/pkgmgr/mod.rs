@@ -350,6 +350,15 @@ impl Stage for PkgmgrStage {
                 verified: c.url.as_ref().and_then(|u| u.verified.clone()),
                 custom_block: c.custom_block.clone(),
                 quarantine_fix: c.quarantine_fix.unwrap_or(true),
+                hooks: [
+                    ("preflight", &c.hooks.pre.install),
+                    ("postflight", &c.hooks.post.install),
+                    ("uninstall_preflight", &c.hooks.pre.uninstall),
+                    ("uninstall_postflight", &c.hooks.post.uninstall),
+                ]
+                .into_iter()
+                .filter_map(|(h, b)| b.clone().map(|b| (h, b)))
+                .collect(),
             };
             let dir = c.directory.clone().unwrap_or_else(|| "Casks".into());
             let body =
