@@ -51,6 +51,18 @@ struct Pr {
     title: String,
 }
 
+/// The commit author: `commit_author`, else rel.
+fn author_of(a: &Option<crate::config::CommitAuthor>) -> (String, String) {
+    (
+        a.as_ref()
+            .and_then(|a| a.name.clone())
+            .unwrap_or_else(|| "rel".into()),
+        a.as_ref()
+            .and_then(|a| a.email.clone())
+            .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
+    )
+}
+
 fn skipped(s: &Option<crate::config::SkipUpload>, version: &str) -> bool {
     match s {
         Some(crate::config::SkipUpload::Bool(b)) => *b,
@@ -104,16 +116,7 @@ fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
                 files: vec![(file, path)],
                 branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
                 message,
-                author: (
-                    author
-                        .as_ref()
-                        .and_then(|a| a.name.clone())
-                        .unwrap_or_else(|| "rel".into()),
-                    author
-                        .as_ref()
-                        .and_then(|a| a.email.clone())
-                        .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
-                ),
+                author: author_of(author),
                 key,
             });
             return Ok(());
@@ -187,16 +190,7 @@ fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
             token,
             token_key,
             message,
-            author: (
-                author
-                    .as_ref()
-                    .and_then(|a| a.name.clone())
-                    .unwrap_or_else(|| "rel".into()),
-                author
-                    .as_ref()
-                    .and_then(|a| a.email.clone())
-                    .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
-            ),
+            author: author_of(author),
             key,
         });
         Ok(())
@@ -573,16 +567,7 @@ fn aur_targets(ctx: &Context) -> Result<Vec<GitTarget>> {
                     .as_deref()
                     .unwrap_or("Update to {{ tag }}"),
             )?,
-            author: (
-                a.commit_author
-                    .as_ref()
-                    .and_then(|c| c.name.clone())
-                    .unwrap_or_else(|| "rel".into()),
-                a.commit_author
-                    .as_ref()
-                    .and_then(|c| c.email.clone())
-                    .unwrap_or_else(|| "rel@users.noreply.github.com".into()),
-            ),
+            author: author_of(&a.commit_author),
             key,
         });
     }
