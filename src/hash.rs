@@ -22,20 +22,27 @@ pub fn algorithm_name(a: Algorithm) -> &'static str {
     }
 }
 
-/// Hash a file with `algo`, streaming; lower-case hex.
-pub fn file(path: &Path, algo: Algorithm) -> Result<(String, u64)> {
+/// Stream a file through `update` (any hasher, or several at once); its size.
+pub fn stream(path: &Path, update: &mut dyn FnMut(&[u8])) -> Result<u64> {
     let mut f = std::fs::File::open(path).ctx("cannot open", path)?;
     let mut buf = vec![0u8; BUF];
     let mut size = 0u64;
-    let mut feed = |update: &mut dyn FnMut(&[u8])| -> Result<()> {
-        loop {
-            let n = f.read(&mut buf).ctx("cannot read", path)?;
-            if n == 0 {
-                return Ok(());
-            }
-            size += n as u64;
-            update(&buf[..n]);
+    loop {
+        let n = f.read(&mut buf).ctx("cannot read", path)?;
+        if n == 0 {
+            return Ok(size);
         }
+        size += n as u64;
+        update(&buf[..n]);
+    }
+}
+
+/// Hash a file with `algo`, streaming; lower-case hex.
+pub fn file(path: &Path, algo: Algorithm) -> Result<(String, u64)> {
+    let mut size = 0u64;
+    let mut feed = |update: &mut dyn FnMut(&[u8])| -> Result<()> {
+        size = stream(path, update)?;
+        Ok(())
     };
     let hex = match algo {
         Algorithm::Sha256 => {

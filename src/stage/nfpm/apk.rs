@@ -185,16 +185,8 @@ enum Item {
 
 /// SHA-1 of a file, streamed.
 fn sha1_file(p: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(p).ctx("cannot read", p)?;
     let mut h = Sha1::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf).ctx("cannot read", p)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    crate::hash::stream(p, &mut |b| h.update(b))?;
     Ok(crate::hash::hex(&h.finalize()))
 }
 

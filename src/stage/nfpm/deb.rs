@@ -310,18 +310,8 @@ enum TarItem {
 
 /// MD5 and size of a file, streamed.
 fn md5_file(p: &Path) -> Result<(String, u64)> {
-    let mut f = std::fs::File::open(p).ctx("cannot read", p)?;
     let mut h = Md5::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).ctx("cannot read", p)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
+    let size = crate::hash::stream(p, &mut |b| h.update(b))?;
     Ok((crate::dist::hex(&h.finalize()), size))
 }
 

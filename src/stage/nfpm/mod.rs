@@ -719,13 +719,19 @@ fn package_key(ctx: &Context, i: usize, format: &str) -> Result<Option<PackageKe
     Ok(Some(PackageKey::OpenPgp(Box::new(k))))
 }
 
-fn produce(ctx: &Context, p: &PlannedPackage, mtime: i64) -> Result<Artifact> {
+/// Signing keys by (nfpms index, format), loaded once per run rather than once per package:
+/// decrypting a key (S2K, scrypt) and its test signature cost more than signing.
+type Keys = BTreeMap<(usize, String), Option<PackageKey>>;
+
+fn produce(ctx: &Context, p: &PlannedPackage, keys: &Keys, mtime: i64) -> Result<Artifact> {
     let n = &effective(&ctx.config.nfpms[p.index], &p.format);
     let control = control(ctx, p)?;
     let entries = entries(ctx, p)?;
     let scripts = scripts(ctx, p.index, &p.format)?;
-    let key = package_key(ctx, p.index, &p.format)?;
-    let pgp = match &key {
+    let key = keys
+        .get(&(p.index, p.format.clone()))
+        .and_then(Option::as_ref);
+    let pgp = match key {
         Some(PackageKey::OpenPgp(k)) => Some(k.as_ref()),
         _ => None,
     };
@@ -739,7 +745,7 @@ fn produce(ctx: &Context, p: &PlannedPackage, mtime: i64) -> Result<Artifact> {
             &p.path,
         )?,
         "apk" => {
-            let sign = match &key {
+            let sign = match key {
                 Some(PackageKey::Rsa(k, name)) => Some((k.as_ref(), name.as_str())),
                 _ => None,
             };
@@ -852,11 +858,19 @@ impl Stage for NfpmStage {
             return Ok(());
         }
         let mtime = reproducible_time(&ctx.git)?;
+        let mut keys = Keys::new();
+        for p in &planned {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                keys.entry((p.index, p.format.clone()))
+            {
+                slot.insert(package_key(ctx, p.index, &p.format)?);
+            }
+        }
         let ctx_ref: &Context = ctx;
         let results: Vec<Result<Artifact>> = ctx_ref.pool()?.install(|| {
             planned
                 .par_iter()
-                .map(|p| produce(ctx_ref, p, mtime))
+                .map(|p| produce(ctx_ref, p, &keys, mtime))
                 .collect()
         });
         let mut first_error = None;

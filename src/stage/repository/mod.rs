@@ -20,7 +20,7 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The repository stage.
@@ -39,20 +39,12 @@ pub(crate) struct Digests {
 
 /// The digests of a file, streamed once.
 pub(crate) fn digests(p: &Path) -> Result<Digests> {
-    let mut f = std::fs::File::open(p).ctx("cannot read", p)?;
     let (mut a, mut b, mut c) = (Md5::new(), Sha1::new(), Sha256::new());
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).ctx("cannot read", p)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        a.update(&buf[..n]);
-        b.update(&buf[..n]);
-        c.update(&buf[..n]);
-    }
+    let size = crate::hash::stream(p, &mut |buf| {
+        a.update(buf);
+        b.update(buf);
+        c.update(buf);
+    })?;
     Ok(Digests {
         size,
         md5: crate::hash::hex(&a.finalize()),
