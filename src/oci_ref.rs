@@ -177,6 +177,34 @@ pub fn check_repository_syntax(repository: &str) -> std::result::Result<(), Stri
     }
 }
 
+/// Check a repository and tag render to a valid reference (`Error::Usage`: exit 2).
+pub fn check_reference(
+    key: &str,
+    repository: &str,
+    tag: &str,
+) -> crate::error::Result<oci_client::Reference> {
+    use crate::error::Error;
+    check_repository_syntax(repository).map_err(|m| Error::Usage(format!("{key}: {m}")))?;
+    let last = repository.rsplit('/').next().unwrap_or(repository);
+    if repository.contains('@')
+        || (repository.contains('/') && last.contains(':'))
+        || repository.trim() != repository
+        || repository.is_empty()
+    {
+        return Err(Error::Usage(format!(
+            "{key}: `{repository}` is not a valid image repository (expected e.g. ghcr.io/owner/name, without a tag or digest)"
+        )));
+    }
+    let whole = format!("{repository}:{tag}");
+    let r = parse(&whole).map_err(|e| Error::Usage(format!("{key}: {e}")))?;
+    if r.repository().chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(Error::Usage(format!(
+            "{key}: `{repository}` is not a valid image repository: repository names must be lowercase"
+        )));
+    }
+    Ok(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ pub const STAGES: &[&str] = &[
     "provenance",
     "changelog",
     "images",
+    "dockers",
     "publish",
     "validate",
     "before",

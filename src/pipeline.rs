@@ -61,6 +61,7 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::checksum::ChecksumStage,
         &stage::sign::SignStage,
         &stage::pkgmgr::PkgmgrStage,
+        &stage::docker::DockerStage,
         &stage::image::ImageStage,
         &stage::referrers::ReferrersStage,
         // After images: the statement names every asset and every pushed image digest.
@@ -94,6 +95,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::sign::SignStage,
         &stage::pkgmgr::PkgmgrStage,
         &stage::changelog::ChangelogStage,
+        &stage::docker::DockerStage,
         &stage::image::ImageStage,
         &stage::referrers::ReferrersStage,
         &stage::provenance::ProvenanceStage,

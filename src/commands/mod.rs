@@ -390,7 +390,12 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
 /// The images part of the dry run.
 fn images_dry(ctx: &Context, access: &[String]) -> String {
     let plan = &ctx.plan;
-    if ctx.config.images.is_empty() && ctx.config.manifests.is_empty() {
+    if ctx.config.images.is_empty()
+        && ctx.config.manifests.is_empty()
+        && ctx.config.dockers_v2.is_empty()
+        && ctx.config.dockers.is_empty()
+        && ctx.config.docker_manifests.is_empty()
+    {
         return String::new();
     }
     let mut lines = vec![];
@@ -422,6 +427,37 @@ fn images_dry(ctx: &Context, access: &[String]) -> String {
             lines.push(format!("  {verb} {}:{t} (image index)", img.repository));
         }
     }
+    for d in &plan.dockers {
+        let verb = if !d.push && !ctx.options.snapshot {
+            "would build (skip: not pushed)"
+        } else {
+            verb
+        };
+        lines.push(format!("{} ({}) -> dist/images/{}/", d.key, d.id, d.id));
+        for p in &d.platforms {
+            lines.push(format!(
+                "  {}: {} built by {}{}",
+                p.platform,
+                p.dockerfile,
+                p.builder,
+                match (&p.why, p.builder.as_str()) {
+                    (_, "rel") => " (the Dockerfile only copies files: no engine)".to_string(),
+                    (Some(w), _) => format!(" (needed: {w})"),
+                    (None, _) => " (set by `builder`)".to_string(),
+                }
+            ));
+        }
+        for r in &d.references {
+            lines.push(format!(
+                "  {verb} {r} ({})",
+                if d.single {
+                    "image manifest"
+                } else {
+                    "image index"
+                }
+            ));
+        }
+    }
     for l in access {
         lines.push(format!("  {l}"));
     }
@@ -432,7 +468,9 @@ fn images_dry(ctx: &Context, access: &[String]) -> String {
             m.images.join(", ")
         ));
     }
-    if ctx.options.snapshot && !ctx.config.manifests.is_empty() {
+    if ctx.options.snapshot
+        && !(ctx.config.manifests.is_empty() && ctx.config.docker_manifests.is_empty())
+    {
         lines.push("manifests: skipped in a snapshot".into());
     }
     let mut out = String::from("\nimages:\n");

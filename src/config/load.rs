@@ -163,8 +163,7 @@ fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
     Some(match field {
         "ids" if has("builds") => renamed("ids", "builds"),
         "format" if has("formats") => renamed("format", "formats: [..]"),
-        "dockers" | "dockers_v2" | "kos" if has("images") => renamed(field, "images"),
-        "docker_manifests" if has("manifests") => renamed(field, "manifests"),
+        "kos" if has("images") => renamed(field, "images"),
         "name_template" if has("version_template") => renamed("name_template", "version_template"),
         "extra_files" if has("split") => {
             "checksums cover `release.extra_files` already; rel has no `checksum.extra_files`".into()

@@ -51,6 +51,15 @@ pub struct Config {
     /// Image indexes over images that already exist.
     #[serde(default)]
     pub manifests: Vec<Manifest>,
+    /// Multi-platform images from a Dockerfile (GoReleaser's `dockers_v2`).
+    #[serde(default)]
+    pub dockers_v2: Vec<DockerV2>,
+    /// Single-platform images from a Dockerfile (GoReleaser's `dockers`).
+    #[serde(default)]
+    pub dockers: Vec<DockerV1>,
+    /// Image indexes over `dockers` images (GoReleaser's `docker_manifests`).
+    #[serde(default)]
+    pub docker_manifests: Vec<DockerManifest>,
     /// Linux packages (GoReleaser's `nfpms`).
     #[serde(default)]
     pub nfpms: Vec<Nfpm>,
@@ -1677,6 +1686,165 @@ pub struct Image {
     /// Index and manifest annotations (templated values).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// Allow plain HTTP.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// What builds a Dockerfile image.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DockerBuilder {
+    /// rel itself when the Dockerfile only copies, else the first engine found.
+    #[default]
+    Auto,
+    /// rel's own image writer (no engine; copy-only Dockerfiles).
+    Rel,
+    /// `buildah bud`.
+    Buildah,
+    /// `docker buildx build`.
+    Docker,
+    /// `podman build`.
+    Podman,
+}
+
+/// `true`, `false`, or a template that renders to one of them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BoolOrTemplate {
+    /// A boolean.
+    Bool(bool),
+    /// A template rendering to `true` or `false`.
+    Template(String),
+}
+
+/// A multi-platform image built from a Dockerfile (GoReleaser's `dockers_v2`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerV2 {
+    /// Identifier (the layout folder under `dist/images/`). Default: the project name.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Build (and package) ids whose linux binaries go in the context. Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The Dockerfile, relative to the project (templated, per platform). Default: `Dockerfile`.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// Repositories (templated); empty ones are left out.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Tags (templated); empty ones are left out. Default: the version.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Image config labels (templated values).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Manifest and index annotations (templated values).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// Platforms such as `linux/amd64`, `linux/arm/v7`. Default: `linux/amd64` and `linux/arm64`.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// `--build-arg` values (templated).
+    #[serde(default)]
+    pub build_args: BTreeMap<String, String>,
+    /// Files and folders copied into the build context, keeping their paths.
+    #[serde(default)]
+    pub extra_files: Vec<String>,
+    /// Extra flags for the engine (templated).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// GoReleaser's buildx SBOM attestation; rel attaches image SBOMs with `sboms`
+    /// (`artifacts: image`) instead, so this is read and not acted on.
+    #[serde(default)]
+    pub sbom: Option<BoolOrTemplate>,
+    /// Turn this entry off.
+    #[serde(default)]
+    pub disable: Option<BoolOrTemplate>,
+    /// Build but do not push (`true`), or do not push prereleases (`auto`).
+    #[serde(default)]
+    pub skip: Option<SkipUpload>,
+    /// What builds the image. Default: `auto`.
+    #[serde(default)]
+    pub builder: DockerBuilder,
+    /// Allow plain HTTP (the engine's `--tls-verify=false` for the base).
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// A single-platform image built from a Dockerfile (GoReleaser's `dockers`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerV1 {
+    /// Identifier.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Build (and package) ids whose binaries go in the context. Default: all.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Operating system of the binaries. Default: `linux`.
+    #[serde(default)]
+    pub goos: Option<String>,
+    /// Architecture. Default: `amd64`.
+    #[serde(default)]
+    pub goarch: Option<String>,
+    /// ARM version. Default: `6`.
+    #[serde(default)]
+    pub goarm: Option<String>,
+    /// amd64 level. Default: `v1`.
+    #[serde(default)]
+    pub goamd64: Option<String>,
+    /// Full references `repository:tag` (templated); empty ones are left out.
+    #[serde(default)]
+    pub image_templates: Vec<String>,
+    /// The Dockerfile (templated). Default: `Dockerfile`.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// `docker`, `buildx` or `podman`: the engine preferred when one is needed.
+    #[serde(rename = "use", default)]
+    pub use_: Option<String>,
+    /// Flags for the engine (templated); rel reads `--label`, `--build-arg`, `--platform`
+    /// and `--annotation` itself.
+    #[serde(default)]
+    pub build_flag_templates: Vec<String>,
+    /// Files and folders copied into the build context.
+    #[serde(default)]
+    pub extra_files: Vec<String>,
+    /// Build but do not push (`true`), or do not push prereleases (`auto`).
+    #[serde(default)]
+    pub skip_push: Option<SkipUpload>,
+    /// Flags for `docker push` (not used: rel pushes with its own client).
+    #[serde(default)]
+    pub push_flags: Vec<String>,
+    /// What builds the image. Default: `auto`.
+    #[serde(default)]
+    pub builder: DockerBuilder,
+    /// Allow plain HTTP.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// An image index over `dockers` images (GoReleaser's `docker_manifests`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerManifest {
+    /// Identifier.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The index reference (templated).
+    pub name_template: String,
+    /// The images it lists (templated); empty ones are left out.
+    pub image_templates: Vec<String>,
+    /// `docker manifest create` flags (not used: rel writes the index itself).
+    #[serde(default)]
+    pub create_flags: Vec<String>,
+    /// `docker manifest push` flags (not used: rel pushes with its own client).
+    #[serde(default)]
+    pub push_flags: Vec<String>,
+    /// Do not push (`true`), or do not push prereleases (`auto`).
+    #[serde(default)]
+    pub skip_push: Option<SkipUpload>,
     /// Allow plain HTTP.
     #[serde(default)]
     pub insecure: bool,

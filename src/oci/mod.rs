@@ -3,6 +3,12 @@
 //! The image stage pushes images with it; the referrers stage attaches signatures and SBOMs.
 
 pub mod auth;
+pub mod base;
+pub mod config;
+pub mod layer;
+pub mod layout;
+pub mod platform;
+pub mod push;
 pub mod registry;
 
 use crate::dist::hex;

@@ -159,6 +159,36 @@ pub struct PlannedImage {
     pub platforms: Vec<(String, Vec<String>)>,
 }
 
+/// One platform of an image built from a Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDockerPlatform {
+    /// `linux/amd64`.
+    pub platform: String,
+    /// The Dockerfile.
+    pub dockerfile: String,
+    /// `rel` or the engine.
+    pub builder: String,
+    /// Why an engine is needed, when one is.
+    pub why: Option<String>,
+}
+
+/// One image built from a Dockerfile (`dockers_v2`, `dockers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDocker {
+    /// The entry (`dockers_v2[0]`).
+    pub key: String,
+    /// The layout folder under `dist/images/`.
+    pub id: String,
+    /// Every `repository:tag`.
+    pub references: Vec<String>,
+    /// Platforms and who builds them.
+    pub platforms: Vec<PlannedDockerPlatform>,
+    /// Tags name the manifest itself (`dockers`), not an index.
+    pub single: bool,
+    /// Pushed in a release.
+    pub push: bool,
+}
+
 /// One multi-image index pushed after the images (`manifests`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedManifest {
@@ -202,6 +232,8 @@ pub struct Plan {
     pub release_notes: Option<PlannedFile>,
     /// Images, when the images stage runs.
     pub images: Vec<PlannedImage>,
+    /// Images from Dockerfiles, when the dockers stage runs.
+    pub dockers: Vec<PlannedDocker>,
     /// Manifest indexes pushed after the images (none in a snapshot).
     pub manifests: Vec<PlannedManifest>,
     /// The release, when publishing runs.

@@ -8,6 +8,7 @@ pub mod before;
 pub mod build;
 pub mod changelog;
 pub mod checksum;
+pub mod docker;
 pub mod extra;
 pub mod image;
 pub mod nfpm;

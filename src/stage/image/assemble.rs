@@ -6,6 +6,7 @@ use super::config;
 use super::layer::{self, Entry};
 use super::layout::{Descriptor, Layout, media};
 use super::platform::Platform;
+use super::push::{Assembled, PlatformImage};
 use super::registry::Registry;
 use super::spec::ImageSpec;
 use crate::context::Context;
@@ -13,34 +14,6 @@ use crate::error::Result;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-
-/// One platform's image, in the layout.
-#[derive(Debug, Clone)]
-pub struct PlatformImage {
-    /// Its platform.
-    pub platform: Platform,
-    /// The manifest descriptor.
-    pub manifest: Descriptor,
-    /// The manifest's exact bytes.
-    pub manifest_bytes: Vec<u8>,
-    /// Config and layers, base layers included.
-    pub blobs: Vec<Descriptor>,
-    /// Digests of layers that come from the base image (mountable from it).
-    pub base_layers: Vec<String>,
-}
-
-/// A whole image: its platforms and the index.
-#[derive(Debug, Clone)]
-pub struct Assembled {
-    /// The layout it lives in.
-    pub layout: Layout,
-    /// Per platform.
-    pub images: Vec<PlatformImage>,
-    /// The image index descriptor.
-    pub index: Descriptor,
-    /// The index's exact bytes.
-    pub index_bytes: Vec<u8>,
-}
 
 fn annotations(spec: &ImageSpec) -> Option<Value> {
     (!spec.annotations.is_empty()).then(|| json!(spec.annotations))
@@ -71,24 +44,10 @@ pub fn assemble(
                 let mut entries: BTreeMap<String, Entry> = spec
                     .files
                     .iter()
-                    .map(|(k, (src, mode))| {
-                        (
-                            k.clone(),
-                            Entry {
-                                src: src.clone(),
-                                mode: *mode,
-                            },
-                        )
-                    })
+                    .map(|(k, (src, mode))| (k.clone(), Entry::file(src.clone(), *mode)))
                     .collect();
                 for b in bins {
-                    entries.insert(
-                        b.name.clone(),
-                        Entry {
-                            src: ctx.root.join(&b.path),
-                            mode: 0o755,
-                        },
-                    );
+                    entries.insert(b.name.clone(), Entry::file(ctx.root.join(&b.path), 0o755));
                 }
                 layer::write(&layout, &entries, mtime)
             })

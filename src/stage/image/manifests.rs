@@ -63,6 +63,49 @@ pub fn specs(ctx: &Context) -> Result<Vec<ManifestSpec>> {
             insecure: m.insecure,
         });
     }
+    // GoReleaser's `docker_manifests`: the same index over the `dockers` images, which the
+    // dockers stage pushed before this one runs. Empty names are left out, as GoReleaser does.
+    for (i, m) in ctx.config.docker_manifests.iter().enumerate() {
+        let key = format!("docker_manifests[{i}]");
+        let skip = match &m.skip_push {
+            None | Some(crate::config::SkipUpload::Bool(false)) => false,
+            Some(crate::config::SkipUpload::Bool(true)) => true,
+            Some(crate::config::SkipUpload::Word(w)) => w == "auto" && ctx.version.contains('-'),
+        };
+        let rendered = ctx.render(&format!("{key}.name_template"), &m.name_template)?;
+        if skip || rendered.trim().is_empty() {
+            continue;
+        }
+        let name = parse_ref(rendered.trim(), &format!("{key}.name_template"))?;
+        let mut images = vec![];
+        for (j, t) in m.image_templates.iter().enumerate() {
+            let k = format!("{key}.image_templates[{j}]");
+            let r = ctx.render(&k, t)?;
+            if r.trim().is_empty() {
+                continue;
+            }
+            let r = parse_ref(r.trim(), &k)?;
+            if r.resolve_registry() != name.resolve_registry() {
+                return Err(Error::Usage(format!(
+                    "{k}: {} is on another registry than the index {}; an index can only list images of its own registry",
+                    r.whole(),
+                    name.whole()
+                )));
+            }
+            images.push(r);
+        }
+        if images.is_empty() {
+            return Err(Error::Usage(format!(
+                "{key}.image_templates: list at least one image"
+            )));
+        }
+        out.push(ManifestSpec {
+            index: ctx.config.manifests.len() + i,
+            name,
+            images,
+            insecure: m.insecure,
+        });
+    }
     Ok(out)
 }
 

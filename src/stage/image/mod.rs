@@ -8,15 +8,9 @@
 //! recorded in `artifacts.json` with its digest.
 
 pub mod assemble;
-pub mod base;
 mod check;
-pub mod config;
-pub mod layer;
-pub mod layout;
 pub mod manifests;
-pub mod platform;
-pub mod push;
-pub use crate::oci::{auth, registry};
+pub use crate::oci::{auth, base, config, layer, layout, platform, push, registry};
 pub mod spec;
 
 use super::Stage;
@@ -58,7 +52,7 @@ fn block_on<T>(
 fn image_artifacts(
     ctx: &Context,
     spec: &spec::ImageSpec,
-    built: &assemble::Assembled,
+    built: &push::Assembled,
     pushed: bool,
 ) -> Vec<Artifact> {
     let path = ctx.rel_path(&built.layout.root);
@@ -121,8 +115,10 @@ impl Stage for ImageStage {
 
     fn skip(&self, ctx: &Context) -> Option<String> {
         super::skipped_by_flag(ctx, "images").or_else(|| {
-            (ctx.config.images.is_empty() && ctx.config.manifests.is_empty())
-                .then(|| "no images or manifests configured".into())
+            (ctx.config.images.is_empty()
+                && ctx.config.manifests.is_empty()
+                && ctx.config.docker_manifests.is_empty())
+            .then(|| "no images or manifests configured".into())
         })
     }
 
@@ -163,11 +159,15 @@ impl Stage for ImageStage {
 
     fn run(&self, ctx: &mut Context) -> Result<()> {
         let binaries = ctx.artifacts.select(&Filter::kind(Kind::Binary));
-        if binaries.is_empty() {
+        if binaries.is_empty() && !ctx.config.images.is_empty() {
             tracing::info!("images: nothing to build (no binaries in this run)");
             return Ok(());
         }
-        let specs = spec::specs(ctx, &binaries)?;
+        let specs = if ctx.config.images.is_empty() {
+            vec![]
+        } else {
+            spec::specs(ctx, &binaries)?
+        };
         // The names pushed are the planned ones: the dry run showed exactly these.
         for s in &specs {
             let planned = ctx.plan.images.iter().find(|p| p.id == s.id);
@@ -191,9 +191,21 @@ impl Stage for ImageStage {
             if pushed {
                 let start = std::time::Instant::now();
                 let what = format!("pushing {}", s.repository);
-                block_on(ctx, &rt, &what, push::push(s, &built, &elsewhere))?;
+                let target = spec::check_reference(
+                    &format!("images[{}].repository", s.index),
+                    &s.repository,
+                    &s.tags[0],
+                )?;
+                let dest = push::Destination {
+                    target: target.clone(),
+                    repository: &s.repository,
+                    tags: &s.tags,
+                    insecure: s.insecure,
+                    base: s.base.as_ref(),
+                    single: false,
+                };
+                block_on(ctx, &rt, &what, push::push(&dest, &built, &elsewhere))?;
                 tracing::debug!("images: pushed {} in {:.2?}", s.id, start.elapsed());
-                let target = spec::check_reference("repository", &s.repository, &s.tags[0])?;
                 for img in &built.images {
                     for b in &img.blobs {
                         elsewhere

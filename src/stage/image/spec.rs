@@ -11,7 +11,6 @@ use crate::artifact::{Artifact, Kind};
 use crate::config::{ArchiveFile, Image};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::oci_ref::check_repository_syntax;
 use oci_client::Reference;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -68,28 +67,7 @@ pub fn image_id(ctx: &Context, i: usize) -> String {
     }
 }
 
-/// Check a repository and tag render to a valid reference (`Error::Usage`: exit 2).
-pub fn check_reference(key: &str, repository: &str, tag: &str) -> Result<Reference> {
-    check_repository_syntax(repository).map_err(|m| Error::Usage(format!("{key}: {m}")))?;
-    let last = repository.rsplit('/').next().unwrap_or(repository);
-    if repository.contains('@')
-        || (repository.contains('/') && last.contains(':'))
-        || repository.trim() != repository
-        || repository.is_empty()
-    {
-        return Err(Error::Usage(format!(
-            "{key}: `{repository}` is not a valid image repository (expected e.g. ghcr.io/owner/name, without a tag or digest)"
-        )));
-    }
-    let whole = format!("{repository}:{tag}");
-    let r = base::parse_ref(&whole, key)?;
-    if r.repository().chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(Error::Usage(format!(
-            "{key}: `{repository}` is not a valid image repository: repository names must be lowercase"
-        )));
-    }
-    Ok(r)
-}
+pub use crate::oci_ref::check_reference;
 
 /// The linux binaries of `img`'s builds, grouped by platform and filtered by `platforms`.
 pub fn select(

@@ -13,13 +13,29 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// A file to put in the layer.
+/// A file (or folder) to put in the layer.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The file on disk.
-    pub src: PathBuf,
+    /// The file on disk; `None` for a folder.
+    pub src: Option<PathBuf>,
     /// Its mode in the image.
     pub mode: u32,
+    /// Owner.
+    pub uid: u64,
+    /// Group.
+    pub gid: u64,
+}
+
+impl Entry {
+    /// A root-owned file.
+    pub fn file(src: PathBuf, mode: u32) -> Entry {
+        Entry {
+            src: Some(src),
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
 }
 
 /// A written layer.
@@ -31,12 +47,18 @@ pub struct Layer {
     pub diff_id: String,
 }
 
-fn header(mode: u32, size: u64, mtime: u64, kind: tar::EntryType) -> Result<tar::Header> {
+fn header(
+    mode: u32,
+    size: u64,
+    mtime: u64,
+    kind: tar::EntryType,
+    owner: (u64, u64),
+) -> Result<tar::Header> {
     let mut h = tar::Header::new_ustar();
     h.set_entry_type(kind);
     h.set_mode(mode);
-    h.set_uid(0);
-    h.set_gid(0);
+    h.set_uid(owner.0);
+    h.set_gid(owner.1);
     h.set_mtime(mtime);
     h.set_size(size);
     h.set_username("")
@@ -63,26 +85,36 @@ pub fn write(layout: &Layout, entries: &BTreeMap<String, Entry>, mtime: i64) -> 
     for path in entries.keys() {
         let mut p = path.as_str();
         while let Some((parent, _)) = p.rsplit_once('/') {
-            dirs.insert(format!("{parent}/"));
+            if !entries.contains_key(parent) {
+                dirs.insert(format!("{parent}/"));
+            }
             p = parent;
         }
     }
     let mut all: Vec<(String, Option<&Entry>)> = dirs.into_iter().map(|d| (d, None)).collect();
-    all.extend(entries.iter().map(|(p, e)| (p.clone(), Some(e))));
+    all.extend(entries.iter().map(|(p, e)| match e.src {
+        Some(_) => (p.clone(), Some(e)),
+        None => (format!("{p}/"), Some(e)),
+    }));
     all.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, entry) in all {
-        match entry {
+        match entry.map(|e| (e, e.src.as_ref())) {
             None => {
-                let mut h = header(0o755, 0, mtime, tar::EntryType::Directory)?;
+                let mut h = header(0o755, 0, mtime, tar::EntryType::Directory, (0, 0))?;
                 tar.append_data(&mut h, &path, std::io::empty())
                     .ctx("cannot write layer entry", &path)?;
             }
-            Some(e) => {
-                let f = std::fs::File::open(&e.src).ctx("cannot read", &e.src)?;
-                let size = f.metadata().ctx("cannot read", &e.src)?.len();
-                let mut h = header(e.mode, size, mtime, tar::EntryType::Regular)?;
+            Some((e, None)) => {
+                let mut h = header(e.mode, 0, mtime, tar::EntryType::Directory, (e.uid, e.gid))?;
+                tar.append_data(&mut h, &path, std::io::empty())
+                    .ctx("cannot write layer entry", &path)?;
+            }
+            Some((e, Some(src))) => {
+                let f = std::fs::File::open(src).ctx("cannot read", src)?;
+                let size = f.metadata().ctx("cannot read", src)?.len();
+                let mut h = header(e.mode, size, mtime, tar::EntryType::Regular, (e.uid, e.gid))?;
                 tar.append_data(&mut h, &path, f)
-                    .ctx("cannot write layer entry for", &e.src)?;
+                    .ctx("cannot write layer entry for", src)?;
             }
         }
     }
@@ -112,19 +144,10 @@ mod tests {
     fn layer_in(dir: &std::path::Path, src: &std::path::Path) -> Layer {
         let layout = Layout::create(dir).unwrap();
         let mut e = BTreeMap::new();
-        e.insert(
-            "hello".to_string(),
-            Entry {
-                src: src.join("hello"),
-                mode: 0o755,
-            },
-        );
+        e.insert("hello".to_string(), Entry::file(src.join("hello"), 0o755));
         e.insert(
             "etc/hello/conf.txt".to_string(),
-            Entry {
-                src: src.join("conf.txt"),
-                mode: 0o644,
-            },
+            Entry::file(src.join("conf.txt"), 0o644),
         );
         write(&layout, &e, 1_700_000_000).unwrap()
     }
