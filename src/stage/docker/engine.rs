@@ -200,10 +200,16 @@ pub fn build(b: &Build, deadline: Option<std::time::Instant>) -> Result<String> 
         .collect();
     env.push(("SOURCE_DATE_EPOCH".into(), b.epoch.to_string()));
     let mut log = String::new();
-    for argv in b.commands() {
+    for (n, argv) in b.commands().into_iter().enumerate() {
+        let mut env = env.clone();
+        if n > 0 {
+            // The export writes a local folder: no registry, so no credentials file to check
+            // (buildah refuses a DOCKER_CONFIG folder without a config.json).
+            env.retain(|(k, _)| k != "DOCKER_CONFIG" && k != "REGISTRY_AUTH_FILE");
+        }
         let inv = crate::exec::Invocation {
             argv,
-            env: env.clone(),
+            env,
             dir: b.context.to_path_buf(),
             stdin: None,
         };
@@ -286,7 +292,7 @@ pub fn import(out: &Path, layout: &Layout, platform: &Platform) -> Result<Platfo
         )));
     }
     let manifest_bytes = std::fs::read(src.blob_path(&entry.digest))
-        .ctx("cannot read", &src.blob_path(&entry.digest))?;
+        .ctx("cannot read", src.blob_path(&entry.digest))?;
     let manifest: Value = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| Error::Failed(format!("the engine's manifest is not JSON: {e}")))?;
     let mut blobs = vec![];
