@@ -289,49 +289,40 @@ fn assemble(
     }
     let layout = Layout::create(&layout_dir)?;
     let epoch = crate::context::reproducible_time(&ctx.git)?;
+    let contexts = job
+        .platforms
+        .iter()
+        .map(|p| prepare_context(ctx, job, p))
+        .collect::<Result<Vec<_>>>()?;
+    // rel's own builds compress their layers on the run's pool, all platforms at once;
+    // engine builds run one after the other (the engine parallelises inside).
+    let native: Vec<Option<Result<(PlatformImage, Option<oci_client::Reference>)>>> =
+        ctx.pool()?.install(|| {
+            use rayon::prelude::*;
+            job.platforms
+                .par_iter()
+                .zip(&contexts)
+                .map(|(p, context)| {
+                    (p.route == Route::Rel)
+                        .then(|| build_native(job, p, context, &layout, rt, epoch))
+                })
+                .collect()
+        });
     let mut images: Vec<PlatformImage> = vec![];
     let mut bases: Vec<oci_client::Reference> = vec![];
-    for p in &job.platforms {
-        let context = prepare_context(ctx, job, p)?;
+    for ((p, context), native) in job.platforms.iter().zip(&contexts).zip(native) {
         let start = std::time::Instant::now();
-        let img = match &p.route {
-            Route::Rel => {
-                let mut args = analyze::platform_args(&p.platform.to_string());
-                args.extend(job.build_args.clone());
-                let plan = analyze::analyze(&p.parsed, &args, Some(&context)).map_err(|b| {
-                    Error::Failed(format!(
-                        "{}: {}:{}: {}",
-                        job.key, p.dockerfile, b.line, b.reason
-                    ))
-                })?;
-                let base_image = match &plan.base {
-                    None => None,
-                    Some(b) => {
-                        let r = base::parse_ref(b, &format!("{} FROM", p.dockerfile))?;
-                        let reg = Registry::new(r.resolve_registry(), job.insecure);
-                        let mut got = rt.block_on(base::resolve(
-                            &reg,
-                            &r,
-                            std::slice::from_ref(&p.platform),
-                            &layout,
-                        ))?;
-                        if !bases.contains(&r) {
-                            bases.push(r);
-                        }
-                        got.remove(&p.platform)
-                    }
-                };
-                native::build(
-                    &layout,
-                    &p.platform,
-                    &plan,
-                    base_image.as_ref(),
-                    &job.labels,
-                    &job.annotations,
-                    epoch,
-                )?
+        let img = match (native, &p.route) {
+            (Some(built), _) => {
+                let (img, base) = built?;
+                if let Some(b) = base
+                    && !bases.contains(&b)
+                {
+                    bases.push(b);
+                }
+                img
             }
-            Route::Engine(e, _) => {
+            (None, Route::Engine(e, _)) => {
                 let out = ctx
                     .dist
                     .join("docker")
@@ -341,7 +332,7 @@ fn assemble(
                     engine: *e,
                     platform: &p.platform,
                     dockerfile: &p.dockerfile_path,
-                    context: &context,
+                    context,
                     build_args: &job.build_args,
                     labels: &job.labels,
                     annotations: &job.annotations,
@@ -359,19 +350,17 @@ fn assemble(
                 tracing::debug!("dockers: {} output:\n{}", e.name(), log.trim_end());
                 let img = engine::import(&out, &layout, &p.platform)?;
                 let _ = std::fs::remove_dir_all(&out);
+                tracing::info!(
+                    "dockers: {} {} built by {} in {:.2?}",
+                    job.id,
+                    p.platform,
+                    e.name(),
+                    start.elapsed()
+                );
                 img
             }
+            (None, Route::Rel) => unreachable!("rel's builds are done above"),
         };
-        tracing::info!(
-            "dockers: {} {} built by {} in {:.2?}",
-            job.id,
-            p.platform,
-            match &p.route {
-                Route::Rel => "rel",
-                Route::Engine(e, _) => e.name(),
-            },
-            start.elapsed()
-        );
         images.push(img);
     }
     let entries: Vec<Value> = images
@@ -414,6 +403,57 @@ fn assemble(
         },
         bases,
     ))
+}
+
+/// rel's build of one copy-only platform: the files resolved in its context, the base
+/// image's platform read from its registry, then layer, config and manifest.
+fn build_native(
+    job: &Job,
+    p: &PlatformJob,
+    context: &Path,
+    layout: &Layout,
+    rt: &tokio::runtime::Runtime,
+    epoch: i64,
+) -> Result<(PlatformImage, Option<oci_client::Reference>)> {
+    let start = std::time::Instant::now();
+    let mut args = analyze::platform_args(&p.platform.to_string());
+    args.extend(job.build_args.clone());
+    let plan = analyze::analyze(&p.parsed, &args, Some(context)).map_err(|b| {
+        Error::Failed(format!(
+            "{}: {}:{}: {}",
+            job.key, p.dockerfile, b.line, b.reason
+        ))
+    })?;
+    let (base_image, base_ref) = match &plan.base {
+        None => (None, None),
+        Some(b) => {
+            let r = base::parse_ref(b, &format!("{} FROM", p.dockerfile))?;
+            let reg = Registry::new(r.resolve_registry(), job.insecure);
+            let mut got = rt.block_on(base::resolve(
+                &reg,
+                &r,
+                std::slice::from_ref(&p.platform),
+                layout,
+            ))?;
+            (got.remove(&p.platform), Some(r))
+        }
+    };
+    let img = native::build(
+        layout,
+        &p.platform,
+        &plan,
+        base_image.as_ref(),
+        &job.labels,
+        &job.annotations,
+        epoch,
+    )?;
+    tracing::info!(
+        "dockers: {} {} built by rel in {:.2?}",
+        job.id,
+        p.platform,
+        start.elapsed()
+    );
+    Ok((img, base_ref))
 }
 
 /// `artifacts.json` entries: each platform's image in every repository, and for
