@@ -296,18 +296,16 @@ fn assemble(
         .collect::<Result<Vec<_>>>()?;
     // rel's own builds compress their layers on the run's pool, all platforms at once;
     // engine builds run one after the other (the engine parallelises inside).
-    let native: Vec<Option<Result<(PlatformImage, Option<oci_client::Reference>)>>> =
-        ctx.pool()?.install(|| {
-            use rayon::prelude::*;
-            job.platforms
-                .par_iter()
-                .zip(&contexts)
-                .map(|(p, context)| {
-                    (p.route == Route::Rel)
-                        .then(|| build_native(job, p, context, &layout, rt, epoch))
-                })
-                .collect()
-        });
+    let native: Vec<Option<Result<NativeBuild>>> = ctx.pool()?.install(|| {
+        use rayon::prelude::*;
+        job.platforms
+            .par_iter()
+            .zip(&contexts)
+            .map(|(p, context)| {
+                (p.route == Route::Rel).then(|| build_native(job, p, context, &layout, rt, epoch))
+            })
+            .collect()
+    });
     let mut images: Vec<PlatformImage> = vec![];
     let mut bases: Vec<oci_client::Reference> = vec![];
     for ((p, context), native) in job.platforms.iter().zip(&contexts).zip(native) {
@@ -405,6 +403,9 @@ fn assemble(
     ))
 }
 
+/// One platform built by rel, with the base image it stands on.
+type NativeBuild = (PlatformImage, Option<oci_client::Reference>);
+
 /// rel's build of one copy-only platform: the files resolved in its context, the base
 /// image's platform read from its registry, then layer, config and manifest.
 fn build_native(
@@ -414,7 +415,7 @@ fn build_native(
     layout: &Layout,
     rt: &tokio::runtime::Runtime,
     epoch: i64,
-) -> Result<(PlatformImage, Option<oci_client::Reference>)> {
+) -> Result<NativeBuild> {
     let start = std::time::Instant::now();
     let mut args = analyze::platform_args(&p.platform.to_string());
     args.extend(job.build_args.clone());
