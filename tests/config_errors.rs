@@ -33,9 +33,19 @@ const CASES: &[Case] = &[
         want: &["unknown key `krews`", "no equivalent in rel yet"],
     },
     Case {
-        name: "GoReleaser's dockers",
-        yaml: "dockers: []\n",
-        want: &["unknown key `dockers`", "rel calls `images`"],
+        name: "GoReleaser's kos",
+        yaml: "kos: []\n",
+        want: &["unknown key `kos`", "rel calls `images`"],
+    },
+    Case {
+        name: "a dockers_v2 platform that is not one",
+        yaml: "dockers_v2:\n  - images: [ghcr.io/acme/x]\n    platforms: [linux/amd64, windows/amd64]\n",
+        want: &["unsupported image platform `windows/amd64`", ":3:"],
+    },
+    Case {
+        name: "a dockers `use` rel does not know",
+        yaml: "dockers:\n  - image_templates: [\"ghcr.io/acme/x:1\"]\n    use: kaniko\n",
+        want: &["unknown `use: kaniko`", ":3:"],
     },
     Case {
         name: "a GitHub API URL that is not a URL",
