@@ -1,8 +1,12 @@
-//! `rel ci github`: a release workflow that fans a release out over GitHub Actions runners.
+//! `rel ci github` and `rel ci gitlab`: release workflows a maintainer can merge as they are.
 //!
-//! The workflow does not list the shares itself: its plan job asks `rel plan --json` at run
-//! time, so the file stays the same when the config's targets change and regenerating it is
-//! stable (byte-for-byte the same for the same config).
+//! rel is installed from its own prebuilt release archive, pinned to the version that wrote
+//! the workflow and checked against that release's checksum file (no source build in every
+//! job); third-party actions are pinned to full commit SHAs with their version in a comment.
+//! When every target cross-compiles from Linux (Go without cgo) the release is one job;
+//! otherwise a plan job asks `rel plan --json` for the shares at run time, each share builds on
+//! a runner of its OS (with `rustup target add` for its triples), and a last job merges and
+//! publishes. Regenerating gives the same bytes for the same config and rel version.
 
 use crate::config::{Builder, Config};
 use crate::options::PartialBy;
@@ -10,43 +14,130 @@ use crate::plan::Plan;
 use crate::split;
 use serde_json::json;
 
-/// The GitHub-hosted runner for a share's operating system: macOS natively (signing, CGO,
-/// Apple SDKs), Linux for everything else. rel itself runs on Linux and macOS, so windows
-/// binaries are cross-compiled on Linux (Go does this natively).
-pub fn runner(os: &str) -> &'static str {
+/// The repository rel's release archives are downloaded from.
+pub const REL_REPOSITORY: &str = "rel-dev/rel";
+
+/// Third-party actions, pinned by commit (GitHub's hardening advice), with their versions.
+pub mod pins {
+    /// `actions/checkout`.
+    pub const CHECKOUT: &str = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2";
+    /// `actions/setup-go`.
+    pub const SETUP_GO: &str = "actions/setup-go@d35c59abb061a4a6fb18e82ac0862c26744d6ab5 # v5.5.0";
+    /// `actions/upload-artifact`.
+    pub const UPLOAD: &str =
+        "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2";
+    /// `actions/download-artifact`.
+    pub const DOWNLOAD: &str =
+        "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0";
+    /// `Swatinem/rust-cache`.
+    pub const RUST_CACHE: &str =
+        "Swatinem/rust-cache@9d47c6ad4b02e050fd481d890b2ea34778fd09d6 # v2.7.8";
+}
+
+/// The runner for a share: macOS for Apple targets, Windows for MSVC targets and Linux arm64
+/// for aarch64 Linux targets of cargo builds, Linux for the rest (Go cross-compiles there).
+pub fn runner(os: &str, triples: &[String]) -> &'static str {
     match os {
         "darwin" | "ios" => "macos-latest",
+        "windows" if triples.iter().any(|t| t.contains("msvc")) => "windows-latest",
+        // Rust cannot link arm64 Linux binaries on an amd64 runner without a cross linker.
+        "linux" if !triples.is_empty() && triples.iter().all(|t| t.starts_with("aarch64")) => {
+            "ubuntu-24.04-arm"
+        }
         _ => "ubuntu-latest",
     }
 }
 
-/// The runner matrix as GitHub Actions `strategy.matrix` JSON: one entry per share.
+/// The runner matrix as GitHub Actions `strategy.matrix` JSON: one entry per share, with the
+/// Rust triples its cargo builds need (space-separated, for `rustup target add`).
 pub fn matrix(plan: &Plan, by: PartialBy) -> serde_json::Value {
     let include: Vec<serde_json::Value> = split::shares(plan, by)
         .into_iter()
         .map(|(share, targets)| {
-            let os = plan
+            let builds: Vec<&crate::plan::PlannedBuild> = plan
                 .builds
                 .iter()
-                .find(|pb| match by {
+                .filter(|pb| match by {
                     PartialBy::Goos => pb.target.os == share,
                     PartialBy::Target => pb.target.name() == share,
                 })
+                .collect();
+            let os = builds
+                .first()
                 .map(|pb| pb.target.os.clone())
                 .unwrap_or_default();
-            json!({"share": share, "runner": runner(&os), "targets": targets})
+            let mut triples: Vec<String> = builds
+                .iter()
+                .filter_map(|pb| pb.target.triple.clone())
+                .collect();
+            triples.sort();
+            triples.dedup();
+            json!({
+                "share": share,
+                "runner": runner(&os, &triples),
+                "targets": targets,
+                "triples": triples.join(" "),
+            })
         })
         .collect();
     json!({ "include": include })
 }
 
-/// The workflow file's text.
-pub fn github_workflow(config: &Config, by: PartialBy) -> String {
-    let dist = config
+/// Whether one Linux job can build every target: Go (or prebuilt) builds without cgo.
+pub fn single_job_fits(config: &Config) -> bool {
+    config.builds.iter().all(|b| match b.builder {
+        Builder::Go => !b.env.iter().any(|e| e.replace(' ', "") == "CGO_ENABLED=1"),
+        Builder::Prebuilt => true,
+        _ => false,
+    })
+}
+
+/// The install script (`scripts/install-rel.sh`, also run by `action.yml`).
+const INSTALL_SCRIPT: &str = include_str!("../scripts/install-rel.sh");
+
+/// The install step: rel's release archive for the runner, checked against the release's
+/// checksum file, put on `PATH`.
+fn github_install(version: &str) -> String {
+    let mut s = format!(
+        "      - name: Install rel {version}\n        shell: bash\n        env:\n          REL_VERSION: \"{version}\"\n        run: |\n"
+    );
+    for line in INSTALL_SCRIPT.lines().filter(|l| !l.starts_with('#')) {
+        if line.is_empty() {
+            continue;
+        }
+        s.push_str("          ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+fn header(cmd: &str) -> String {
+    format!(
+        "# Generated by `{cmd}`.\n# Regenerate with the same command rather than editing: it also updates the pinned rel.\n"
+    )
+}
+
+fn dist_dir(config: &Config) -> String {
+    config
         .dist
         .trim()
         .trim_start_matches("./")
-        .trim_end_matches('/');
+        .trim_end_matches('/')
+        .to_string()
+}
+
+fn publishes_images(config: &Config) -> bool {
+    !(config.images.is_empty()
+        && config.dockers_v2.is_empty()
+        && config.dockers.is_empty()
+        && config.manifests.is_empty()
+        && config.docker_manifests.is_empty())
+}
+
+/// The GitHub Actions workflow's text: one job when `single`, else plan, shares and merge.
+pub fn github_workflow(config: &Config, by: PartialBy, single: bool, version: &str) -> String {
+    let dist = dist_dir(config);
     let by = match by {
         PartialBy::Goos => "goos",
         PartialBy::Target => "target",
@@ -55,20 +146,29 @@ pub fn github_workflow(config: &Config, by: PartialBy) -> String {
     let cargo = config.builds.iter().any(|b| b.builder == Builder::Cargo);
     let mut setup = String::new();
     if go {
-        setup.push_str(
-            "      - uses: actions/setup-go@v5\n        with:\n          go-version-file: go.mod\n          cache: true\n",
-        );
+        setup.push_str(&format!(
+            "      - uses: {}\n        with:\n          go-version-file: go.mod\n          cache: true\n",
+            pins::SETUP_GO
+        ));
     }
     if cargo {
-        setup.push_str(
-            "      - uses: dtolnay/rust-toolchain@stable\n      - uses: Swatinem/rust-cache@v2\n",
-        );
+        setup.push_str(&format!(
+            "      - name: Rust toolchain\n        shell: bash\n        run: rustup toolchain install stable --profile minimal && rustup default stable\n      - uses: {}\n",
+            pins::RUST_CACHE
+        ));
     }
-    let install = "      - name: Install rel\n        run: cargo install --locked --git https://github.com/rel-dev/rel rel\n";
-    let checkout = "      - uses: actions/checkout@v4\n        with:\n          fetch-depth: 0 # the whole history: the changelog needs the previous tag\n";
-    format!(
-        r#"# Generated by `rel ci github`; regenerate with the same command rather than editing.
-#
+    let install = github_install(version);
+    let checkout = format!(
+        "      - uses: {}\n        with:\n          fetch-depth: 0 # the whole history: the changelog needs the previous tag\n",
+        pins::CHECKOUT
+    );
+    let packages = if publishes_images(config) {
+        "      packages: write # push container images to ghcr.io\n"
+    } else {
+        ""
+    };
+    let top = format!(
+        r#"{}#
 # Runs when a semver tag is pushed. A tag pushed by another workflow with the default
 # GITHUB_TOKEN does NOT trigger this workflow (GitHub prevents workflow recursion): push
 # release tags by hand, or from a workflow that uses a personal access token or a GitHub App
@@ -84,12 +184,44 @@ permissions:
   contents: read
 
 jobs:
-  plan:
+"#,
+        header(&format!(
+            "rel ci github{}{}",
+            if single { " --single-job" } else { "" },
+            if by == "target" {
+                " --partial-by target"
+            } else {
+                ""
+            }
+        ))
+    );
+    if single {
+        return format!(
+            r#"{top}  release:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write # create the GitHub release and upload its assets
+{packages}    steps:
+{checkout}{setup}{install}      - name: Release
+        run: rel release
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+"#
+        );
+    }
+    let rustup = if cargo {
+        "      - name: Rust targets of this share\n        if: matrix.triples != ''\n        shell: bash\n        run: rustup target add ${{ matrix.triples }}\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"{top}  plan:
     runs-on: ubuntu-latest
     outputs:
       matrix: ${{{{ steps.plan.outputs.matrix }}}}
     steps:
 {checkout}{install}      - id: plan
+        shell: bash
         run: echo "matrix=$(rel plan --json --partial-by {by})" >> "$GITHUB_OUTPUT"
 
   build:
@@ -99,10 +231,10 @@ jobs:
       matrix: ${{{{ fromJSON(needs.plan.outputs.matrix) }}}}
     runs-on: ${{{{ matrix.runner }}}}
     steps:
-{checkout}{setup}{install}      - name: Build this runner's share
+{checkout}{setup}{rustup}{install}      - name: Build this runner's share
         shell: bash
         run: rel release --split --partial-by {by} --partial-target "${{{{ matrix.share }}}}"
-      - uses: actions/upload-artifact@v4
+      - uses: {upload}
         with:
           name: rel-share-${{{{ matrix.share }}}}
           path: {dist}/${{{{ matrix.share }}}}
@@ -113,16 +245,149 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: write # create the GitHub release and upload its assets
-      packages: write # push container images to ghcr.io
-    steps:
-{checkout}{install}      - uses: actions/download-artifact@v4
+{packages}    steps:
+{checkout}{install}      - uses: {download}
         with:
           pattern: rel-share-*
           path: {dist}
       - name: Merge the shares and publish
+        shell: bash
         run: rel continue --merge
         env:
           GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
-"#
+"#,
+        upload = pins::UPLOAD,
+        download = pins::DOWNLOAD,
     )
+}
+
+/// The GitLab CI file: a `parallel:matrix` job per share (listed now, from the plan: GitLab
+/// matrices are static) and a merge job that publishes to GitHub.
+pub fn gitlab(config: &Config, plan: &Plan, by: PartialBy, version: &str) -> String {
+    let dist = dist_dir(config);
+    let by_s = match by {
+        PartialBy::Goos => "goos",
+        PartialBy::Target => "target",
+    };
+    let m = matrix(plan, by);
+    // (share, triples) on Linux, and on macOS runners where Apple targets need them.
+    let mut linux: Vec<(String, String)> = vec![];
+    let mut macos: Vec<(String, String)> = vec![];
+    for s in m["include"].as_array().into_iter().flatten() {
+        let share = s["share"].as_str().unwrap_or_default().to_string();
+        let triples = s["triples"].as_str().unwrap_or_default().to_string();
+        if s["runner"] == "macos-latest" && !single_job_fits(config) {
+            macos.push((share, triples));
+        } else {
+            linux.push((share, triples));
+        }
+    }
+    let cargo = config.builds.iter().any(|b| b.builder == Builder::Cargo);
+    let image = if cargo {
+        "rust:1-bookworm"
+    } else {
+        "golang:1-bookworm"
+    };
+    let mut install = String::from(".install-rel:\n  before_script:\n    - |\n      (\n");
+    install.push_str(&format!("        export REL_VERSION=\"{version}\"\n"));
+    for line in INSTALL_SCRIPT
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        install.push_str("        ");
+        install.push_str(line);
+        install.push('\n');
+    }
+    install.push_str(&format!(
+        "      )\n    - export PATH=\"/tmp/rel-{version}:$PATH\"\n"
+    ));
+    let cargo_matrix = cargo;
+    let entries = |v: &[(String, String)]| {
+        v.iter()
+            .map(|(share, triples)| {
+                if cargo_matrix {
+                    format!("      - SHARE: \"{share}\"\n        TRIPLES: \"{triples}\"\n")
+                } else {
+                    format!("      - SHARE: \"{share}\"\n")
+                }
+            })
+            .collect::<String>()
+    };
+    let rustup = if cargo {
+        "    - if [ -n \"$TRIPLES\" ]; then rustup target add $TRIPLES; fi\n"
+    } else {
+        ""
+    };
+    let mut out = format!(
+        r#"{}#
+# Runs for semver tags. The shares are listed here from the config's targets: re-run
+# `rel ci gitlab` when they change. Publishing goes to the GitHub release of the project, so
+# the merge job needs a GITHUB_TOKEN CI/CD variable (masked, protected).
+stages: [build, release]
+
+workflow:
+  rules:
+    - if: $CI_COMMIT_TAG =~ /^v[0-9]+\.[0-9]+\.[0-9]+/
+
+variables:
+  GIT_DEPTH: "0" # the whole history: the changelog needs the previous tag
+
+{install}
+"#,
+        header(&format!(
+            "rel ci gitlab{}",
+            if by_s == "target" {
+                " --partial-by target"
+            } else {
+                ""
+            }
+        ))
+    );
+    let job = |name: &str, shares: &[(String, String)], tags: &str, image: &str| {
+        format!(
+            r#"{name}:
+  stage: build
+  extends: .install-rel
+{image}{tags}  parallel:
+    matrix:
+{}  script:
+{rustup}    - rel release --split --partial-by {by_s} --partial-target "$SHARE"
+  artifacts:
+    paths:
+      - {dist}/$SHARE/
+
+"#,
+            entries(shares)
+        )
+    };
+    if !linux.is_empty() {
+        out.push_str(&job("build", &linux, "", &format!("  image: {image}\n")));
+    }
+    if !macos.is_empty() {
+        out.push_str(&job(
+            "build-macos",
+            &macos,
+            "  tags: [saas-macos-medium-m1]\n",
+            "",
+        ));
+    }
+    let mut needs = vec![];
+    if !linux.is_empty() {
+        needs.push("build");
+    }
+    if !macos.is_empty() {
+        needs.push("build-macos");
+    }
+    out.push_str(&format!(
+        r#"release:
+  stage: release
+  extends: .install-rel
+  image: {image}
+  needs: [{}]
+  script:
+    - rel continue --merge
+"#,
+        needs.join(", ")
+    ));
+    out
 }

@@ -103,6 +103,9 @@ pub struct ReleaseArgs {
     /// This runner's share (default: the runner's OS).
     #[arg(long, value_name = "SHARE")]
     pub partial_target: Option<String>,
+    /// Only the host's os/arch (or GOOS/GOARCH); with --snapshot only.
+    #[arg(long, requires = "snapshot")]
+    pub single_target: bool,
 }
 
 /// `rel build`.
@@ -117,6 +120,9 @@ pub struct BuildArgs {
     /// Only these build ids.
     #[arg(long = "id", value_name = "ID")]
     pub ids: Vec<String>,
+    /// Copy the binary here (with --single-target and one build).
+    #[arg(short = 'o', long, value_name = "PATH", requires = "single_target")]
+    pub output: Option<PathBuf>,
 }
 
 /// `rel changelog`.
@@ -185,6 +191,8 @@ pub struct PlanArgs {
 pub enum CiProvider {
     /// GitHub Actions.
     Github,
+    /// GitLab CI.
+    Gitlab,
 }
 
 /// `rel ci`.
@@ -192,15 +200,21 @@ pub enum CiProvider {
 pub struct CiArgs {
     /// The CI system.
     pub provider: CiProvider,
-    /// Where to write the workflow (`-` for stdout).
-    #[arg(
-        long,
-        short,
-        value_name = "FILE",
-        default_value = ".github/workflows/release.yml"
-    )]
-    pub output: std::path::PathBuf,
+    /// Where to write the workflow (`-` for stdout). Default: `.github/workflows/release.yml`
+    /// or `.gitlab-ci.yml`.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     /// How shares are cut: goos or target.
     #[arg(long, value_name = "goos|target", default_value = "goos")]
     pub partial_by: String,
+    /// One job builds every target (the default when all of them cross-compile from Linux:
+    /// Go without cgo).
+    #[arg(long, conflicts_with = "fan_out")]
+    pub single_job: bool,
+    /// A job per share, then a merge job (the default otherwise).
+    #[arg(long)]
+    pub fan_out: bool,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }

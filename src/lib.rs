@@ -4,6 +4,7 @@
 //! exit codes. Data flows one way: config → context → plan → stages → `dist/`.
 
 pub mod artifact;
+pub mod cargo_meta;
 pub mod changelog;
 pub mod ci;
 pub mod cli;

@@ -53,9 +53,18 @@ fn watchdog(d: std::time::Duration, text: String) {
     });
 }
 
-/// Run the parsed command in `root`.
-pub fn run(cli: Cli, root: &Path) -> Result<()> {
+/// Run the parsed command started in `cwd`. Without `--config`, the project is found from
+/// `cwd` up to the git root, so every command works from a subfolder.
+pub fn run(cli: Cli, cwd: &Path) -> Result<()> {
     let g = &cli.global;
+    let found;
+    let root = match (&cli.command, &g.config) {
+        (Command::Init(_), _) | (_, Some(_)) => cwd,
+        _ => {
+            found = crate::config::project_root(cwd);
+            found.as_path()
+        }
+    };
     match cli.command {
         Command::Check => {
             check(g, root)?;
@@ -97,19 +106,7 @@ pub fn run(cli: Cli, root: &Path) -> Result<()> {
             }
             Ok(())
         }
-        Command::Ci(a) => {
-            let by = crate::options::PartialBy::parse(&a.partial_by)?;
-            let (_, cfg, _) = pipeline::load_config(root, g.config.as_deref())?;
-            let text = crate::ci::github_workflow(&cfg, by);
-            if a.output.as_os_str() == "-" {
-                print!("{text}");
-            } else {
-                let path = root.join(&a.output);
-                crate::dist::write_atomic(&path, text.as_bytes())?;
-                eprintln!("wrote {}", a.output.display());
-            }
-            Ok(())
-        }
+        Command::Ci(a) => ci(g, &a, root),
         Command::Release(a) => release(g, &a, root),
         Command::Changelog(a) => changelog::changelog(g, &a, root),
         Command::NextVersion(a) => changelog::next_version(&a, root),
@@ -151,18 +148,44 @@ fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
         ctx.config.project_name.as_deref().unwrap_or_default(),
         ctx.version
     );
+    if a.output.is_some() && ctx.plan.builds.len() != 1 {
+        return Err(Error::Usage(format!(
+            "-o: {} builds match; choose one with --id",
+            ctx.plan.builds.len()
+        )));
+    }
     pipeline::run(&mut ctx, &pipeline::build_stages())?;
+    let bins = ctx.artifacts.of_kind(crate::artifact::Kind::Binary);
+    if let (Some(out), Some(bin)) = (&a.output, bins.first()) {
+        let dest = root.join(out);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("cannot create", parent, e))?;
+        }
+        std::fs::copy(ctx.root.join(&bin.path), &dest)
+            .map_err(|e| Error::io("cannot copy the binary to", &dest, e))?;
+        println!("{}", dest.display());
+    } else if a.single_target
+        && let Some(bin) = bins.first()
+    {
+        println!("{}", ctx.root.join(&bin.path).display());
+    }
     tracing::info!(
-        "done: {} binaries in {}",
-        ctx.artifacts.of_kind(crate::artifact::Kind::Binary).len(),
+        "done: {} in {}",
+        plural(bins.len(), "binary", "binaries"),
         ctx.rel_path(&ctx.dist)
     );
     Ok(())
 }
 
+/// `1 binary`, `2 binaries`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
     let mut opts = options(g, a.snapshot)?;
     opts.dry_run = a.dry_run;
+    opts.single_target = a.single_target;
     if a.split {
         let by = crate::options::PartialBy::parse(a.partial_by.as_deref().unwrap_or("goos"))?;
         let name = match &a.partial_target {
@@ -385,6 +408,53 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
     }
     out.push_str(&images_dry(ctx, access));
     Ok(out)
+}
+
+/// `rel ci github|gitlab`: write the workflow (never over an existing file without `--force`).
+fn ci(g: &Global, a: &crate::cli::CiArgs, root: &Path) -> Result<()> {
+    use crate::cli::CiProvider;
+    let by = crate::options::PartialBy::parse(&a.partial_by)?;
+    let version = env!("CARGO_PKG_VERSION");
+    let (output, text) = match a.provider {
+        CiProvider::Github => {
+            let (_, cfg, _) = pipeline::load_config(root, g.config.as_deref())?;
+            let single = a.single_job || (!a.fan_out && crate::ci::single_job_fits(&cfg));
+            (
+                ".github/workflows/release.yml",
+                crate::ci::github_workflow(&cfg, by, single, version),
+            )
+        }
+        CiProvider::Gitlab => {
+            let ctx = new_context(g, root, options(g, true)?)?;
+            (
+                ".gitlab-ci.yml",
+                crate::ci::gitlab(&ctx.config, &ctx.plan, by, version),
+            )
+        }
+    };
+    let output = a
+        .output
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(output));
+    if output.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    let path = root.join(&output);
+    if path.exists() && !a.force {
+        let same = std::fs::read_to_string(&path).is_ok_and(|t| t == text);
+        if same {
+            eprintln!("{} is up to date", output.display());
+            return Ok(());
+        }
+        return Err(Error::Usage(format!(
+            "{} exists and differs from what rel would write; pass --force to overwrite it (or -o - to print)",
+            output.display()
+        )));
+    }
+    crate::dist::write_atomic(&path, text.as_bytes())?;
+    eprintln!("wrote {}", output.display());
+    Ok(())
 }
 
 /// The images part of the dry run.

@@ -32,6 +32,21 @@ pub struct Loaded {
     pub src: String,
 }
 
+/// The project folder for a command started in `cwd`: the nearest folder, from `cwd` up to
+/// the git repository's root, that holds a config file; `cwd` when none does (so `rel init`
+/// and the "no config found" message speak of the folder the user is in).
+pub fn project_root(cwd: &Path) -> PathBuf {
+    for dir in cwd.ancestors() {
+        if DEFAULT_NAMES.iter().any(|n| dir.join(n).is_file()) {
+            return dir.to_path_buf();
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    cwd.to_path_buf()
+}
+
 /// Find the config: `explicit` if given, else the first default name present in `root`.
 pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {

@@ -273,7 +273,16 @@ impl Plan {
         dist: &Path,
     ) -> Result<Plan> {
         let mut builds = vec![];
+        // `--single-target` builds for GOOS/GOARCH when they are set (GoReleaser's rule), else
+        // for this machine.
         let (host_os, host_arch) = Target::host_os_arch();
+        let env_or = |k: &str, d: &str| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| d.to_string())
+        };
+        let (host_os, host_arch) = (env_or("GOOS", host_os), env_or("GOARCH", host_arch));
         for id in &options.ids {
             if !config.builds.iter().any(|b| b.id.as_deref() == Some(id)) {
                 let ids: Vec<&str> = config

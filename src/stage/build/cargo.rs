@@ -10,6 +10,46 @@ use crate::error::Result;
 use crate::exec::Invocation;
 use crate::plan::PlannedBuild;
 
+/// The host's Rust triple (`rustc -vV`), asked once.
+pub fn host_triple() -> Option<String> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let out = std::process::Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("host: ").map(|h| h.trim().to_string()))
+    })
+    .clone()
+}
+
+/// Whether cargo's config (environment or `.cargo/config[.toml]` from `dir` up) picks a
+/// build target of its own, so leaving `--target` out would build for that one instead.
+fn sets_build_target(dir: &std::path::Path) -> bool {
+    if std::env::var_os("CARGO_BUILD_TARGET").is_some() {
+        return true;
+    }
+    dir.ancestors().any(|d| {
+        ["config.toml", "config"].iter().any(|n| {
+            std::fs::read_to_string(d.join(".cargo").join(n)).is_ok_and(|t| {
+                let mut in_build = false;
+                t.lines().any(|l| {
+                    let l = l.trim();
+                    if l.starts_with('[') {
+                        in_build = l == "[build]";
+                        false
+                    } else {
+                        (in_build && l.starts_with("target") && l.contains('='))
+                            || l.starts_with("build.target")
+                    }
+                })
+            })
+        })
+    })
+}
+
 /// The `cargo build` invocation for one target.
 pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     let env = build_env(ctx, b, pb)?;
@@ -20,20 +60,24 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
         "build",
         "--release",
         "--message-format=json-render-diagnostics",
-        "--target",
-        &triple,
-        "--bin",
-        &bin,
     ]
     .map(String::from)
     .to_vec();
+    // For the host's own triple, no `--target`: cargo then builds into `target/release/`,
+    // which a `cargo build --release` (or `cargo run --release -- release …`) already filled,
+    // so the binary is not compiled a second time. The code compiled is the same.
+    let dir = build_dir(ctx, b);
+    if host_triple().as_deref() != Some(triple.as_str()) || sets_build_target(&dir) {
+        argv.extend(["--target".to_string(), triple.clone()]);
+    }
+    argv.extend(["--bin".to_string(), bin.clone()]);
     argv.extend(render_list(ctx, pb, "flags", &b.flags.items())?);
     Ok(Step::Run(
         Invocation {
             stdin: None,
             argv,
             env,
-            dir: build_dir(ctx, b),
+            dir,
         },
         Produced::CargoJson(bin),
     ))

@@ -312,6 +312,44 @@ impl Stage for BuildStage {
         prerender(ctx, plan)
     }
 
+    /// A tagged cargo release whose crate version differs from the tag would ship binaries
+    /// that report the crate's version (`CARGO_PKG_VERSION`): say so before building.
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        if ctx.options.snapshot {
+            return Ok(());
+        }
+        let cargo: Vec<&crate::config::Build> = ctx
+            .config
+            .builds
+            .iter()
+            .filter(|b| b.builder == crate::config::Builder::Cargo)
+            .collect();
+        if cargo.is_empty() {
+            return Ok(());
+        }
+        let Ok(bins) = crate::cargo_meta::cargo_bins(&ctx.root) else {
+            return Ok(());
+        };
+        for b in cargo {
+            let id = b.id.clone().unwrap_or_default();
+            let name = b.main.clone().unwrap_or(id);
+            if let Some(bin) = bins.iter().find(|x| x.name == name)
+                && bin.version != ctx.version
+            {
+                tracing::warn!(
+                    "the tag says {} but package `{}` is version {} in its Cargo.toml, so `{}` will report {}; set `version = \"{}\"` and tag again",
+                    ctx.version,
+                    bin.package,
+                    bin.version,
+                    bin.name,
+                    bin.version,
+                    ctx.version
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn run(&self, ctx: &mut Context) -> Result<()> {
         let plan = ctx.plan.clone();
         for a in run_plan(ctx, &plan)? {
