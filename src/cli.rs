@@ -3,9 +3,19 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `0.1.0 (1a2b3c4 2026-12-04)`: the version, the commit rel was built from and its date.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("REL_BUILD_COMMIT"),
+    " ",
+    env!("REL_BUILD_DATE"),
+    ")"
+);
+
 /// A declarative release manager: one YAML file, one command, a finished release.
 #[derive(Debug, Parser)]
-#[command(name = "rel", version, about, propagate_version = true)]
+#[command(name = "rel", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]

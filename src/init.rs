@@ -27,11 +27,11 @@ version: 1
 ";
 
 const TAIL: &str = "
-# Archives of each target's binaries (zip on Windows), with a checksum file beside them.
+# Archives of each target's binaries (zip on Windows) with README and LICENSE files when
+# present, and a checksum file beside them.
 archives:
   - formats: [tar.gz]
     format_overrides: [{goos: windows, formats: [zip]}]
-    files: [README*, LICENSE*]
 
 # Release notes from conventional commits since the previous tag.
 changelog:

@@ -25,6 +25,7 @@ fn init_writes_a_config_that_checks_for_go_and_cargo() {
         "Cargo.toml",
         "[package]\nname = \"mytool\"\nversion = \"0.1.0\"\n",
     );
+    write(dir, "src/main.rs", "fn main() {}\n");
     let (code, _, err) = rel_run(dir, &["init"]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
@@ -69,7 +70,17 @@ fn completions_and_version() {
     );
     let (code, out, _) = rel_run(d.path(), &["--version"]);
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), format!("rel {}", env!("CARGO_PKG_VERSION")));
+    // `rel 0.1.0 (1a2b3c4 2026-12-04)`: the version, the commit it was built from and its date.
+    let out = out.trim();
+    let rest = out
+        .strip_prefix(&format!("rel {} (", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{out}"));
+    let (commit, date) = rest.trim_end_matches(')').split_once(' ').unwrap();
+    assert!(
+        commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit()),
+        "{out}"
+    );
+    assert!(date.len() == 10 && date.as_bytes()[4] == b'-', "{out}");
 }
 
 #[test]
@@ -118,4 +129,164 @@ fn check_reports_every_sections_problems_at_once() {
     ] {
         assert!(err.contains(want), "{want} missing:\n{err}");
     }
+}
+
+/// `rel init` leaves a repository that releases: `dist/` ignored (so a snapshot does not make
+/// the tagged release's tree dirty), what was detected said, the next command named.
+#[test]
+fn init_then_snapshot_then_tagged_release_needs_nothing_by_hand() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, "go.mod", "module example.com/tool\n\ngo 1.21\n");
+    write(dir, "cmd/tool/main.go", "package main\n\nfunc main() {}\n");
+    write(
+        dir,
+        "cmd/toolctl/main.go",
+        "package main\n\nfunc main() {}\n",
+    );
+    let (code, _, err) = rel_run(dir, &["init"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("detected a Go module with 2 main packages (tool, toolctl)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("added dist/ to .gitignore") && err.contains("next: `rel check`"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    assert!(
+        text.contains("main: ./cmd/toolctl") && text.contains("# rel's release config"),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "rel-dev/rel/v{}/schemas",
+        env!("CARGO_PKG_VERSION")
+    )));
+    init_repo(dir);
+    // Only linux/amd64 keeps the test quick.
+    let (code, _, err) = rel_run(
+        dir,
+        &[
+            "release",
+            "--snapshot",
+            "--clean",
+            "--single-target",
+            "--skip",
+            "before",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    git(dir, &["tag", "v0.1.0"]);
+    let (code, out, err) = rel_run(dir, &["release", "--dry-run", "--skip", "publish,before"]);
+    assert_eq!(
+        code, 0,
+        "the snapshot's dist/ does not make the tree dirty: {out}{err}"
+    );
+}
+
+/// A cargo workspace: builds are named after the `[[bin]]` targets (not the packages), the
+/// first build works, and a tag that disagrees with the crate version is called out.
+#[test]
+fn init_reads_a_cargo_workspace_and_the_binary_names() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(
+        dir,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
+    );
+    write(
+        dir,
+        "crates/tool-cli/Cargo.toml",
+        "[package]\nname = \"tool-cli\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"tool\"\npath = \"src/main.rs\"\n",
+    );
+    write(
+        dir,
+        "crates/tool-cli/src/main.rs",
+        "fn main() { println!(\"tool\"); }\n",
+    );
+    write(
+        dir,
+        "crates/util/Cargo.toml",
+        "[package]\nname = \"util\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(dir, "crates/util/src/lib.rs", "");
+    let (code, _, err) = rel_run(dir, &["init"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("a cargo project with 1 binary: tool (package tool-cli 0.1.0)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("added dist/ and target/ to .gitignore"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    assert!(
+        text.contains("main: tool") && !text.contains("main: tool-cli"),
+        "{text}"
+    );
+    init_repo(dir);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out_bin = elsewhere.path().join("bin/tool");
+    let (code, out, err) = rel_run(
+        dir,
+        &[
+            "build",
+            "--single-target",
+            "--snapshot",
+            "-o",
+            out_bin.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), out_bin.display().to_string());
+    let o = std::process::Command::new(&out_bin).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "tool\n");
+    git(dir, &["add", "Cargo.lock"]);
+    git(dir, &["commit", "-qm", "chore: lock file"]);
+    git(dir, &["tag", "v0.2.0"]);
+    let (code, _, err) = rel_run(dir, &["release", "--dry-run", "--skip", "publish"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("the tag says 0.2.0 but package `tool-cli` is version 0.1.0"),
+        "{err}"
+    );
+}
+
+/// Every command finds the project's config from a subfolder, up to the git root.
+#[test]
+fn the_config_is_found_from_a_subfolder() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(dir, "go.mod", "module x\n\ngo 1.21\n");
+    write(
+        dir,
+        ".release.yaml",
+        "version: 1\nproject_name: x\nbuilds: [{main: .}]\nchangelog:\n  filters: {exclude: [\"^docs:\"]}\n",
+    );
+    write(dir, "sub/deeper/README.md", "x\n");
+    init_repo(dir);
+    git(
+        dir,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "docs: hidden by the project's filter",
+        ],
+    );
+    let sub = dir.join("sub/deeper");
+    let (code, _, err) = rel_run(&sub, &["check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&dir.join(".release.yaml").display().to_string()),
+        "{err}"
+    );
+    let (code, out, err) = rel_run(&sub, &["changelog"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("hidden by the project's filter"), "{out}");
+    assert!(out.contains("first commit"), "{out}");
 }

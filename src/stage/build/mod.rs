@@ -309,44 +309,8 @@ impl Stage for BuildStage {
     /// The builds are the plan's first part (the context expands them); here every command,
     /// hook and timestamp is rendered so a template error stops the release before any build.
     fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
-        prerender(ctx, plan)
-    }
-
-    /// A tagged cargo release whose crate version differs from the tag would ship binaries
-    /// that report the crate's version (`CARGO_PKG_VERSION`): say so before building.
-    fn preflight(&self, ctx: &Context) -> Result<()> {
-        if ctx.options.snapshot {
-            return Ok(());
-        }
-        let cargo: Vec<&crate::config::Build> = ctx
-            .config
-            .builds
-            .iter()
-            .filter(|b| b.builder == crate::config::Builder::Cargo)
-            .collect();
-        if cargo.is_empty() {
-            return Ok(());
-        }
-        let Ok(bins) = crate::cargo_meta::cargo_bins(&ctx.root) else {
-            return Ok(());
-        };
-        for b in cargo {
-            let id = b.id.clone().unwrap_or_default();
-            let name = b.main.clone().unwrap_or(id);
-            if let Some(bin) = bins.iter().find(|x| x.name == name)
-                && bin.version != ctx.version
-            {
-                tracing::warn!(
-                    "the tag says {} but package `{}` is version {} in its Cargo.toml, so `{}` will report {}; set `version = \"{}\"` and tag again",
-                    ctx.version,
-                    bin.package,
-                    bin.version,
-                    bin.name,
-                    bin.version,
-                    ctx.version
-                );
-            }
-        }
+        prerender(ctx, plan)?;
+        warn_crate_version(ctx);
         Ok(())
     }
 
@@ -356,6 +320,43 @@ impl Stage for BuildStage {
             ctx.artifacts.add(a);
         }
         Ok(())
+    }
+}
+
+/// A tagged cargo release whose crate version differs from the tag would ship binaries that
+/// report the crate's version (`CARGO_PKG_VERSION`): say so while planning (the dry run too).
+fn warn_crate_version(ctx: &Context) {
+    if ctx.options.snapshot {
+        return;
+    }
+    let cargo: Vec<&crate::config::Build> = ctx
+        .config
+        .builds
+        .iter()
+        .filter(|b| b.builder == crate::config::Builder::Cargo)
+        .collect();
+    if cargo.is_empty() {
+        return;
+    }
+    let Ok(bins) = crate::cargo_meta::cargo_bins(&ctx.root) else {
+        return;
+    };
+    for b in cargo {
+        let id = b.id.clone().unwrap_or_default();
+        let name = b.main.clone().unwrap_or(id);
+        if let Some(bin) = bins.iter().find(|x| x.name == name)
+            && bin.version != ctx.version
+        {
+            tracing::warn!(
+                "the tag says {} but package `{}` is version {} in its Cargo.toml, so `{}` will report {}; set `version = \"{}\"` and tag again",
+                ctx.version,
+                bin.package,
+                bin.version,
+                bin.name,
+                bin.version,
+                ctx.version
+            );
+        }
     }
 }
 
