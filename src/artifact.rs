@@ -51,6 +51,33 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// GoReleaser's name for an artifact of this kind (its `artifacts.json` `type`).
+    pub fn goreleaser_type(self, a: &Artifact) -> &'static str {
+        match self {
+            Kind::Binary => "Binary",
+            Kind::Archive => "Archive",
+            Kind::UploadableBinary => "Uploadable Binary",
+            Kind::Checksum | Kind::ChecksumSidecar => "Checksum",
+            Kind::Signature | Kind::Referrer => "Signature",
+            Kind::ReleaseNotes => "Release Notes",
+            Kind::ExtraFile => "Uploadable File",
+            Kind::Image => {
+                if a.extra.get("pushed").and_then(|v| v.as_bool()) == Some(true) {
+                    "Published Docker Image"
+                } else {
+                    "Docker Image"
+                }
+            }
+            Kind::ImageIndex => "Docker Manifest",
+            Kind::Metadata => "Metadata",
+            Kind::LinuxPackage => "Linux Package",
+            Kind::PackageRepository => "Package Repository",
+            Kind::Sbom => "SBOM",
+            Kind::Provenance => "Provenance",
+            Kind::PackageManifest => "Package Manifest",
+        }
+    }
+
     /// Whether artifacts of this kind are uploaded to the release and checksummed.
     pub fn uploadable(self) -> bool {
         matches!(
@@ -292,7 +319,30 @@ impl Registry {
 
     /// Write `artifacts.json` to `path`, atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(&self.all()).expect("artifacts serialise");
+        // rel's fields, plus GoReleaser's names for scripts written against its
+        // artifacts.json (`type`, `goos`, `goarch`, `goarm`, `goamd64`); reading ignores them.
+        let items: Vec<serde_json::Value> = self
+            .all()
+            .iter()
+            .map(|a| {
+                let mut v = serde_json::to_value(a).expect("artifacts serialise");
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("type".into(), a.kind.goreleaser_type(a).into());
+                    for (k, x) in [
+                        ("goos", &a.os),
+                        ("goarch", &a.arch),
+                        ("goarm", &a.arm),
+                        ("goamd64", &a.amd64),
+                    ] {
+                        if let Some(x) = x {
+                            m.insert(k.into(), x.clone().into());
+                        }
+                    }
+                }
+                v
+            })
+            .collect();
+        let json = serde_json::to_vec_pretty(&items).expect("artifacts serialise");
         crate::dist::write_atomic(path, &json)
     }
 

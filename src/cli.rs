@@ -73,7 +73,7 @@ pub enum Command {
     /// Build only.
     Build(BuildArgs),
     /// Validate the config (exit 0 valid, 2 invalid).
-    Check,
+    Check(CheckArgs),
     /// Print the changelog as markdown.
     Changelog(ChangelogArgs),
     /// Print the next version from conventional commits since the last tag.
@@ -116,6 +116,17 @@ pub struct ReleaseArgs {
     /// Only the host's os/arch (or GOOS/GOARCH); with --snapshot only.
     #[arg(long, requires = "snapshot")]
     pub single_target: bool,
+    /// Print a summary (or, with --dry-run, the plan) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rel check`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rel build`.
@@ -133,6 +144,9 @@ pub struct BuildArgs {
     /// Copy the binary here (with --single-target and one build).
     #[arg(short = 'o', long, value_name = "PATH", requires = "single_target")]
     pub output: Option<PathBuf>,
+    /// Print a summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rel changelog`.

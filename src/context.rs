@@ -46,6 +46,8 @@ pub struct Context {
     pub artifacts: Registry,
     /// The plan: computed once, before any work (builds here, the rest by the stages).
     pub plan: Plan,
+    /// How long each stage that ran took, in order (for the summary).
+    pub timings: Vec<(String, std::time::Duration)>,
     /// The one pool for CPU-bound work, `--parallelism` threads, made when first used.
     pool: OnceLock<rayon::ThreadPool>,
 }
@@ -240,6 +242,7 @@ impl Context {
         let plan = Plan::new(&cfg, &options, &vars, &templates, &dist)?;
         Ok(Context {
             plan,
+            timings: vec![],
             pool: OnceLock::new(),
             root: root.to_path_buf(),
             config: cfg,

@@ -34,6 +34,7 @@ pub mod schema;
 pub mod split;
 pub mod stage;
 pub mod suggest;
+pub mod summary;
 pub mod target;
 pub mod template;
 

@@ -149,7 +149,22 @@ pub fn write_metadata(ctx: &Context) -> Result<()> {
         "commit_date": v("commit_date"),
         "snapshot": ctx.options.snapshot,
         "release_url": ctx.vars.get("release_url").map(|x| x.to_string()).filter(|s| !s.is_empty()),
+        // GoReleaser's key: the machine rel ran on.
+        "runtime": {
+            "goos": crate::target::Target::host_os_arch().0,
+            "goarch": crate::target::Target::host_os_arch().1,
+        },
     });
+    // GoReleaser-shaped outputs that scripts read: the effective config (every default
+    // applied) and the release notes under GoReleaser's name.
+    if let Ok(yaml) = serde_saphyr::to_string(&ctx.config) {
+        let yaml = crate::redact::redact(&yaml);
+        dist::write_atomic(&ctx.dist.join("config.yaml"), yaml.as_bytes())?;
+    }
+    let notes = ctx.dist.join("release-notes.md");
+    if let Ok(text) = std::fs::read(&notes) {
+        dist::write_atomic(&ctx.dist.join("CHANGELOG.md"), &text)?;
+    }
     dist::write_atomic(
         &ctx.dist.join("metadata.json"),
         serde_json::to_string_pretty(&meta)

@@ -290,3 +290,118 @@ fn the_config_is_found_from_a_subfolder() {
     assert!(!out.contains("hidden by the project's filter"), "{out}");
     assert!(out.contains("first commit"), "{out}");
 }
+
+/// The end of a run: a table of what was made and the stage times (stderr), or one JSON
+/// summary (stdout) with `--json`; `rel check --json` and `--dry-run --json` likewise; and the
+/// GoReleaser-shaped files scripts read.
+#[test]
+fn runs_say_what_they_made_and_json_summaries_parse() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    go_project(
+        dir,
+        "version: 1\nproject_name: hello\nbuilds:\n  - main: .\n    goos: [linux]\n    goarch: [amd64, arm64]\n",
+    );
+    init_repo(dir);
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty(), "the table goes to stderr: {out}");
+    let header = err
+        .lines()
+        .find(|l| l.starts_with("artifact"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        header.contains("size") && header.ends_with("path"),
+        "{header}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("_linux_arm64.tar.gz")
+                && (l.contains(" KiB ") || l.contains(" MiB "))),
+        "{err}"
+    );
+    let time = err.lines().find(|l| l.starts_with("time: ")).unwrap();
+    assert!(
+        time.contains("build ") && time.contains("archive ") && time.contains("(total "),
+        "{time}"
+    );
+
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot", "--clean", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["command"], "release");
+    assert_eq!(v["snapshot"], true);
+    let archives: Vec<&serde_json::Value> = v["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "archive")
+        .collect();
+    assert_eq!(archives.len(), 2);
+    assert!(archives.iter().all(|a| a["size"].as_u64().unwrap() > 1000));
+    let stages: Vec<&str> = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        stages.contains(&"build") && stages.contains(&"checksum"),
+        "{stages:?}"
+    );
+
+    // GoReleaser's file names and keys, beside rel's own.
+    let notes = std::fs::read(dir.join("dist/release-notes.md")).unwrap();
+    assert_eq!(std::fs::read(dir.join("dist/CHANGELOG.md")).unwrap(), notes);
+    let cfg: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("dist/config.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["project_name"], "hello");
+    assert_eq!(
+        cfg["builds"][0]["goarch"],
+        serde_json::json!(["amd64", "arm64"])
+    );
+    let arts: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/artifacts.json")).unwrap()).unwrap();
+    let arc = arts.iter().find(|a| a["kind"] == "archive").unwrap();
+    assert_eq!(arc["type"], "Archive");
+    assert_eq!(arc["goos"], "linux");
+    assert!(arc["goarch"] == "amd64" || arc["goarch"] == "arm64");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/metadata.json")).unwrap()).unwrap();
+    assert_eq!(meta["runtime"]["goos"], "linux");
+
+    let (code, out, _) = rel_run(dir, &["release", "--dry-run", "--snapshot", "--json"]);
+    assert_eq!(code, 0);
+    let plan: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(plan["builds"].as_array().unwrap().len(), 2);
+    assert!(
+        plan["checksum"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("_checksums.txt")
+    );
+
+    let (code, out, err) = rel_run(dir, &["build", "--snapshot", "--clean", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let b: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(b["artifacts"].as_array().unwrap().len(), 2, "{b}");
+
+    let (code, out, _) = rel_run(dir, &["check", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["valid"],
+        true
+    );
+    write(
+        dir,
+        ".release.yaml",
+        "version: 1\nbuilds: [{goos: [plan9x]}]\n",
+    );
+    let (code, out, _) = rel_run(dir, &["check", "--json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["valid"], false);
+    assert!(v["error"].as_str().unwrap().contains("plan9x"), "{v}");
+}

@@ -66,9 +66,21 @@ pub fn run(cli: Cli, cwd: &Path) -> Result<()> {
         }
     };
     match cli.command {
-        Command::Check => {
-            check(g, root)?;
-            Ok(())
+        Command::Check(a) => {
+            let result = check(g, root);
+            if a.json {
+                let file = crate::config::find(root, g.config.as_deref())
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default();
+                let v = match &result {
+                    Ok(()) => serde_json::json!({"config": file, "valid": true}),
+                    Err(e) => {
+                        serde_json::json!({"config": file, "valid": false, "error": crate::redact::redact(&e.to_string())})
+                    }
+                };
+                println!("{v}");
+            }
+            result
         }
         Command::Schema => {
             print!("{}", crate::schema::json());
@@ -139,6 +151,7 @@ fn new_context(g: &Global, root: &Path, opts: Options) -> Result<Context> {
 }
 
 fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
+    let start = Instant::now();
     let mut opts = options(g, a.snapshot)?;
     opts.single_target = a.single_target;
     opts.ids = a.ids.clone();
@@ -163,12 +176,16 @@ fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
         }
         std::fs::copy(ctx.root.join(&bin.path), &dest)
             .map_err(|e| Error::io("cannot copy the binary to", &dest, e))?;
-        println!("{}", dest.display());
+        if !a.json {
+            println!("{}", dest.display());
+        }
     } else if a.single_target
+        && !a.json
         && let Some(bin) = bins.first()
     {
         println!("{}", ctx.root.join(&bin.path).display());
     }
+    finish(g, &ctx, "build", a.json, start);
     tracing::info!(
         "done: {} in {}",
         plural(bins.len(), "binary", "binaries"),
@@ -182,7 +199,17 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The end of a run: the table of what was made (stderr), or the JSON summary (stdout).
+fn finish(g: &Global, ctx: &Context, command: &str, json: bool, start: Instant) {
+    if json {
+        println!("{}", crate::summary::json(ctx, command, start.elapsed()));
+    } else if !g.quiet {
+        eprint!("{}", crate::summary::table(ctx, start.elapsed()));
+    }
+}
+
 fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
+    let start = Instant::now();
     let mut opts = options(g, a.snapshot)?;
     opts.dry_run = a.dry_run;
     opts.single_target = a.single_target;
@@ -216,13 +243,19 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         crate::stage::plan_all(&mut ctx, &stages)?;
         // Registry access is checked once: its lines go in the plan, its result in the exit code.
         let (access, images_ok) = crate::stage::image::dry_run_access(&ctx)?;
-        print!("{}", dry_run(&ctx, &access)?);
+        if a.json {
+            println!("{}", crate::summary::plan_json(&ctx));
+        } else {
+            print!("{}", dry_run(&ctx, &access)?);
+        }
         // Extra files that exist now are listed among the uploads.
         if crate::stage::Stage::skip(&crate::stage::extra::ExtraFiles, &ctx).is_none() {
             let _ = crate::stage::Stage::run(&crate::stage::extra::ExtraFiles, &mut ctx);
         }
         let (text, checks) = crate::stage::publish::dry_run(&ctx);
-        print!("{text}");
+        if !a.json {
+            print!("{text}");
+        }
         checks?;
         // A refused registry is as much a failed check as a refused GitHub token.
         if !images_ok {
@@ -246,10 +279,12 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
             share.name,
             ctx.rel_path(&ctx.dist)
         );
+        finish(g, &ctx, "release --split", a.json, start);
         return Ok(());
     }
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
+    finish(g, &ctx, "release", a.json, start);
     Ok(())
 }
 

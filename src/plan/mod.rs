@@ -245,7 +245,13 @@ pub struct Plan {
 }
 
 /// Names in `dist/` that rel writes itself and no output may take.
-pub const RESERVED: &[&str] = &["artifacts.json", "metadata.json", "release-notes.md"];
+pub const RESERVED: &[&str] = &[
+    "artifacts.json",
+    "metadata.json",
+    "release-notes.md",
+    "config.yaml",
+    "CHANGELOG.md",
+];
 
 /// Template variables for one target (`os`, `arch`, `arm`, `amd64`, `target`, `ext`).
 pub fn target_vars(globals: &Vars, t: &Target) -> Vars {

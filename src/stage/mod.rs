@@ -69,7 +69,10 @@ pub fn run_all(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
             continue;
         }
         let start = std::time::Instant::now();
-        stage.run(ctx)?;
+        let result = stage.run(ctx);
+        ctx.timings
+            .push((stage.name().to_string(), start.elapsed()));
+        result?;
         tracing::debug!("{}: done in {:.2?}", stage.name(), start.elapsed());
     }
     Ok(())
