@@ -64,3 +64,18 @@ pub fn cargo_bins(root: &Path) -> Result<Vec<CargoBin>> {
     bins.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(bins)
 }
+
+/// The host's Rust triple (`rustc -vV`), asked once.
+pub fn host_triple() -> Option<String> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let out = std::process::Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("host: ").map(|h| h.trim().to_string()))
+    })
+    .clone()
+}

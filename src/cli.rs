@@ -13,9 +13,26 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+/// Examples shown under `rel --help`.
+const EXAMPLES: &str = "Examples:
+  rel init                              write a starter .release.yaml for this Go or Rust project
+  rel check                             validate the config (exit 2 with file:line:col when wrong)
+  rel release --snapshot --clean        build everything into dist/, publish nothing
+  rel release --dry-run                 the plan: every target, file, image and API call
+  rel release                           a tagged release, from CI (GITHUB_TOKEN)
+  rel build --single-target -o bin/app  just this machine's binary
+  rel ci github                         a release workflow for GitHub Actions
+  rel healthcheck                       the tools and tokens the config needs";
+
 /// A declarative release manager: one YAML file, one command, a finished release.
 #[derive(Debug, Parser)]
-#[command(name = "rel", version = VERSION, about, propagate_version = true)]
+#[command(
+    name = "rel",
+    version = VERSION,
+    about,
+    propagate_version = true,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
@@ -25,8 +42,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags accepted by every command.
+/// Flags accepted by every command (listed after each command's own, under their heading).
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Config file (default: the first of .release.yaml, .release.yml, release.yaml, release.yml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -37,7 +55,8 @@ pub struct Global {
     /// Parallel jobs (default: CPUs, capped by available memory).
     #[arg(short = 'p', long, global = true, value_name = "N")]
     pub parallelism: Option<usize>,
-    /// Stages to skip: build, archive, checksum, changelog, images, publish, sign, validate, before.
+    /// Stages to skip: build, archive, nfpm, repository, sbom, checksum, sign, pkgmgr, tap,
+    /// referrers, provenance, changelog, images, dockers, publish, validate, before.
     #[arg(long, global = true, value_delimiter = ',', value_name = "STAGES")]
     pub skip: Vec<String>,
     /// Give up after this long (e.g. 30m, 1h).
@@ -88,6 +107,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Write a CI workflow that runs the release as a fan-out over runners.
     Ci(CiArgs),
+    /// Check that every tool the config needs is here (with versions) and which tokens are set.
+    Healthcheck(HealthcheckArgs),
+    /// Write man pages (rel.1 and one per command).
+    Man(ManArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -119,6 +142,22 @@ pub struct ReleaseArgs {
     /// Print a summary (or, with --dry-run, the plan) as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rel healthcheck`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HealthcheckArgs {
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rel man`.
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Folder to write the pages to.
+    #[arg(long, value_name = "DIR", default_value = "man")]
+    pub dir: PathBuf,
 }
 
 /// `rel check`.

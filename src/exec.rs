@@ -25,10 +25,49 @@ pub struct Invocation {
     pub stdin: Option<std::path::PathBuf>,
 }
 
+/// Environment variables that decide what a build makes, shown before the command in `-v`
+/// logs and failure messages so the line can be pasted into a shell.
+const SHOWN_ENV: &[&str] = &[
+    "GOOS",
+    "GOARCH",
+    "GOARM",
+    "GOAMD64",
+    "GOARM64",
+    "GO386",
+    "GOMIPS",
+    "GOMIPS64",
+    "GOPPC64",
+    "GORISCV64",
+    "GOEXPERIMENT",
+    "GOFLAGS",
+    "CGO_ENABLED",
+    "CGO_CFLAGS",
+    "CGO_LDFLAGS",
+    "CC",
+    "CXX",
+    "RUSTFLAGS",
+    "CARGO_BUILD_TARGET",
+];
+
 impl Invocation {
     /// The command line, quoted like a shell would need it (for messages and dry runs).
     pub fn display(&self) -> String {
         crate::redact::redact(&shell_words::join(&self.argv))
+    }
+
+    /// The command line with the build environment it runs in (`GOOS=linux GOARCH=arm64 go
+    /// build …`), ready to paste into a shell.
+    pub fn shell_line(&self) -> String {
+        let mut parts: Vec<String> = self
+            .env
+            .iter()
+            .filter(|(k, _)| SHOWN_ENV.contains(&k.as_str()))
+            .filter(|(k, v)| std::env::var(k).ok().as_deref() != Some(v.as_str()))
+            .map(|(k, v)| format!("{k}={}", shell_words::quote(v)))
+            .collect();
+        parts.sort();
+        parts.push(shell_words::join(&self.argv));
+        crate::redact::redact(&parts.join(" "))
     }
 }
 
@@ -139,7 +178,7 @@ pub fn run(
     };
     Err(Error::Build(format!(
         "{what} failed: the command {why}\n  command: {}\n  in: {}\n{}",
-        inv.display(),
+        inv.shell_line(),
         display_dir(&inv.dir),
         indent(&crate::redact::redact(output.trim_end()))
     )))

@@ -7,6 +7,11 @@ use crate::context::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// `1 commit`, `2 commits`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `1.2 MiB`, `340 KiB`, `12 B`.
 pub fn human_size(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];

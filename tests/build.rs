@@ -101,8 +101,8 @@ fn go_matrix_builds_every_target_in_parallel() {
     let entries = std::fs::read_dir(dir.join("dist")).unwrap().count();
     assert_eq!(
         entries,
-        8 + 2,
-        "8 target folders, artifacts.json, metadata.json"
+        8 + 3,
+        "8 target folders, artifacts.json, metadata.json, config.yaml"
     );
 
     let out = std::process::Command::new(dir.join("dist/hello_linux_amd64_v1/hello"))

@@ -405,3 +405,94 @@ fn runs_say_what_they_made_and_json_summaries_parse() {
     assert_eq!(v["valid"], false);
     assert!(v["error"].as_str().unwrap().contains("plan9x"), "{v}");
 }
+
+/// In a CI log (no terminal): a line when each build starts, a heartbeat naming what is
+/// still running, and a failed build's command with its GOOS/GOARCH, ready to paste.
+#[test]
+fn ci_logs_name_what_runs_and_failures_show_the_build_environment() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write(
+        dir,
+        ".release.yaml",
+        "version: 1\nproject_name: slow\nbuilds:\n  - id: slow\n    builder: command\n    goos: [linux]\n    goarch: [arm64]\n    env: [GOOS=linux, GOARCH=arm64]\n    command: [sh, -c, \"sleep 1.2 && printf x > {{ output }}\"]\n",
+    );
+    write(dir, ".gitignore", "dist/\n");
+    init_repo(dir);
+    let mut c = rel(dir);
+    c.args(["build", "--snapshot"])
+        .env("REL_HEARTBEAT_SECS", "0.3");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("building slow linux_arm64"), "{err}");
+    assert!(err.contains("still running: slow linux_arm64 ("), "{err}");
+    assert!(err.contains("done: 1 binary in dist"), "{err}");
+
+    write(
+        dir,
+        ".release.yaml",
+        "version: 1\nproject_name: slow\nbuilds:\n  - id: slow\n    builder: command\n    goos: [linux]\n    goarch: [arm64]\n    env: [GOOS=linux, GOARCH=arm64, CGO_ENABLED=0]\n    command: [sh, -c, \"exit 3\"]\n",
+    );
+    let mut c = rel(dir);
+    c.args(["build", "--snapshot", "--clean"])
+        .env_remove("GOOS")
+        .env_remove("GOARCH")
+        .env_remove("CGO_ENABLED");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("command: CGO_ENABLED=0 GOARCH=arm64 GOOS=linux sh -c 'exit 3'"),
+        "{err}"
+    );
+}
+
+/// `rel healthcheck` lists every tool the config needs with its version and which tokens are
+/// set (never their values); a missing tool is exit 1 naming what needs it. `rel man` writes
+/// the pages.
+#[test]
+fn healthcheck_and_man_pages() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    go_project(
+        dir,
+        "version: 1\nproject_name: hello\nbuilds: [{main: .}]\nsigns:\n  - cmd: no-such-signer-tool\n    artifacts: checksum\n",
+    );
+    init_repo(dir);
+    let mut c = rel(dir);
+    c.args(["healthcheck"])
+        .env("GITHUB_TOKEN", "ghp_secretvalue123456");
+    let (code, out, err) = run(c);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ok") && l.contains(" go ") && l.contains("go version go")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("MISSING")
+            && l.contains("no-such-signer-tool")
+            && l.contains("[signs[0]]")),
+        "{out}"
+    );
+    assert!(out.contains("set     GITHUB_TOKEN"), "{out}");
+    assert!(!out.contains("ghp_secretvalue123456") && !err.contains("ghp_secretvalue123456"));
+    assert!(
+        err.contains("missing: no-such-signer-tool (for signs[0])"),
+        "{err}"
+    );
+    let (code, out, _) = rel_run(dir, &["healthcheck", "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+
+    let (code, _, err) = rel_run(dir, &["man", "--dir", "man"]);
+    assert_eq!(code, 0, "{err}");
+    for page in ["rel.1", "rel-release.1", "rel-healthcheck.1"] {
+        let text = std::fs::read_to_string(dir.join("man").join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let help = rel_run(dir, &["release", "--help"]).1;
+    let own = help.find("--snapshot").unwrap();
+    let global = help.find("Global options").unwrap();
+    assert!(own < global, "the command's own flags come first:\n{help}");
+}

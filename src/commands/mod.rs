@@ -7,6 +7,7 @@ use crate::pipeline;
 use std::path::Path;
 
 pub mod changelog;
+pub mod healthcheck;
 use std::time::Instant;
 
 fn options(g: &Global, snapshot: bool) -> Result<Options> {
@@ -87,6 +88,8 @@ pub fn run(cli: Cli, cwd: &Path) -> Result<()> {
             Ok(())
         }
         Command::Init(a) => crate::init::run(root, a.force),
+        Command::Healthcheck(a) => healthcheck::run(g, root, a.json),
+        Command::Man(a) => man(&cwd.join(&a.dir)),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -194,10 +197,7 @@ fn build(g: &Global, a: &BuildArgs, root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `1 binary`, `2 binaries`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use crate::summary::plural;
 
 /// The end of a run: the table of what was made (stderr), or the JSON summary (stdout).
 fn finish(g: &Global, ctx: &Context, command: &str, json: bool, start: Instant) {
@@ -443,6 +443,19 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
     }
     out.push_str(&images_dry(ctx, access));
     Ok(out)
+}
+
+/// `rel man`: rel.1 and a page per command (`rel-release.1`, …), from the same definitions as
+/// `--help`.
+fn man(dir: &Path) -> Result<()> {
+    use clap::CommandFactory;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let cmd = Cli::command();
+    clap_mangen::generate_to(cmd, dir)
+        .map_err(|e| Error::io("cannot write man pages in", dir, e))?;
+    let n = std::fs::read_dir(dir).map(|r| r.count()).unwrap_or(0);
+    eprintln!("wrote {n} man pages in {}", dir.display());
+    Ok(())
 }
 
 /// `rel ci github|gitlab`: write the workflow (never over an existing file without `--force`).

@@ -151,9 +151,9 @@ impl Stage for ChangelogStage {
         );
         ctx.artifacts.add(a);
         tracing::info!(
-            "changelog: {} ({} commits since {})",
+            "changelog: {} ({} since {})",
             ctx.rel_path(&path),
-            renderer.select(&release.commits).len(),
+            crate::summary::plural(renderer.select(&release.commits).len(), "commit", "commits"),
             release
                 .previous_tag
                 .as_deref()

@@ -169,7 +169,11 @@ impl Stage for ChecksumStage {
                 ctx.artifacts.add(s);
             }
         }
-        tracing::info!("checksum: {} files in {}", lines.len(), ctx.rel_path(&path));
+        tracing::info!(
+            "checksum: {} in {}",
+            crate::summary::plural(lines.len(), "file", "files"),
+            ctx.rel_path(&path)
+        );
         Ok(())
     }
 }

@@ -351,7 +351,7 @@ impl Stage for ArchiveStage {
         };
         let pool = ctx.pool()?;
         let cancel = AtomicBool::new(false);
-        let progress = Progress::new(planned.len() as u64, "archiving");
+        let mut progress = Progress::new(planned.len() as u64, "archiving");
         let ctx_ref: &Context = ctx;
         let results: Vec<Result<Artifact>> = pool.install(|| {
             planned

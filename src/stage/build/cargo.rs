@@ -10,21 +10,6 @@ use crate::error::Result;
 use crate::exec::Invocation;
 use crate::plan::PlannedBuild;
 
-/// The host's Rust triple (`rustc -vV`), asked once.
-pub fn host_triple() -> Option<String> {
-    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    HOST.get_or_init(|| {
-        let out = std::process::Command::new("rustc")
-            .arg("-vV")
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("host: ").map(|h| h.trim().to_string()))
-    })
-    .clone()
-}
-
 /// Whether cargo's config (environment or `.cargo/config[.toml]` from `dir` up) picks a
 /// build target of its own, so leaving `--target` out would build for that one instead.
 fn sets_build_target(dir: &std::path::Path) -> bool {
@@ -67,7 +52,9 @@ pub fn step(ctx: &Context, b: &Build, pb: &PlannedBuild) -> Result<Step> {
     // which a `cargo build --release` (or `cargo run --release -- release …`) already filled,
     // so the binary is not compiled a second time. The code compiled is the same.
     let dir = build_dir(ctx, b);
-    if host_triple().as_deref() != Some(triple.as_str()) || sets_build_target(&dir) {
+    if crate::cargo_meta::host_triple().as_deref() != Some(triple.as_str())
+        || sets_build_target(&dir)
+    {
         argv.extend(["--target".to_string(), triple.clone()]);
     }
     argv.extend(["--bin".to_string(), bin.clone()]);

@@ -145,6 +145,7 @@ fn build_one(ctx: &Context, pb: &PlannedBuild, cancel: &AtomicBool) -> Result<Ar
             std::fs::copy(&src, &pb.output).ctx("cannot copy prebuilt binary", &src)?;
         }
         Step::Run(inv, produced) => {
+            tracing::debug!("{}: {}", label(pb), inv.shell_line());
             let out = exec::run(&label(pb), &inv, cancel, ctx.options.deadline)?;
             if let Produced::CargoJson(bin) = produced {
                 let exe = find_cargo_executable(&out, &bin).ok_or_else(|| {
@@ -249,7 +250,7 @@ pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
 pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
     let pool = ctx.pool()?;
     let cancel = AtomicBool::new(false);
-    let progress = Progress::new(plan.builds.len() as u64, "building");
+    let mut progress = Progress::new(plan.builds.len() as u64, "building");
     let results: Vec<Result<Artifact>> = pool.install(|| {
         plan.builds
             .par_iter()
@@ -261,7 +262,10 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
                     )));
                 }
                 let start = std::time::Instant::now();
+                let name = format!("{} {}", pb.id, pb.target.name());
+                progress.started(&name);
                 let r = build_one(ctx, pb, &cancel);
+                progress.ended(&name);
                 match &r {
                     Ok(_) => progress.done(&format!(
                         "built {} {} ({:.1?})",
