@@ -496,3 +496,59 @@ fn healthcheck_and_man_pages() {
     let global = help.find("Global options").unwrap();
     assert!(own < global, "the command's own flags come first:\n{help}");
 }
+
+/// The committed JSON Schema, checked with the `jsonschema` validator (Draft 2020-12): rel's
+/// own configs and what rel accepts pass (YAML 1.1 booleans included), and what rel refuses
+/// fails (an unknown GOOS, `version: 2`).
+#[test]
+fn the_schema_agrees_with_rel() {
+    let python = std::env::var("REL_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/py/bin/python")
+        });
+    assert!(
+        python.is_file(),
+        "the validators are missing: run scripts/test.sh"
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = tempfile::tempdir().unwrap();
+    let validate = |name: &str, yaml: &str| -> bool {
+        let v: serde_json::Value = serde_saphyr::from_str(yaml).unwrap();
+        let file = d.path().join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+        let o = std::process::Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.Draft202012Validator.check_schema(schema)\nerrs = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))))\nfor e in errs: print(e.message)\nsys.exit(1 if errs else 0)",
+            ])
+            .arg(root.join("schemas/release.schema.json"))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.code().is_some(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.status.success()
+    };
+    for f in [".release.yaml", ".release.example.yaml"] {
+        let text = std::fs::read_to_string(root.join(f)).unwrap();
+        assert!(
+            validate(f.trim_start_matches('.'), &text),
+            "{f} fails the schema"
+        );
+    }
+    let ok = "version: 1\nbuilds: [{goos: [linux], goarch: [arm64]}]\nrelease: {draft: \"yes\"}\narchives: [{formats: [tgz]}]\n";
+    assert!(validate("ok", ok));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".release.yaml", ok);
+    write(dir.path(), "go.mod", "module x\n\ngo 1.21\n");
+    assert_eq!(rel_run(dir.path(), &["check"]).0, 0, "rel accepts it too");
+    assert!(!validate(
+        "goos",
+        "version: 1\nbuilds: [{goos: [linuxx]}]\n"
+    ));
+    assert!(!validate("version", "version: 2\n"));
+}

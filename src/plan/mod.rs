@@ -313,7 +313,14 @@ impl Plan {
                 targets.retain(|t| share.includes(t));
             }
             if options.single_target {
-                targets.retain(|t| t.os == host_os && t.arch == host_arch);
+                // A Rust target named by CARGO_BUILD_TARGET picks a cargo build's triple.
+                let rust_target = std::env::var("CARGO_BUILD_TARGET")
+                    .ok()
+                    .filter(|t| !t.is_empty() && b.builder == crate::config::Builder::Cargo);
+                match rust_target {
+                    Some(triple) => targets.retain(|t| t.triple.as_deref() == Some(&triple)),
+                    None => targets.retain(|t| t.os == host_os && t.arch == host_arch),
+                }
                 targets.truncate(1);
             }
             for t in targets {
