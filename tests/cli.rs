@@ -68,6 +68,11 @@ fn completions_and_version() {
         "{}",
         &out[..200.min(out.len())]
     );
+    // `--skip` completes to the stage names.
+    assert!(
+        out.contains("provenance") && out.contains("referrers"),
+        "stage names in the completions"
+    );
     let (code, out, _) = rel_run(d.path(), &["--version"]);
     assert_eq!(code, 0);
     // `rel 0.1.0 (1a2b3c4 2026-12-04)`: the version, the commit it was built from and its date.

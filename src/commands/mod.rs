@@ -92,7 +92,21 @@ pub fn run(cli: Cli, cwd: &Path) -> Result<()> {
         Command::Man(a) => man(&cwd.join(&a.dir)),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            let mut cmd = Cli::command();
+            // The values of `--skip` and `--partial-by` are completed too; rel's own checks
+            // (with their hints) stay the ones that parse them.
+            let stages = clap::builder::PossibleValuesParser::new(crate::options::STAGES);
+            let by = clap::builder::PossibleValuesParser::new(["goos", "target"]);
+            let mut cmd = Cli::command()
+                .mut_arg("skip", |a| a.value_parser(stages.clone()))
+                .mut_subcommand("release", |c| {
+                    c.mut_arg("partial_by", |a| a.value_parser(by.clone()))
+                })
+                .mut_subcommand("plan", |c| {
+                    c.mut_arg("partial_by", |a| a.value_parser(by.clone()))
+                })
+                .mut_subcommand("ci", |c| {
+                    c.mut_arg("partial_by", |a| a.value_parser(by.clone()))
+                });
             clap_complete::generate(shell, &mut cmd, "rel", &mut std::io::stdout());
             Ok(())
         }
