@@ -14,9 +14,13 @@ fn main() {
     let date = git(&["log", "-1", "--format=%cs"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=REL_BUILD_COMMIT={commit}");
     println!("cargo:rustc-env=REL_BUILD_DATE={date}");
+    // Only paths that exist: a missing one would make cargo rebuild rel every time.
     if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-        println!("cargo:rerun-if-changed={dir}/HEAD");
-        println!("cargo:rerun-if-changed={dir}/refs/heads");
-        println!("cargo:rerun-if-changed={dir}/packed-refs");
+        for p in ["HEAD", "refs/heads", "packed-refs"] {
+            let path = std::path::Path::new(&dir).join(p);
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
     }
 }

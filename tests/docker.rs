@@ -493,3 +493,48 @@ fn v1_dockers_and_docker_manifests_push_what_goreleaser_pushes() {
         "{files:?}"
     );
 }
+
+/// `builder: podman`: the same engine path with podman (daemonless), a `RUN` step on the
+/// busybox base, read back and pushed by rel.
+#[test]
+fn podman_builds_a_run_dockerfile_that_rel_pushes() {
+    let reg = Registry::start();
+    let base = push_busybox(&reg);
+    let dir = tempfile::tempdir().unwrap();
+    let host = reg.host();
+    let cfg = format!(
+        "{}dockers_v2:\n  - id: pod\n    images: [\"{host}/acme/pod\"]\n    platforms: [linux/amd64]\n    builder: podman\n    insecure: true\n",
+        builds("amd64")
+    );
+    project(dir.path(), &cfg);
+    write(
+        dir.path(),
+        "Dockerfile",
+        &format!(
+            "FROM {base}\nARG TARGETPLATFORM\nCOPY $TARGETPLATFORM/hello /usr/bin/hello\nRUN /usr/bin/hello > /ran-by-podman.txt\nCMD [\"/usr/bin/hello\"]\n"
+        ),
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "feat: podman"]);
+    git(dir.path(), &["tag", "-f", "v1.0.0"]);
+    let (code, out, err) = release(dir.path(), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("built by podman"), "{err}");
+    let pulled = tempfile::tempdir().unwrap();
+    let layout = pulled.path().join("oci");
+    reg.skopeo(&[
+        "copy",
+        "--all",
+        "--src-tls-verify=false",
+        &format!("docker://{host}/acme/pod:1.0.0"),
+        &format!("oci:{}:x", layout.display()),
+    ]);
+    let m = manifest_of(&layout, "x", "amd64");
+    let root = pulled.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    extract(&layout, &m, &root);
+    assert_eq!(
+        std::fs::read_to_string(root.join("ran-by-podman.txt")).unwrap(),
+        "hello 1.0.0 none\n"
+    );
+}
