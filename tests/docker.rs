@@ -538,3 +538,31 @@ fn podman_builds_a_run_dockerfile_that_rel_pushes() {
         "hello 1.0.0 none\n"
     );
 }
+
+/// A `RUN` step for a platform this machine cannot run (no binfmt emulation here) stops the
+/// release while planning, naming the platform and the line, before any build; a disabled
+/// entry is left out.
+#[test]
+fn a_run_step_for_a_foreign_platform_without_emulation_stops_before_building() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = format!(
+        "{}dockers_v2:\n  - images: [\"127.0.0.1:1/acme/app\"]\n    platforms: [linux/arm64]\n    builder: buildah\n  - images: [\"127.0.0.1:1/acme/off\"]\n    dockerfile: Missing.Dockerfile\n    disable: \"{{{{ is_snapshot }}}}\"\n",
+        builds("arm64")
+    );
+    project(dir.path(), &cfg);
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM scratch\nARG TARGETPLATFORM\nCOPY $TARGETPLATFORM/hello /hello\nRUN [\"/hello\"]\n",
+    );
+    let (code, out, err) = release(dir.path(), &["--snapshot"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("Dockerfile:4: `RUN` for linux/arm64 needs emulation of arm64 programs"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("dist/hello_linux_arm64").exists(),
+        "nothing was built"
+    );
+}

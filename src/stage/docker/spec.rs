@@ -90,9 +90,9 @@ fn truthy(ctx: &Context, key: &str, v: &Option<BoolOrTemplate>) -> Result<bool> 
         Some(BoolOrTemplate::Bool(b)) => *b,
         Some(BoolOrTemplate::Template(t)) => {
             let r = ctx.render(key, t)?;
-            match r.trim() {
-                "true" => true,
-                "false" | "" => false,
+            match r.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" => true,
+                "false" | "no" | "0" | "" => false,
                 other => {
                     return Err(Error::Usage(format!(
                         "{key}: `{t}` rendered to `{other}`; it must give true or false"
