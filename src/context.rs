@@ -312,6 +312,18 @@ impl Context {
         self.templates.render(key, template, &self.vars)
     }
 
+    /// Render every value of a map of templates (`labels`, `build_args`, …), each under
+    /// `key.<name>` in errors.
+    pub fn render_map(
+        &self,
+        key: &str,
+        m: &std::collections::BTreeMap<String, String>,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        m.iter()
+            .map(|(k, v)| Ok((k.clone(), self.render(&format!("{key}.{k}"), v)?)))
+            .collect()
+    }
+
     /// Time left before `--timeout`, if one was given.
     pub fn time_left(&self) -> Option<Duration> {
         self.options

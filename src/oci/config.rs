@@ -33,19 +33,13 @@ pub struct Settings {
     pub created: String,
 }
 
-/// The config of one platform's image. `base` is the base image's config (or `None` for
-/// `scratch`); `diff_id` is the new layer's uncompressed digest.
-pub fn build(
-    base: Option<&Value>,
-    platform: &Platform,
-    s: &Settings,
-    diff_id: &str,
-    comment: &str,
-) -> Value {
-    let mut cfg = base.cloned().unwrap_or_else(|| json!({}));
-    if !cfg.is_object() {
-        cfg = json!({});
-    }
+/// A config to extend: the base's (or an empty one) without the base's platform and
+/// engine fields, with `platform` and `created` set.
+pub fn on_base(base: Option<&Value>, platform: &Platform, created: &str) -> Value {
+    let mut cfg = base
+        .cloned()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
     let obj = cfg.as_object_mut().expect("object");
     for k in [
         "architecture",
@@ -63,7 +57,33 @@ pub fn build(
     if let Value::Object(p) = platform.to_json() {
         obj.extend(p);
     }
-    obj.insert("created".into(), s.created.clone().into());
+    obj.insert("created".into(), created.into());
+    cfg
+}
+
+/// Set `KEY=value` in `env`: a later KEY replaces an earlier one in place.
+pub fn set_env(env: &mut Vec<String>, entry: &str) {
+    let key = entry.split_once('=').map(|x| x.0).unwrap_or(entry);
+    match env
+        .iter_mut()
+        .find(|x| x.split_once('=').map(|x| x.0).unwrap_or(x) == key)
+    {
+        Some(slot) => *slot = entry.to_string(),
+        None => env.push(entry.to_string()),
+    }
+}
+
+/// The config of one platform's image. `base` is the base image's config (or `None` for
+/// `scratch`); `diff_id` is the new layer's uncompressed digest.
+pub fn build(
+    base: Option<&Value>,
+    platform: &Platform,
+    s: &Settings,
+    diff_id: &str,
+    comment: &str,
+) -> Value {
+    let mut cfg = on_base(base, platform, &s.created);
+    let obj = cfg.as_object_mut().expect("object");
 
     let mut inner = obj
         .get("config")
@@ -85,14 +105,7 @@ pub fn build(
         env.push(DEFAULT_PATH.into());
     }
     for e in &s.env {
-        let key = e.split_once('=').map(|x| x.0).unwrap_or(e);
-        match env
-            .iter_mut()
-            .find(|x| x.split_once('=').map(|x| x.0).unwrap_or(x) == key)
-        {
-            Some(slot) => *slot = e.clone(),
-            None => env.push(e.clone()),
-        }
+        set_env(&mut env, e);
     }
     c.insert("Env".into(), json!(env));
     c.insert("Entrypoint".into(), json!(s.entrypoint));

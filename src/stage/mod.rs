@@ -103,6 +103,24 @@ pub fn preflight_all(ctx: &Context, stages: &[&dyn Stage]) -> Result<()> {
     Ok(())
 }
 
+/// The planned binaries, standing in for the built ones before the build (for stages that
+/// plan from binaries: images, Dockerfile images).
+pub fn planned_binaries(ctx: &Context, plan: &Plan) -> Vec<crate::artifact::Artifact> {
+    plan.builds
+        .iter()
+        .map(|pb| {
+            let mut a = crate::artifact::Artifact::new(
+                crate::artifact::Kind::Binary,
+                pb.binary.clone(),
+                ctx.rel_path(&pb.output),
+            );
+            a.build_id = Some(pb.id.clone());
+            a.set_target(&pb.target);
+            a
+        })
+        .collect()
+}
+
 /// The common skip rule: `--skip NAME` on the command line.
 pub fn skipped_by_flag(ctx: &Context, name: &str) -> Option<String> {
     ctx.options.skips(name).then(|| "--skip".to_string())

@@ -57,19 +57,6 @@ fn planned(job: &Job) -> PlannedDocker {
     }
 }
 
-/// The planned binaries, standing in for the built ones before the build.
-fn planned_binaries(ctx: &Context, plan: &crate::plan::Plan) -> Vec<Artifact> {
-    plan.builds
-        .iter()
-        .map(|pb| {
-            let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
-            a.build_id = Some(pb.id.clone());
-            a.set_target(&pb.target);
-            a
-        })
-        .collect()
-}
-
 impl Stage for DockerStage {
     fn name(&self) -> &'static str {
         "dockers"
@@ -91,7 +78,7 @@ impl Stage for DockerStage {
     /// Read every Dockerfile and decide who builds each platform, so a Dockerfile that needs
     /// a missing engine stops the release before anything is built.
     fn plan(&self, ctx: &Context, plan: &mut crate::plan::Plan) -> Result<()> {
-        for job in spec::jobs(ctx, &planned_binaries(ctx, plan))? {
+        for job in spec::jobs(ctx, &super::planned_binaries(ctx, plan))? {
             for p in &job.platforms {
                 preflight_platform(&job, p)?;
             }

@@ -41,28 +41,8 @@ pub fn config(
     diff_id: Option<&str>,
     steps: &[String],
 ) -> Value {
-    let mut cfg = base
-        .cloned()
-        .filter(Value::is_object)
-        .unwrap_or_else(|| json!({}));
+    let mut cfg = crate::oci::config::on_base(base, platform, created);
     let obj = cfg.as_object_mut().expect("object");
-    for k in [
-        "architecture",
-        "os",
-        "variant",
-        "os.version",
-        "os.features",
-        "container",
-        "container_config",
-        "docker_version",
-        "author",
-    ] {
-        obj.remove(k);
-    }
-    if let Value::Object(p) = platform.to_json() {
-        obj.extend(p);
-    }
-    obj.insert("created".into(), created.into());
     let mut inner = obj
         .get("config")
         .cloned()
@@ -82,14 +62,7 @@ pub fn config(
         env.insert(0, DEFAULT_PATH.into());
     }
     for (k, v) in &changes.env {
-        let e = format!("{k}={v}");
-        match env
-            .iter_mut()
-            .find(|x| x.split_once('=').map(|x| x.0).unwrap_or(x) == k)
-        {
-            Some(slot) => *slot = e,
-            None => env.push(e),
-        }
+        crate::oci::config::set_env(&mut env, &format!("{k}={v}"));
     }
     c.insert("Env".into(), json!(env));
     if let Some(e) = &changes.entrypoint {

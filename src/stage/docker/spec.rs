@@ -242,16 +242,6 @@ fn render_list(ctx: &Context, key: &str, l: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn render_map(
-    ctx: &Context,
-    key: &str,
-    m: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>> {
-    m.iter()
-        .map(|(k, v)| Ok((k.clone(), ctx.render(&format!("{key}.{k}"), v)?)))
-        .collect()
-}
-
 fn check_ref(key: &str, repository: &str, tag: &str) -> Result<()> {
     crate::oci_ref::check_reference(key, repository, tag).map(|_| ())
 }
@@ -294,7 +284,7 @@ pub fn jobs(ctx: &Context, artifacts: &[Artifact]) -> Result<Vec<Job>> {
             }
             refs.push((r.clone(), tags.clone()));
         }
-        let build_args = render_map(ctx, &format!("{key}.build_args"), &d.build_args)?;
+        let build_args = ctx.render_map(&format!("{key}.build_args"), &d.build_args)?;
         let explicit = !d.platforms.is_empty();
         let wanted: Vec<String> = if explicit {
             d.platforms.clone()
@@ -349,8 +339,8 @@ pub fn jobs(ctx: &Context, artifacts: &[Artifact]) -> Result<Vec<Job>> {
             v1: false,
             platforms,
             refs,
-            labels: render_map(ctx, &format!("{key}.labels"), &d.labels)?,
-            annotations: render_map(ctx, &format!("{key}.annotations"), &d.annotations)?,
+            labels: ctx.render_map(&format!("{key}.labels"), &d.labels)?,
+            annotations: ctx.render_map(&format!("{key}.annotations"), &d.annotations)?,
             build_args,
             flags: render_list(ctx, &format!("{key}.flags"), &d.flags)?,
             extra_files: d.extra_files.clone(),

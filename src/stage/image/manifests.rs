@@ -29,7 +29,39 @@ pub struct ManifestSpec {
     pub insecure: bool,
 }
 
-/// Render and check every `manifests` entry.
+/// The images an index lists: each template rendered and parsed, on the index's registry.
+/// Empty renderings are left out when `skip_empty` (GoReleaser's `docker_manifests` rule).
+fn listed(
+    ctx: &Context,
+    key: &str,
+    name: &Reference,
+    templates: &[String],
+    skip_empty: bool,
+) -> Result<Vec<Reference>> {
+    let mut images = vec![];
+    for (j, t) in templates.iter().enumerate() {
+        let k = format!("{key}[{j}]");
+        let rendered = ctx.render(&k, t)?;
+        if skip_empty && rendered.trim().is_empty() {
+            continue;
+        }
+        let r = parse_ref(rendered.trim(), &k)?;
+        if r.resolve_registry() != name.resolve_registry() {
+            return Err(Error::Usage(format!(
+                "{k}: {} is on another registry than the index {}; an index can only list images of its own registry",
+                r.whole(),
+                name.whole()
+            )));
+        }
+        images.push(r);
+    }
+    if images.is_empty() {
+        return Err(Error::Usage(format!("{key}: list at least one image")));
+    }
+    Ok(images)
+}
+
+/// Render and check every `manifests` and `docker_manifests` entry.
 pub fn specs(ctx: &Context) -> Result<Vec<ManifestSpec>> {
     let mut out = vec![];
     for (i, m) in ctx.config.manifests.iter().enumerate() {
@@ -38,24 +70,7 @@ pub fn specs(ctx: &Context) -> Result<Vec<ManifestSpec>> {
             &ctx.render(&format!("{key}.name_template"), &m.name_template)?,
             &format!("{key}.name_template"),
         )?;
-        let mut images = vec![];
-        for (j, t) in m.images.iter().enumerate() {
-            let k = format!("{key}.images[{j}]");
-            let r = parse_ref(&ctx.render(&k, t)?, &k)?;
-            if r.resolve_registry() != name.resolve_registry() {
-                return Err(Error::Usage(format!(
-                    "{k}: {} is on another registry than the index {}; an index can only list images of its own registry",
-                    r.whole(),
-                    name.whole()
-                )));
-            }
-            images.push(r);
-        }
-        if images.is_empty() {
-            return Err(Error::Usage(format!(
-                "{key}.images: list at least one image"
-            )));
-        }
+        let images = listed(ctx, &format!("{key}.images"), &name, &m.images, false)?;
         out.push(ManifestSpec {
             index: i,
             name,
@@ -77,28 +92,13 @@ pub fn specs(ctx: &Context) -> Result<Vec<ManifestSpec>> {
             continue;
         }
         let name = parse_ref(rendered.trim(), &format!("{key}.name_template"))?;
-        let mut images = vec![];
-        for (j, t) in m.image_templates.iter().enumerate() {
-            let k = format!("{key}.image_templates[{j}]");
-            let r = ctx.render(&k, t)?;
-            if r.trim().is_empty() {
-                continue;
-            }
-            let r = parse_ref(r.trim(), &k)?;
-            if r.resolve_registry() != name.resolve_registry() {
-                return Err(Error::Usage(format!(
-                    "{k}: {} is on another registry than the index {}; an index can only list images of its own registry",
-                    r.whole(),
-                    name.whole()
-                )));
-            }
-            images.push(r);
-        }
-        if images.is_empty() {
-            return Err(Error::Usage(format!(
-                "{key}.image_templates: list at least one image"
-            )));
-        }
+        let images = listed(
+            ctx,
+            &format!("{key}.image_templates"),
+            &name,
+            &m.image_templates,
+            true,
+        )?;
         out.push(ManifestSpec {
             index: ctx.config.manifests.len() + i,
             name,

@@ -129,7 +129,7 @@ impl Stage for ImageStage {
     /// Render and check every image and manifest against the planned binaries, so a bad
     /// repository, tag or platform stops the release before anything is built.
     fn plan(&self, ctx: &Context, plan: &mut crate::plan::Plan) -> Result<()> {
-        for s in spec::specs(ctx, &planned_binaries(ctx, plan))? {
+        for s in spec::specs(ctx, &super::planned_binaries(ctx, plan))? {
             plan.images.push(crate::plan::PlannedImage {
                 id: s.id.clone(),
                 repository: s.repository.clone(),
@@ -273,26 +273,13 @@ fn access(ctx: &Context, s: &spec::ImageSpec) -> String {
     }
 }
 
-/// The planned binaries, standing in for the built ones before the build.
-fn planned_binaries(ctx: &Context, plan: &crate::plan::Plan) -> Vec<Artifact> {
-    plan.builds
-        .iter()
-        .map(|pb| {
-            let mut a = Artifact::new(Kind::Binary, pb.binary.clone(), ctx.rel_path(&pb.output));
-            a.build_id = Some(pb.id.clone());
-            a.set_target(&pb.target);
-            a
-        })
-        .collect()
-}
-
 /// The dry run's access check of every repository a release pushes to, one line each, and
 /// whether every check passed.
 pub fn dry_run_access(ctx: &Context) -> Result<(Vec<String>, bool)> {
     if ctx.options.snapshot || ImageStage.skip(ctx).is_some() {
         return Ok((vec![], true));
     }
-    let binaries = planned_binaries(ctx, &ctx.plan);
+    let binaries = super::planned_binaries(ctx, &ctx.plan);
     let mut ok = true;
     let mut lines = vec![];
     for s in spec::specs(ctx, &binaries)? {

@@ -167,16 +167,6 @@ fn expand_files(
     Ok(out)
 }
 
-fn render_map(
-    ctx: &Context,
-    key: &str,
-    m: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>> {
-    m.iter()
-        .map(|(k, v)| Ok((k.clone(), ctx.render(&format!("{key}.{k}"), v)?)))
-        .collect()
-}
-
 /// The OCI labels/annotations rel adds from git: source, revision, version, created, title.
 pub fn oci_labels(ctx: &Context, created: &str) -> BTreeMap<String, String> {
     let mut l = BTreeMap::new();
@@ -250,13 +240,9 @@ pub fn specs(ctx: &Context, binaries: &[Artifact]) -> Result<Vec<ImageSpec>> {
             render_list("entrypoint", &img.entrypoint)?
         };
         let mut labels = oci_labels(ctx, &created);
-        labels.extend(render_map(ctx, &format!("{key}.labels"), &img.labels)?);
+        labels.extend(ctx.render_map(&format!("{key}.labels"), &img.labels)?);
         let mut annotations = oci_labels(ctx, &created);
-        annotations.extend(render_map(
-            ctx,
-            &format!("{key}.annotations"),
-            &img.annotations,
-        )?);
+        annotations.extend(ctx.render_map(&format!("{key}.annotations"), &img.annotations)?);
         let settings = Settings {
             entrypoint,
             cmd: render_list("cmd", &img.cmd)?,
