@@ -24,7 +24,7 @@ pub mod tap;
 use crate::config::Config;
 use crate::config::validate::Checker;
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::Plan;
 use std::path::Path;
 
@@ -119,6 +119,34 @@ pub fn planned_binaries(ctx: &Context, plan: &Plan) -> Vec<crate::artifact::Arti
             a
         })
         .collect()
+}
+
+/// The network runtime of a stage that pushes images: at most 4 workers, within `-p`.
+pub fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(ctx.options.parallelism.clamp(1, 4))
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))
+}
+
+/// Run a network future, within `--timeout` when one was given.
+pub fn block_on<T>(
+    ctx: &Context,
+    rt: &tokio::runtime::Runtime,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match ctx.time_left() {
+        None => rt.block_on(fut),
+        Some(left) => rt.block_on(async {
+            tokio::time::timeout(left, fut).await.map_err(|_| {
+                Error::Failed(format!(
+                    "--timeout reached while {what}; re-run to finish: what was already pushed is kept"
+                ))
+            })?
+        }),
+    }
 }
 
 /// The common skip rule: `--skip NAME` on the command line.

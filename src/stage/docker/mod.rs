@@ -106,11 +106,7 @@ impl Stage for DockerStage {
                 )));
             }
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(ctx.options.parallelism.clamp(1, 4))
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))?;
+        let rt = super::runtime(ctx)?;
         let mut elsewhere = BTreeMap::new();
         for job in &jobs {
             let (built, bases) = assemble(ctx, job, &rt)?;
@@ -127,15 +123,12 @@ impl Stage for DockerStage {
                         base,
                         single: job.v1,
                     };
-                    let fut = push::push(&dest, &built, &elsewhere);
-                    match ctx.time_left() {
-                        None => rt.block_on(fut)?,
-                        Some(left) => rt.block_on(async {
-                            tokio::time::timeout(left, fut).await.map_err(|_| {
-                                Error::Failed(format!("--timeout reached while pushing {repo}; re-run to finish: what was already pushed is kept"))
-                            })?
-                        })?,
-                    };
+                    super::block_on(
+                        ctx,
+                        &rt,
+                        &format!("pushing {repo}"),
+                        push::push(&dest, &built, &elsewhere),
+                    )?;
                     for img in &built.images {
                         for b in &img.blobs {
                             elsewhere

@@ -22,32 +22,7 @@ use serde_json::json;
 /// The images stage.
 pub struct ImageStage;
 
-fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(ctx.options.parallelism.clamp(1, 4))
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start the network runtime: {e}")))
-}
-
-/// Run a network future, within `--timeout` when one was given.
-fn block_on<T>(
-    ctx: &Context,
-    rt: &tokio::runtime::Runtime,
-    what: &str,
-    fut: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    match ctx.time_left() {
-        None => rt.block_on(fut),
-        Some(left) => rt.block_on(async {
-            tokio::time::timeout(left, fut).await.map_err(|_| {
-                Error::Failed(format!(
-                    "--timeout reached while {what}; re-run to finish: what was already pushed is kept"
-                ))
-            })?
-        }),
-    }
-}
+use super::{block_on, runtime};
 
 fn image_artifacts(
     ctx: &Context,
