@@ -6,9 +6,10 @@
 
 use crate::error::{IoContext, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 /// What an artifact is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -266,15 +267,102 @@ impl Filter {
 }
 
 /// The thread-safe list of artifacts.
+///
+/// It is also the board a pipelined run coordinates on: a stage that streams (archives as
+/// their binaries land, uploads as their files land) waits here until what it needs has been
+/// added or the stages that would add it have finished ([`Registry::wait_for`]).
 #[derive(Debug, Default)]
 pub struct Registry {
     items: Mutex<Vec<Artifact>>,
+    board: Mutex<Board>,
+    changed: Condvar,
 }
 
+/// Which stages have finished adding, and whether the run was stopped.
+#[derive(Debug, Default)]
+pub struct Board {
+    order: Vec<String>,
+    finished: BTreeSet<String>,
+    aborted: bool,
+}
+
+impl Board {
+    /// Whether stage `name` has finished (or was skipped).
+    pub fn finished(&self, name: &str) -> bool {
+        self.finished.contains(name)
+    }
+
+    /// Whether every stage before `name` in the run's order has finished: nothing more
+    /// will be added for `name` to pick up.
+    pub fn earlier_finished(&self, name: &str) -> bool {
+        self.order
+            .iter()
+            .take_while(|n| *n != name)
+            .all(|n| self.finished.contains(n))
+    }
+}
+
+/// How often a waiting stage looks again without being woken (a safety net only).
+const WAKE: Duration = Duration::from_millis(200);
+
 impl Registry {
-    /// Add one artifact.
+    /// Add one artifact, waking every stage that waits for one.
     pub fn add(&self, a: Artifact) {
         self.items.lock().expect("registry lock").push(a);
+        let _board = self.board.lock().expect("registry board");
+        self.changed.notify_all();
+    }
+
+    /// Stage `name` has added everything it will add (or will not run).
+    pub fn finish(&self, name: &str) {
+        let mut board = self.board.lock().expect("registry board");
+        board.finished.insert(name.to_string());
+        self.changed.notify_all();
+    }
+
+    /// A new run over this registry begins, of these stages in this order.
+    pub fn begin(&self, order: &[&str]) {
+        let mut board = self.board.lock().expect("registry board");
+        board.order = order.iter().map(|s| s.to_string()).collect();
+        board.finished.clear();
+        board.aborted = false;
+    }
+
+    /// The run failed: every waiting stage gives up.
+    pub fn abort(&self) {
+        let mut board = self.board.lock().expect("registry board");
+        board.aborted = true;
+        self.changed.notify_all();
+    }
+
+    /// Whether the run was stopped by a failure.
+    pub fn aborted(&self) -> bool {
+        self.board.lock().expect("registry board").aborted
+    }
+
+    /// Wait until `ready` returns a value, looking again each time an artifact is added or a
+    /// stage finishes. `Err` when the run was stopped meanwhile (another task failed).
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        mut ready: impl FnMut(&Registry, &Board) -> Option<T>,
+    ) -> Result<T> {
+        let mut board = self.board.lock().expect("registry board");
+        loop {
+            if board.aborted {
+                return Err(crate::error::Error::Cancelled(format!(
+                    "{what}: cancelled because another task failed"
+                )));
+            }
+            if let Some(v) = ready(self, &board) {
+                return Ok(v);
+            }
+            board = self
+                .changed
+                .wait_timeout(board, WAKE)
+                .expect("registry board")
+                .0;
+        }
     }
 
     /// Every artifact matching `pred`, in a stable order (kind, then path, then name).
@@ -357,6 +445,7 @@ impl Registry {
         })?;
         Ok(Registry {
             items: Mutex::new(items),
+            ..Registry::default()
         })
     }
 }

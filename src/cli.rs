@@ -62,6 +62,10 @@ pub struct Global {
     /// Give up after this long (e.g. 30m, 1h).
     #[arg(long, global = true, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Run the stages one after another instead of pipelined (each target's archive and
+    /// upload start as soon as its build is done); for comparison and debugging.
+    #[arg(long, global = true)]
+    pub no_pipeline: bool,
     /// Only warnings and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,

@@ -50,6 +50,12 @@ pub struct Context {
     pub timings: Vec<(String, std::time::Duration)>,
     /// The one pool for CPU-bound work, `--parallelism` threads, made when first used.
     pool: OnceLock<rayon::ThreadPool>,
+    /// `--parallelism` slots that CPU-bound tasks of stages running at once share.
+    pub slots: crate::slots::Slots,
+    /// Set by the first failure: running processes are killed, waiting tasks give up.
+    pub cancel: std::sync::atomic::AtomicBool,
+    /// The published release's page, once the publish stage has made it.
+    pub release_url: OnceLock<String>,
 }
 
 /// A config file as loaded, the config with every default applied and checked, and the
@@ -240,6 +246,7 @@ impl Context {
             dist = dist.join(&share.name);
         }
         let plan = Plan::new(&cfg, &options, &vars, &templates, &dist)?;
+        let slots = crate::slots::Slots::new(options.parallelism);
         Ok(Context {
             plan,
             timings: vec![],
@@ -257,6 +264,9 @@ impl Context {
             env,
             dist,
             artifacts: Registry::default(),
+            slots,
+            cancel: Default::default(),
+            release_url: OnceLock::new(),
         })
     }
 

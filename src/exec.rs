@@ -158,7 +158,7 @@ pub fn run(
                     inv.display()
                 ))
             } else {
-                Error::Cancelled(format!("{what}: cancelled because another build failed"))
+                Error::Cancelled(format!("{what}: cancelled because another task failed"))
             });
         }
     };

@@ -31,6 +31,7 @@ pub mod redact;
 pub mod retry;
 pub mod sbom;
 pub mod schema;
+pub mod slots;
 pub mod split;
 pub mod stage;
 pub mod suggest;

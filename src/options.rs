@@ -42,6 +42,8 @@ pub struct Options {
     pub parallelism: usize,
     /// Stages to skip.
     pub skip: BTreeSet<String>,
+    /// `--no-pipeline`: each stage starts when the one before it has finished.
+    pub sequential: bool,
     /// Only the host's os/arch.
     pub single_target: bool,
     /// Only these build ids.

@@ -117,18 +117,29 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     // One run per dist/ folder, held until the run ends (an interrupt removes it too).
     let _lock = dist::lock(&ctx.dist)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
-    let result = stage::run_all(ctx, stages);
+    let result = run_stages(ctx, stages);
     // artifacts.json is written even after a failure: it records what was made before it.
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;
     write_metadata(ctx)
 }
 
+/// Run the stages and keep what they report for the summary and `metadata.json`.
+fn run_stages(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    let (result, timings) = stage::run_all(ctx, stages);
+    ctx.timings.extend(timings);
+    if let Some(url) = ctx.release_url.get().cloned() {
+        ctx.vars
+            .insert("release_url".into(), minijinja::Value::from(url));
+    }
+    result
+}
+
 /// Finish a split release: the plan is made and checked, and the registry already holds
 /// every share's artifacts.
 pub fn run_merge(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     let _lock = dist::lock(&ctx.dist)?;
-    let result = stage::run_all(ctx, stages);
+    let result = run_stages(ctx, stages);
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;
     write_metadata(ctx)

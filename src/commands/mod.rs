@@ -33,6 +33,7 @@ fn options(g: &Global, snapshot: bool) -> Result<Options> {
             .parallelism
             .unwrap_or_else(crate::options::default_parallelism),
         skip: crate::options::parse_skip(&g.skip)?,
+        sequential: g.no_pipeline,
         deadline,
         ..Default::default()
     })

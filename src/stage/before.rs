@@ -36,7 +36,7 @@ impl Stage for Before {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         for (i, hook) in ctx.config.before.hooks.iter().enumerate() {
             let key = format!("before.hooks[{i}]");
             let cmd = ctx.render(&key, hook)?;

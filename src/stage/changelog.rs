@@ -104,7 +104,7 @@ impl Stage for ChangelogStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let cfg = &ctx.config.changelog;
         let (name, text) = render::load_template(
             render::template_base(&ctx.loaded.file),

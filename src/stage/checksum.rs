@@ -100,7 +100,7 @@ impl Stage for ChecksumStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let Some(planned) = ctx.plan.checksum.clone() else {
             return Err(Error::Failed("checksum: not planned".into()));
         };

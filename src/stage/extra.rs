@@ -80,7 +80,7 @@ impl Stage for ExtraFiles {
         }
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         // Once per path: a merge or a re-run may already hold some.
         let known: Vec<String> = ctx
             .artifacts

@@ -36,8 +36,18 @@ pub struct Defaults<'a> {
     pub root: &'a Path,
 }
 
+/// What a stage needs finished before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waits {
+    /// Every stage before it in the run's order (most stages: they read all of a kind).
+    Earlier,
+    /// Only these stages (those of them in the run); the stage waits in the registry for
+    /// each of its other inputs as it lands (archives per target, uploads per file).
+    Only(&'static [&'static str]),
+}
+
 /// One step of the pipeline.
-pub trait Stage {
+pub trait Stage: Sync {
     /// The name used in logs and `--skip`.
     fn name(&self) -> &'static str;
     /// Why this stage does not run this time, if it does not.
@@ -57,25 +67,107 @@ pub trait Stage {
     fn preflight(&self, _ctx: &Context) -> Result<()> {
         Ok(())
     }
+    /// What must be finished before this stage starts (see [`Waits`]).
+    fn waits_for(&self) -> Waits {
+        Waits::Earlier
+    }
     /// Do the work.
-    fn run(&self, ctx: &mut Context) -> Result<()>;
+    fn run(&self, ctx: &Context) -> Result<()>;
 }
 
-/// Run `stages` in order, logging skips.
-pub fn run_all(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
-    for stage in stages {
-        if let Some(reason) = stage.skip(ctx) {
-            tracing::info!("{}: skipped ({reason})", stage.name());
-            continue;
+/// How long each stage that ran took, in the run's order.
+pub type Timings = Vec<(String, std::time::Duration)>;
+
+/// Run `stages`: pipelined (every stage starts as soon as what it waits for is finished, so
+/// a target's archive and upload overlap the other targets' builds), or one after another
+/// with `--no-pipeline`. Outputs are the same either way: names come from the plan and the
+/// registry sorts. The first failure stops the rest and is the error returned.
+pub fn run_all(ctx: &Context, stages: &[&dyn Stage]) -> (Result<()>, Timings) {
+    let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
+    ctx.artifacts.begin(&names);
+    let mut runnable = vec![];
+    for (i, stage) in stages.iter().enumerate() {
+        match stage.skip(ctx) {
+            Some(reason) => {
+                tracing::info!("{}: skipped ({reason})", stage.name());
+                ctx.artifacts.finish(stage.name());
+            }
+            None => runnable.push((i, *stage)),
         }
-        let start = std::time::Instant::now();
-        let result = stage.run(ctx);
-        ctx.timings
-            .push((stage.name().to_string(), start.elapsed()));
-        result?;
-        tracing::debug!("{}: done in {:.2?}", stage.name(), start.elapsed());
     }
-    Ok(())
+    if ctx.options.sequential {
+        let mut timings = vec![];
+        for (_, stage) in runnable {
+            let start = std::time::Instant::now();
+            let result = stage.run(ctx);
+            timings.push((stage.name().to_string(), start.elapsed()));
+            if let Err(e) = result {
+                stop(ctx);
+                return (Err(e), timings);
+            }
+            ctx.artifacts.finish(stage.name());
+        }
+        return (Ok(()), timings);
+    }
+    let errors: std::sync::Mutex<Vec<Error>> = Default::default();
+    let timings: std::sync::Mutex<Vec<(usize, String, std::time::Duration)>> = Default::default();
+    std::thread::scope(|scope| {
+        for &(i, stage) in &runnable {
+            let (names, errors, timings) = (&names, &errors, &timings);
+            scope.spawn(move || {
+                let needs: Vec<&str> = match stage.waits_for() {
+                    Waits::Earlier => names[..i].to_vec(),
+                    Waits::Only(list) => names[..i]
+                        .iter()
+                        .copied()
+                        .filter(|n| list.contains(n))
+                        .collect(),
+                };
+                let ready = ctx.artifacts.wait_for(stage.name(), |_, board| {
+                    needs.iter().all(|n| board.finished(n)).then_some(())
+                });
+                let result = ready.and_then(|()| {
+                    tracing::debug!("{}: started", stage.name());
+                    let start = std::time::Instant::now();
+                    let r = stage.run(ctx);
+                    timings.lock().expect("timings").push((
+                        i,
+                        stage.name().to_string(),
+                        start.elapsed(),
+                    ));
+                    r
+                });
+                match result {
+                    Ok(()) => ctx.artifacts.finish(stage.name()),
+                    Err(e) => {
+                        // The first failure wins; what it cancelled comes after it.
+                        errors.lock().expect("errors").push(e);
+                        stop(ctx);
+                    }
+                }
+            });
+        }
+    });
+    let mut timings = timings.into_inner().expect("timings");
+    timings.sort_by_key(|t| t.0);
+    let timings = timings.into_iter().map(|(_, n, d)| (n, d)).collect();
+    let mut errors = errors.into_inner().expect("errors");
+    // Report the first real failure, not the cancellations it caused.
+    let first = errors
+        .iter()
+        .position(|e| !matches!(e, Error::Cancelled(_)))
+        .unwrap_or(0);
+    if errors.is_empty() {
+        (Ok(()), timings)
+    } else {
+        (Err(errors.swap_remove(first)), timings)
+    }
+}
+
+/// The first failure: running processes are killed, waiting stages give up.
+fn stop(ctx: &Context) {
+    ctx.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    ctx.artifacts.abort();
 }
 
 /// Add every stage's outputs to `ctx.plan`, in order; a stage that will not run records why.

@@ -195,7 +195,7 @@ impl Stage for ProvenanceStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let Some(planned) = ctx.plan.provenance.clone() else {
             return Ok(());
         };

@@ -411,7 +411,7 @@ impl Stage for ReferrersStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let subjects = subjects(ctx);
         if subjects.is_empty() {
             tracing::info!("referrers: no pushed images");

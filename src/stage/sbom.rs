@@ -273,7 +273,7 @@ impl Stage for SbomStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let time = reproducible_time(&ctx.git)?;
         for p in ctx.plan.sboms.clone() {
             if ctx.artifacts.all().iter().all(|a| a.name != p.subject) {

@@ -291,7 +291,7 @@ impl Stage for SignStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let time = reproducible_time(&ctx.git)?;
         let mut made = vec![];
         for (i, s) in ctx.config.signs.iter().enumerate() {

@@ -811,7 +811,7 @@ impl Stage for TapStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let mut done: Vec<String> = vec![];
         let result = run_all(ctx, &mut done);
         result.map_err(|e| {

@@ -20,10 +20,9 @@ use crate::hash::sha256_file;
 use crate::plan::{Plan, PlannedArchive, PlannedBuild};
 use crate::progress::Progress;
 use entry::{EntryKind, EntrySet};
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Default archive name template (GoReleaser's).
 pub const DEFAULT_NAME: &str =
@@ -223,15 +222,20 @@ fn produce(
                     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
                 })
                 .ctx("cannot copy the binary to", &tmp)
+                .and_then(|_| sha256_file(&tmp))
         }
     };
-    if let Err(e) =
-        written.and_then(|_| std::fs::rename(&tmp, &p.path).ctx("cannot write", &p.path))
-    {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let (sha, size) = sha256_file(&p.path)?;
+    let (sha, size) = match written.and_then(|w| {
+        std::fs::rename(&tmp, &p.path)
+            .ctx("cannot write", &p.path)
+            .map(|()| w)
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
     let kind = if p.format == Format::Binary {
         Kind::UploadableBinary
     } else {
@@ -297,12 +301,13 @@ impl Stage for ArchiveStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
-        let planned = ctx.plan.archives.clone();
-        if ctx.artifacts.select(&Filter::kind(Kind::Binary)).is_empty() {
-            tracing::info!("archive: nothing to archive (no binaries were built)");
-            return Ok(());
-        }
+    /// Archives stream from the build: each starts once its own binaries are built.
+    fn waits_for(&self) -> super::Waits {
+        super::Waits::Only(&["before"])
+    }
+
+    fn run(&self, ctx: &Context) -> Result<()> {
+        let planned = &ctx.plan.archives;
         for (i, a) in ctx.config.archives.iter().enumerate() {
             if !planned.iter().any(|p| p.index == i) {
                 tracing::warn!(
@@ -311,6 +316,9 @@ impl Stage for ArchiveStage {
                 );
             }
         }
+        if planned.is_empty() {
+            return Ok(());
+        }
         // Resolve every archive's files before writing anything: a bad glob stops the stage
         // with no archive written.
         let root = ctx.root.canonicalize().ctx("cannot resolve", &ctx.root)?;
@@ -318,7 +326,7 @@ impl Stage for ArchiveStage {
         let top = ctx.root.join(&ctx.config.dist);
         let dist = top.canonicalize().ctx("cannot resolve", &top)?;
         let mut resolved: HashMap<usize, Vec<files::Resolved>> = HashMap::new();
-        for p in &planned {
+        for p in planned {
             if p.format != Format::Binary && !resolved.contains_key(&p.index) {
                 let a = &ctx.config.archives[p.index];
                 let list = files::resolve(
@@ -330,68 +338,109 @@ impl Stage for ArchiveStage {
                 resolved.insert(p.index, list);
             }
         }
-        let jobs: Vec<Job> = planned
-            .iter()
-            .map(|p| {
-                job(
-                    ctx,
-                    p,
-                    resolved
-                        .get(&p.index)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default(),
-                )
-            })
-            .collect::<Result<_>>()?;
-
         let workers = ctx.options.parallelism.max(1);
         let settings = writer::Settings {
             mtime: reproducible_time(&ctx.git)?,
             threads: (workers / planned.len().max(1)).max(1) as u32,
         };
-        let pool = ctx.pool()?;
-        let cancel = AtomicBool::new(false);
-        let mut progress = Progress::new(planned.len() as u64, "archiving");
-        let ctx_ref: &Context = ctx;
-        let results: Vec<Result<Artifact>> = pool.install(|| {
-            planned
-                .par_iter()
-                .zip(jobs.par_iter())
-                .map(|(p, j)| {
-                    if cancel.load(Ordering::Relaxed) {
-                        return Err(Error::Cancelled(format!(
-                            "{}: cancelled because another archive failed",
-                            describe(p)
-                        )));
+        let progress = std::sync::Mutex::new(Progress::new(planned.len() as u64, "archiving"));
+        // Archives not yet taken by a worker, in plan order.
+        let todo = std::sync::Mutex::new((0..planned.len()).collect::<Vec<usize>>());
+        let done: std::sync::Mutex<Vec<Artifact>> = Default::default();
+        let first_error: std::sync::Mutex<Option<Error>> = Default::default();
+        // Workers only wait and write; each holds a CPU slot only while it writes.
+        std::thread::scope(|scope| {
+            for _ in 0..workers.min(planned.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let next = next_ready(ctx, planned, &todo);
+                        let i = match next {
+                            Ok(Some(i)) => i,
+                            Ok(None) => return,
+                            Err(e) => {
+                                first_error.lock().expect("errors").get_or_insert(e);
+                                return;
+                            }
+                        };
+                        let p = &planned[i];
+                        let files = resolved
+                            .get(&p.index)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default();
+                        let r = {
+                            let _slot = ctx.slots.acquire(crate::slots::Priority::Package);
+                            let start = std::time::Instant::now();
+                            let r = job(ctx, p, files).and_then(|j| produce(ctx, p, &j, settings));
+                            if let Ok(a) = &r {
+                                progress.lock().expect("progress").done(&format!(
+                                    "archived {} ({} bytes, {:.1?})",
+                                    a.name,
+                                    a.size.unwrap_or_default(),
+                                    start.elapsed()
+                                ));
+                            }
+                            r
+                        };
+                        match r {
+                            Ok(a) => {
+                                // Registered at once: its checksum and upload need nothing else.
+                                ctx.artifacts.add(a.clone());
+                                done.lock().expect("done").push(a);
+                            }
+                            Err(e) => {
+                                ctx.cancel.store(true, Ordering::SeqCst);
+                                let mut first = first_error.lock().expect("errors");
+                                if first
+                                    .as_ref()
+                                    .is_none_or(|f| matches!(f, Error::Cancelled(_)))
+                                {
+                                    *first = Some(e);
+                                }
+                                return;
+                            }
+                        }
                     }
-                    let start = std::time::Instant::now();
-                    let r = produce(ctx_ref, p, j, settings);
-                    match &r {
-                        Ok(a) => progress.done(&format!(
-                            "archived {} ({} bytes, {:.1?})",
-                            a.name,
-                            a.size.unwrap_or_default(),
-                            start.elapsed()
-                        )),
-                        Err(_) => cancel.store(true, Ordering::Relaxed),
-                    }
-                    r
-                })
-                .collect()
-        });
-        progress.finish();
-        let mut errors = vec![];
-        for r in results {
-            match r {
-                Ok(a) => ctx.artifacts.add(a),
-                Err(e) => errors.push(e),
+                });
             }
-        }
-        // Report the first real failure, not the cancellations it caused.
-        errors.sort_by_key(|e| matches!(e, Error::Cancelled(_)));
-        match errors.into_iter().next() {
+        });
+        progress.into_inner().expect("progress").finish();
+        match first_error.into_inner().expect("errors") {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
+}
+
+/// Take the next archive whose binaries are all built, waiting until one is. `None` when
+/// every archive has been taken; archives whose builds finished without their binaries
+/// (a skipped or failed build) are taken too, and fail naming the missing binary.
+fn next_ready(
+    ctx: &Context,
+    planned: &[PlannedArchive],
+    todo: &std::sync::Mutex<Vec<usize>>,
+) -> Result<Option<usize>> {
+    ctx.artifacts.wait_for("archive", |reg, board| {
+        let mut todo = todo.lock().expect("todo");
+        if todo.is_empty() || ctx.cancel.load(Ordering::SeqCst) {
+            return Some(None);
+        }
+        let built = board.earlier_finished("archive");
+        if built && reg.select(&Filter::kind(Kind::Binary)).is_empty() {
+            tracing::info!("archive: nothing to archive (no binaries were built)");
+            todo.clear();
+            return Some(None);
+        }
+        let have = |pb: &PlannedBuild| {
+            !reg.select(
+                &Filter::kind(Kind::Binary)
+                    .and(Filter::build_id(&pb.id))
+                    .and(Filter::target(&pb.target.name())),
+            )
+            .is_empty()
+        };
+        let pos = todo
+            .iter()
+            .position(|&i| built || planned[i].binaries.iter().all(have))?;
+        Some(Some(todo.remove(pos)))
+    })
 }

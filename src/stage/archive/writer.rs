@@ -8,6 +8,7 @@
 
 use crate::config::Format;
 use crate::fileset::entry::{Entry, EntryKind};
+use crate::hash::Sha256Writer;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::Path;
@@ -32,9 +33,13 @@ pub struct Settings {
     pub threads: u32,
 }
 
-/// Write `entries` as `format` to `out`.
-pub fn write(format: Format, entries: &[Entry], out: &Path, s: Settings) -> io::Result<()> {
-    let file = File::create(out)?;
+/// The SHA-256 (hex) and size of a written archive.
+pub type Written = (String, u64);
+
+/// Write `entries` as `format` to `out`. Returns its SHA-256 and size, taken while writing
+/// (tar formats) or read back once (zip, whose writer seeks back to patch headers).
+pub fn write(format: Format, entries: &[Entry], out: &Path, s: Settings) -> io::Result<Written> {
+    let file = Sha256Writer::new(File::create(out)?);
     match format {
         Format::TarGz => {
             let gz = flate2::GzBuilder::new().write(
@@ -65,17 +70,25 @@ pub fn write(format: Format, entries: &[Entry], out: &Path, s: Settings) -> io::
             let z = tar(BufWriter::with_capacity(BUF, z), entries, s.mtime)?;
             finish_file(z.into_inner().map_err(|e| e.into_error())?.finish()?)
         }
-        Format::Zip => finish_file(zip(BufWriter::with_capacity(BUF, file), entries, s.mtime)?),
+        Format::Zip => {
+            let (file, _, _) = file.finish();
+            let mut w = zip(BufWriter::with_capacity(BUF, file), entries, s.mtime)?;
+            w.flush()?;
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            crate::hash::sha256_file(out).map_err(io::Error::other)
+        }
         Format::Binary => Err(io::Error::other(
             "the binary format is a copy, not an archive",
         )),
     }
 }
 
-fn finish_file(mut w: BufWriter<File>) -> io::Result<()> {
+fn finish_file(mut w: BufWriter<Sha256Writer<File>>) -> io::Result<Written> {
     w.flush()?;
-    let f = w.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()
+    let (f, sha, size) = w.into_inner().map_err(|e| e.into_error())?.finish();
+    f.sync_all()?;
+    Ok((sha, size))
 }
 
 /// A reader that yields exactly `len` bytes and fails if the file is shorter or longer, so a

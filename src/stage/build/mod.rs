@@ -246,33 +246,47 @@ pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Build every planned target on a pool of `ctx.options.parallelism` workers.
-pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<Vec<Artifact>> {
+/// Build every planned target on a pool of `ctx.options.parallelism` workers; with `add`,
+/// each binary is registered the moment it is built, so the stages that stream from the
+/// build (archives, uploads) start on it while other targets still build.
+pub fn run_plan(
+    ctx: &Context,
+    plan: &Plan,
+    add: Option<&(dyn Fn(Artifact) + Sync)>,
+) -> Result<Vec<Artifact>> {
     let pool = ctx.pool()?;
-    let cancel = AtomicBool::new(false);
+    // The run's one cancellation flag: a failed build stops the others, and any other
+    // failed stage of a pipelined run stops the builds.
+    let cancel = &ctx.cancel;
     let mut progress = Progress::new(plan.builds.len() as u64, "building");
     let results: Vec<Result<Artifact>> = pool.install(|| {
         plan.builds
             .par_iter()
             .map(|pb| {
+                let _slot = ctx.slots.acquire(crate::slots::Priority::Build);
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Error::Cancelled(format!(
-                        "{}: cancelled because another build failed",
+                        "{}: cancelled because another task failed",
                         label(pb)
                     )));
                 }
                 let start = std::time::Instant::now();
                 let name = format!("{} {}", pb.id, pb.target.name());
                 progress.started(&name);
-                let r = build_one(ctx, pb, &cancel);
+                let r = build_one(ctx, pb, cancel);
                 progress.ended(&name);
                 match &r {
-                    Ok(_) => progress.done(&format!(
-                        "built {} {} ({:.1?})",
-                        pb.id,
-                        pb.target.name(),
-                        start.elapsed()
-                    )),
+                    Ok(a) => {
+                        progress.done(&format!(
+                            "built {} {} ({:.1?})",
+                            pb.id,
+                            pb.target.name(),
+                            start.elapsed()
+                        ));
+                        if let Some(add) = add {
+                            add(a.clone());
+                        }
+                    }
                     Err(_) => cancel.store(true, Ordering::Relaxed),
                 }
                 r
@@ -318,12 +332,9 @@ impl Stage for BuildStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
-        let plan = ctx.plan.clone();
-        for a in run_plan(ctx, &plan)? {
-            ctx.artifacts.add(a);
-        }
-        Ok(())
+    fn run(&self, ctx: &Context) -> Result<()> {
+        let add = |a: Artifact| ctx.artifacts.add(a);
+        run_plan(ctx, &ctx.plan, Some(&add)).map(|_| ())
     }
 }
 

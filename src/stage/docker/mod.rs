@@ -87,7 +87,12 @@ impl Stage for DockerStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    /// Dockerfile images need the binaries and Linux packages only: they build while archives are written and uploaded.
+    fn waits_for(&self) -> super::Waits {
+        super::Waits::Only(&["before", "build", "nfpm"])
+    }
+
+    fn run(&self, ctx: &Context) -> Result<()> {
         let artifacts = ctx
             .artifacts
             .select(&Filter::kinds(&[Kind::Binary, Kind::LinuxPackage]));

@@ -132,7 +132,12 @@ impl Stage for ImageStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    /// Images need the binaries (and the Dockerfile images, for `docker_manifests`) only: they are assembled and pushed while archives are written and uploaded.
+    fn waits_for(&self) -> super::Waits {
+        super::Waits::Only(&["before", "build", "dockers"])
+    }
+
+    fn run(&self, ctx: &Context) -> Result<()> {
         let binaries = ctx.artifacts.select(&Filter::kind(Kind::Binary));
         if binaries.is_empty() && !ctx.config.images.is_empty() {
             tracing::info!("images: nothing to build (no binaries in this run)");

@@ -848,7 +848,12 @@ impl Stage for NfpmStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    /// Packages need every build, not the archives: they are written while archives and uploads run.
+    fn waits_for(&self) -> super::Waits {
+        super::Waits::Only(&["before", "build"])
+    }
+
+    fn run(&self, ctx: &Context) -> Result<()> {
         let planned = ctx.plan.packages.clone();
         let metas = planned.iter().all(|p| ctx.config.nfpms[p.index].meta);
         if (ctx.artifacts.select(&Filter::kind(Kind::Binary)).is_empty() && !metas)

@@ -279,7 +279,7 @@ impl Stage for PkgmgrStage {
         }
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let mut out = vec![];
         let project = ctx.config.project_name.clone().unwrap_or_default();
         let version = ctx.version.clone();

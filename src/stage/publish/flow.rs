@@ -41,8 +41,6 @@ pub struct Plan {
     pub replace: bool,
     /// Uploads in flight at once.
     pub concurrency: usize,
-    /// The files to upload.
-    pub assets: Vec<Local>,
     /// Retry policy for each step.
     pub policy: Policy,
     /// `--timeout`.
@@ -357,8 +355,15 @@ async fn ensure_asset(
     .await
 }
 
-/// Run the flow. Returns the release's web URL.
-pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Result<String, Failure> {
+/// Run the flow over `assets`, which arrive while it runs (each is uploaded as it comes, so
+/// uploads overlap the builds of a pipelined release); the release is published only after
+/// the stream has ended and GitHub lists every asset complete. Returns its web URL.
+pub async fn publish(
+    client: &Client,
+    plan: &Plan,
+    progress: &Progress,
+    assets: impl futures_util::Stream<Item = Result<Local, Failure>>,
+) -> Result<String, Failure> {
     let (rel, created) = ensure_release(client, plan).await?;
     // The body as it stands, known without asking again.
     let mut current_body = rel.body.clone();
@@ -386,48 +391,48 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
         })
         .await?
     };
-    if rel.immutable && !rel.draft {
-        let missing: Vec<&str> = plan
-            .assets
-            .iter()
-            .filter(|a| !remote.contains_key(&a.name))
-            .map(|a| a.name.as_str())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Failure::Fatal(format!(
-                "release {} is published and immutable, so assets cannot be added (missing: {}); delete the release or release a new tag",
-                plan.tag,
-                missing.join(", ")
-            )));
+    let immutable = rel.immutable && !rel.draft;
+    let remote = Mutex::new(remote);
+    // Every asset that arrived, for the final check.
+    let received: Mutex<Vec<Local>> = Mutex::new(vec![]);
+    let (mut uploaded, mut kept) = (0usize, 0usize);
+    let mut failed: Vec<String> = vec![];
+    let results = assets
+        .map(|item| {
+            let (remote, received) = (&remote, &received);
+            async move {
+                // The list of assets could not be completed: nothing may be published.
+                let a = match item {
+                    Ok(a) => a,
+                    Err(e) => return ("the list of assets".to_string(), Err(e)),
+                };
+                received.lock().expect("assets").push(a.clone());
+                let r = if immutable && !remote.lock().expect("assets").contains_key(&a.name) {
+                    Err(Failure::Fatal(format!(
+                        "release {} is published and immutable, so assets cannot be added (missing: {}); delete the release or release a new tag",
+                        plan.tag, a.name
+                    )))
+                } else {
+                    ensure_asset(client, plan, rel.id, &a, remote).await
+                };
+                (a.name, r)
+            }
+        })
+        .buffer_unordered(plan.concurrency.max(1));
+    let mut results = std::pin::pin!(results);
+    // The first failed asset ends the flow: the uploads still in flight are dropped, and
+    // the release stays a draft that a re-run finishes.
+    while let Some((name, r)) = results.next().await {
+        match r {
+            Ok(AssetResult::Uploaded) => uploaded += 1,
+            Ok(AssetResult::AlreadyThere) => kept += 1,
+            Err(e) => {
+                failed.push(format!("{name}: {}", e.message()));
+                break;
+            }
         }
     }
-    let remote = Mutex::new(remote);
-    let results: Vec<(String, Result<AssetResult, Failure>)> =
-        futures_util::stream::iter(plan.assets.iter())
-            .map(|a| {
-                let remote = &remote;
-                async move {
-                    (
-                        a.name.clone(),
-                        ensure_asset(client, plan, rel.id, a, remote).await,
-                    )
-                }
-            })
-            .buffer_unordered(plan.concurrency.max(1))
-            .collect()
-            .await;
-    let uploaded = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Ok(AssetResult::Uploaded)))
-        .count();
-    let kept = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Ok(AssetResult::AlreadyThere)))
-        .count();
-    let failed: Vec<String> = results
-        .iter()
-        .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {}", e.message())))
-        .collect();
+    drop(results);
     progress.note(format!(
         "assets: {uploaded} uploaded, {kept} already there, {} failed",
         failed.len()
@@ -435,14 +440,14 @@ pub async fn publish(client: &Client, plan: &Plan, progress: &Progress) -> Resul
     if !failed.is_empty() {
         return Err(Failure::Fatal(failed.join("\n  ")));
     }
+    let assets = std::mem::take(&mut *received.lock().expect("assets"));
 
     // Read the list back: publish only what GitHub confirms complete.
     let now = step(plan, "verifying assets", || {
         list_assets(client, &plan.repo, rel.id)
     })
     .await?;
-    let missing: Vec<&str> = plan
-        .assets
+    let missing: Vec<&str> = assets
         .iter()
         .filter(|a| {
             !now.get(&a.name)

@@ -56,12 +56,18 @@ impl Stage for Publish {
         Ok(())
     }
 
+    /// Publishing starts with the release notes: the draft is made at once and each asset
+    /// is uploaded as it lands; the release is published once every earlier stage is done.
+    fn waits_for(&self) -> super::Waits {
+        super::Waits::Only(&["before", "changelog"])
+    }
+
     /// The token is checked before any side effect.
     fn preflight(&self, ctx: &Context) -> Result<()> {
         token(ctx).map(|_| ())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let token = token(ctx)?;
         let Some(release) = ctx.plan.release.clone() else {
             return Err(Error::Failed("publish: the release was not planned".into()));
@@ -85,22 +91,133 @@ impl Stage for Publish {
             }));
         }
         tracing::info!(
-            "publish: {} assets to {} ({})",
-            plan.assets.len(),
+            "publish: to {} ({}); each asset is uploaded as soon as it is made",
             repo,
             plan.tag
         );
-        let result = rt.block_on(flow::publish(&client, &plan, &progress));
+        // `Some(asset)`, then `None` once every asset has been handed over: a channel that
+        // closes without it (the feeder failed) fails the flow before anything is published.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Option<Local>>();
+        let assets = futures_util::stream::unfold(Some(rx), |rx| async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(Some(a)) => Some((Ok(a), Some(rx))),
+                Some(None) => None,
+                None => Some((
+                    Err(crate::retry::Failure::Fatal(
+                        "the list of assets to upload could not be completed".into(),
+                    )),
+                    None,
+                )),
+            }
+        });
+        // Set when the flow has ended early, so the feeder stops waiting.
+        let flow_ended = std::sync::atomic::AtomicBool::new(false);
+        let (result, fed) = std::thread::scope(|scope| {
+            // The feeder waits in the registry for uploadable artifacts and hands each to
+            // the flow; it ends when every stage before this one has finished.
+            let feeder = scope.spawn(|| feed(ctx, tx, &flow_ended));
+            let flow = flow::publish(&client, &plan, &progress, assets);
+            // `None`: another task failed first; the uploads in flight are dropped.
+            let result = rt.block_on(async {
+                tokio::select! {
+                    r = flow => Some(r),
+                    () = cancelled(ctx) => None,
+                }
+            });
+            flow_ended.store(true, std::sync::atomic::Ordering::SeqCst);
+            (result, feeder.join().expect("feeder"))
+        });
         crate::interrupt::clear_summary();
+        let Some(result) = result else {
+            let done = progress.done.lock().expect("progress").join("; ");
+            if !done.is_empty() {
+                tracing::warn!(
+                    "publish: stopped because another task failed; done so far: {done}. The release is still a draft: a re-run finishes it"
+                );
+            }
+            return Err(Error::Cancelled(
+                "publish: cancelled because another task failed".into(),
+            ));
+        };
+        // The feeder's own error is the cause when it failed.
+        fed?;
         match result {
             Ok(url) => {
-                ctx.vars
-                    .insert("release_url".into(), minijinja::Value::from(url));
+                let _ = ctx.release_url.set(url);
                 Ok(())
             }
             Err(e) => Err(Error::Failed(
                 client.redact(&failure_message(&plan, &progress, &e)),
             )),
+        }
+    }
+}
+
+/// Resolves once the run is cancelled (another task failed).
+async fn cancelled(ctx: &Context) {
+    while !ctx.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Hand every uploadable artifact to the flow as it is registered, until every stage before
+/// publishing has finished. Two different files under one name are an error.
+fn feed(
+    ctx: &Context,
+    tx: tokio::sync::mpsc::UnboundedSender<Option<Local>>,
+    flow_ended: &std::sync::atomic::AtomicBool,
+) -> Result<()> {
+    let mut sent: BTreeMap<String, PathBuf> = BTreeMap::new();
+    loop {
+        let (new, last) = ctx.artifacts.wait_for("publish", |reg, board| {
+            if ctx.cancel.load(std::sync::atomic::Ordering::SeqCst)
+                || flow_ended.load(std::sync::atomic::Ordering::SeqCst)
+            {
+                return Some((vec![], true));
+            }
+            let last = board.earlier_finished("publish");
+            let new: Vec<_> = reg
+                .select(&Filter::Uploadable)
+                .into_iter()
+                .filter(|a| sent.get(&a.name) != Some(&ctx.root.join(&a.path)))
+                .collect();
+            (last || !new.is_empty()).then_some((new, last))
+        })?;
+        for a in new {
+            let path: PathBuf = ctx.root.join(&a.path);
+            if let Some(prev) = sent.get(&a.name) {
+                return Err(Error::Failed(format!(
+                    "two files would be uploaded as `{}`: {} and {}; give one another name",
+                    a.name,
+                    ctx.rel_path(prev),
+                    a.path
+                )));
+            }
+            let (sha256, size) = match (&a.sha256, a.size) {
+                (Some(h), Some(s)) => (h.clone(), s),
+                _ => crate::hash::sha256_file(&path)?,
+            };
+            sent.insert(a.name.clone(), path.clone());
+            // The flow has stopped (it failed): nothing more to hand over.
+            if tx
+                .send(Some(Local {
+                    name: a.name,
+                    path,
+                    size,
+                    sha256,
+                }))
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+        if last {
+            // Cancelled: the channel closes without the end mark, so nothing is published.
+            if !ctx.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = tx.send(None);
+            }
+            return Ok(());
         }
     }
 }
@@ -261,39 +378,6 @@ fn notes(ctx: &Context) -> Result<String> {
     }
 }
 
-/// Every uploadable artifact as a local file with size and SHA-256; duplicate names are an
-/// error before any request.
-fn assets(ctx: &Context) -> Result<Vec<Local>> {
-    let mut by_name: BTreeMap<String, Local> = BTreeMap::new();
-    for a in ctx.artifacts.select(&Filter::Uploadable) {
-        let path: PathBuf = ctx.root.join(&a.path);
-        let (sha256, size) = match (&a.sha256, a.size) {
-            (Some(h), Some(s)) => (h.clone(), s),
-            _ => crate::hash::sha256_file(&path)?,
-        };
-        if let Some(prev) = by_name.get(&a.name)
-            && prev.path != path
-        {
-            return Err(Error::Failed(format!(
-                "two files would be uploaded as `{}`: {} and {}; give one another name",
-                a.name,
-                ctx.rel_path(&prev.path),
-                a.path
-            )));
-        }
-        by_name.insert(
-            a.name.clone(),
-            Local {
-                name: a.name,
-                path,
-                size,
-                sha256,
-            },
-        );
-    }
-    Ok(by_name.into_values().collect())
-}
-
 /// Resolve everything the flow needs.
 fn plan(ctx: &Context, release: &crate::plan::PlannedRelease) -> Result<Plan> {
     let r = &ctx.config.release;
@@ -319,7 +403,6 @@ fn plan(ctx: &Context, release: &crate::plan::PlannedRelease) -> Result<Plan> {
         mode: r.mode,
         replace: r.replace_existing_artifacts,
         concurrency: r.upload_concurrency.unwrap_or(DEFAULT_UPLOAD_CONCURRENCY),
-        assets: assets(ctx)?,
         policy: crate::retry::Policy::default(),
         deadline: ctx.options.deadline,
         run: ctx

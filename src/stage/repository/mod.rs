@@ -286,7 +286,7 @@ impl Stage for RepositoryStage {
         Ok(())
     }
 
-    fn run(&self, ctx: &mut Context) -> Result<()> {
+    fn run(&self, ctx: &Context) -> Result<()> {
         let mtime = reproducible_time(&ctx.git)?;
         for planned in ctx.plan.repositories.clone() {
             let i = planned.index;
