@@ -265,7 +265,7 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
         }
         // Extra files that exist now are listed among the uploads.
         if crate::stage::Stage::skip(&crate::stage::extra::ExtraFiles, &ctx).is_none() {
-            let _ = crate::stage::Stage::run(&crate::stage::extra::ExtraFiles, &mut ctx);
+            let _ = crate::stage::Stage::run(&crate::stage::extra::ExtraFiles, &ctx);
         }
         let (text, checks) = crate::stage::publish::dry_run(&ctx);
         if !a.json {

@@ -432,7 +432,6 @@ pub async fn publish(
             }
         }
     }
-    drop(results);
     progress.note(format!(
         "assets: {uploaded} uploaded, {kept} already there, {} failed",
         failed.len()
