@@ -109,6 +109,106 @@ pub fn build_stages() -> Vec<&'static dyn Stage> {
     vec![&stage::before::Before, &stage::build::BuildStage]
 }
 
+/// One task of the run's graph and what it waits for (`--dry-run` prints them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// What the task does (`build default linux_amd64`, `archive x.tar.gz`, `checksum`).
+    pub name: String,
+    /// The tasks it waits for.
+    pub waits: Vec<String>,
+}
+
+/// The graph a pipelined run follows: builds and archives per target, each archive's upload
+/// after its archive, every other stage after the stages it waits for, and the release
+/// published after everything. Stages that will not run are left out.
+pub fn graph(ctx: &Context, stages: &[&dyn Stage]) -> Vec<Task> {
+    let plan = &ctx.plan;
+    let runs: Vec<&dyn Stage> = stages
+        .iter()
+        .copied()
+        .filter(|s| !plan.skipped.iter().any(|(n, _)| n == s.name()))
+        .collect();
+    let names: Vec<&str> = runs.iter().map(|s| s.name()).collect();
+    let build_task = |id: &str, target: &str| format!("build {id} {target}");
+    // How a stage is named as an input: per-target stages by their parts.
+    let as_input = |name: &str| -> String {
+        match name {
+            "build" => "every build".into(),
+            "archive" => "every archive".into(),
+            other => other.to_string(),
+        }
+    };
+    let mut tasks = vec![];
+    for (i, s) in runs.iter().enumerate() {
+        let waits: Vec<String> = match s.waits_for() {
+            stage::Waits::Earlier => names[..i].iter().map(|n| as_input(n)).collect(),
+            stage::Waits::Only(list) => names[..i]
+                .iter()
+                .filter(|n| list.contains(n))
+                .map(|n| as_input(n))
+                .collect(),
+        };
+        match s.name() {
+            "build" => tasks.extend(plan.builds.iter().map(|pb| Task {
+                name: build_task(&pb.id, &pb.target.name()),
+                waits: waits.clone(),
+            })),
+            "archive" => tasks.extend(plan.archives.iter().map(|a| {
+                Task {
+                    name: format!("archive {}", a.name),
+                    waits: waits
+                        .iter()
+                        .cloned()
+                        .chain(
+                            a.binaries
+                                .iter()
+                                .map(|pb| build_task(&pb.id, &pb.target.name())),
+                        )
+                        .collect(),
+                }
+            })),
+            "publish" => {
+                let release = plan
+                    .release
+                    .as_ref()
+                    .map(|r| r.tag.clone())
+                    .unwrap_or_default();
+                tasks.push(Task {
+                    name: format!("draft release {release}"),
+                    waits,
+                });
+                let mut uploads = vec![];
+                for a in &plan.archives {
+                    let name = format!("upload {}", a.name);
+                    tasks.push(Task {
+                        name: name.clone(),
+                        waits: vec![
+                            format!("draft release {release}"),
+                            format!("archive {}", a.name),
+                        ],
+                    });
+                    uploads.push(name);
+                }
+                tasks.push(Task {
+                    name: "upload every other file, as it is made".into(),
+                    waits: vec![format!("draft release {release}")],
+                });
+                tasks.push(Task {
+                    name: format!("publish release {release}"),
+                    waits: std::iter::once("every upload".to_string())
+                        .chain(names[..i].iter().map(|n| as_input(n)))
+                        .collect(),
+                });
+            }
+            other => tasks.push(Task {
+                name: other.to_string(),
+                waits,
+            }),
+        }
+    }
+    tasks
+}
+
 /// Run `stages`, then write `artifacts.json` and `metadata.json`.
 pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     // Everything that can be checked without side effects is checked before dist/ is touched.

@@ -1,6 +1,6 @@
 //! The fake GitHub as a process, for `benches/publish.sh` (built by `cargo build --tests`).
 //!
-//! `fake_github_server serve [--latency-ms N] [--token T]` prints `api=URL uploads=URL` and
+//! `fake_github_server serve [--latency-ms N] [--bandwidth-kbps N] [--token T]` prints `api=URL uploads=URL` and
 //! serves until killed. Run without arguments (as `cargo test` does), it checks itself: a
 //! request outside GitHub's description is a violation, a valid one is served.
 
@@ -21,6 +21,14 @@ fn main() {
                         it.next()
                             .and_then(|v| v.parse().ok())
                             .expect("--latency-ms N"),
+                    )
+                }
+                "--bandwidth-kbps" => {
+                    opts.bandwidth = Some(
+                        it.next()
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .expect("--bandwidth-kbps N")
+                            * 1000,
                     )
                 }
                 "--token" => opts.token = it.next().expect("--token T").clone(),

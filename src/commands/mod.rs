@@ -457,7 +457,34 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
         ));
     }
     out.push_str(&images_dry(ctx, access));
+    out.push_str(&graph_dry(ctx));
     Ok(out)
+}
+
+/// What waits for what in the real run.
+fn graph_dry(ctx: &Context) -> String {
+    let stages = if ctx.options.share.is_some() {
+        pipeline::split_stages()
+    } else {
+        pipeline::release_stages()
+    };
+    let mut out = if ctx.options.sequential {
+        "\ngraph (--no-pipeline: each task after the one before it):\n".to_string()
+    } else {
+        format!(
+            "
+graph (a task starts once what it waits for is done; CPU work shares {} slots):\n",
+            ctx.options.parallelism
+        )
+    };
+    for t in pipeline::graph(ctx, &stages) {
+        if t.waits.is_empty() || ctx.options.sequential {
+            out.push_str(&format!("  {}\n", t.name));
+        } else {
+            out.push_str(&format!("  {} <- {}\n", t.name, t.waits.join(", ")));
+        }
+    }
+    out
 }
 
 /// `rel man`: rel.1 and a page per command (`rel-release.1`, …), from the same definitions as

@@ -145,6 +145,8 @@ pub struct Options {
     pub latency: Duration,
     /// Send `digest: null` for assets, like older GitHub versions, so clients must download.
     pub omit_digest: bool,
+    /// Bytes per second that all uploads share (a runner's uplink); `None`: unlimited.
+    pub bandwidth: Option<u64>,
 }
 
 impl Default for Options {
@@ -155,11 +157,14 @@ impl Default for Options {
             repo: "demo".into(),
             latency: Duration::ZERO,
             omit_digest: false,
+            bandwidth: None,
         }
     }
 }
 
 struct Shared {
+    /// When the shared uplink is next free (with `Options::bandwidth`).
+    link: Mutex<std::time::Instant>,
     state: Mutex<State>,
     cond: Condvar,
     opts: Options,
@@ -214,6 +219,7 @@ impl Fake {
         let api_l = TcpListener::bind("127.0.0.1:0").unwrap();
         let up_l = TcpListener::bind("127.0.0.1:0").unwrap();
         let inner = Arc::new(Shared {
+            link: Mutex::new(std::time::Instant::now()),
             state: Mutex::new(State {
                 next_id: 1,
                 ..Default::default()
@@ -455,6 +461,21 @@ impl Fake {
         }
         f.times -= 1;
         Some(f.action.clone())
+    }
+
+    /// Hold `n` received bytes for their share of the uplink: bytes of all uploads pass one
+    /// after another at `Options::bandwidth`, so parallel uploads share it.
+    fn throttle(&self, n: usize) {
+        let Some(bw) = self.inner.opts.bandwidth else {
+            return;
+        };
+        let until = {
+            let mut next = self.inner.link.lock().unwrap();
+            let start = (*next).max(std::time::Instant::now());
+            *next = start + Duration::from_secs_f64(n as f64 / bw as f64);
+            *next
+        };
+        std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
     }
 
     fn violation(&self, v: String) {
@@ -713,6 +734,7 @@ impl Fake {
             match reader.read(&mut buf[..want]) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    self.throttle(n);
                     h.update(&buf[..n]);
                     f.write_all(&buf[..n]).unwrap();
                     got += n;
