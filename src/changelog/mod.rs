@@ -16,6 +16,7 @@ use commits::Commit;
 use render::{Release, day};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 /// `owner/name` of the GitHub repository, for compare links.
 pub fn github_repo(cfg: &crate::config::Config, remote: Option<&str>) -> Option<(String, String)> {
@@ -108,7 +109,12 @@ fn shallow_error(from: Option<&str>, at: &str) -> Error {
 
 /// The commits of `from..to` (all of `to`'s history without `from`), newest first, merges
 /// included, limited to `path`. Errors when a shallow clone cuts the range.
-pub fn range(repo: &Path, from: Option<&str>, to: &str, path: Option<&str>) -> Result<Vec<Commit>> {
+pub fn range(
+    repo: &Path,
+    from: Option<&str>,
+    to: &str,
+    path: Option<&str>,
+) -> Result<Vec<Arc<Commit>>> {
     let rev = match from {
         Some(f) => format!("{f}..{to}"),
         None => to.to_string(),
@@ -164,6 +170,58 @@ pub fn release(
     })
 }
 
+/// Position of each commit of a history by its hash. Keyed by the hash's first 64 bits (a
+/// hash is already uniform: hashing it again, as a `HashMap<&str, _>` does, cost more than
+/// the rest of splitting 20,000 commits into ranges); the full hash is compared on lookup.
+#[derive(Default)]
+struct History {
+    commits: Vec<Arc<Commit>>,
+    by_key: HashMap<u64, usize, std::hash::BuildHasherDefault<Prefix>>,
+}
+
+/// The hasher of [`History`]'s map's maps: the key is already 64 random bits.
+#[derive(Default)]
+struct Prefix(u64);
+
+impl std::hash::Hasher for Prefix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+fn sha_key(sha: &str) -> u64 {
+    sha.get(..16)
+        .and_then(|p| u64::from_str_radix(p, 16).ok())
+        .unwrap_or(0)
+}
+
+impl History {
+    /// Add the next commit (called while `git log` streams, so the map is built meanwhile).
+    fn add(&mut self, c: Commit) {
+        self.by_key
+            .entry(sha_key(&c.sha))
+            .or_insert(self.commits.len());
+        self.commits.push(Arc::new(c));
+    }
+
+    /// The position of the commit `sha`, if it is in the history.
+    fn position(&self, sha: &str) -> Option<usize> {
+        match self.by_key.get(&sha_key(sha)) {
+            Some(&i) if self.commits[i].sha == sha => Some(i),
+            Some(_) => self.commits.iter().position(|c| c.sha == sha),
+            None => None,
+        }
+    }
+}
+
 /// Every tag range reachable from `to`, newest first (tags ordered by semver), with the
 /// commits after the newest tag first when `unreleased`. One `git log` for all of them.
 pub fn all_releases(
@@ -174,39 +232,49 @@ pub fn all_releases(
     unreleased: bool,
     gh: Option<&(String, String)>,
 ) -> Result<Vec<Release>> {
-    let history = commits::log(repo, &[to.to_string()], None)?;
-    let index: HashMap<&str, usize> = history
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.sha.as_str(), i))
-        .collect();
-    let parents: Vec<Vec<usize>> = history
-        .iter()
-        .map(|c| {
-            c.parents
-                .iter()
-                .filter_map(|p| index.get(p.as_str()).copied())
-                .collect()
-        })
-        .collect();
+    // The tags and the shallow boundary are read while `git log` runs.
+    let (refs, boundary, history) = std::thread::scope(|scope| {
+        let refs = scope.spawn(|| {
+            git::git(
+                repo,
+                &[
+                    "for-each-ref",
+                    "--format=%(refname:strip=2)\x1f%(objectname)\x1f%(*objectname)",
+                    "refs/tags",
+                ],
+            )
+        });
+        let boundary = scope.spawn(|| commits::shallow_boundary(repo));
+        let mut history = History::default();
+        let read = commits::log_each(repo, &[to.to_string()], None, &mut |c| history.add(c));
+        let history = read.map(|()| history);
+        (
+            refs.join().expect("for-each-ref"),
+            boundary.join().expect("shallow boundary"),
+            history,
+        )
+    });
+    let (history, refs, boundary) = (history?, refs?, boundary?);
+    let index = history;
+    // Parent positions, flat: those of commit `i` are `links[starts[i]..starts[i + 1]]`.
+    let mut starts = Vec::with_capacity(index.commits.len() + 1);
+    let mut links = Vec::with_capacity(index.commits.len() + index.commits.len() / 8);
+    for c in &index.commits {
+        starts.push(links.len());
+        links.extend(c.parents.iter().filter_map(|p| index.position(p)));
+    }
+    starts.push(links.len());
+    let parents = |i: usize| &links[starts[i]..starts[i + 1]];
+    let history = &index.commits;
     let touching = path
         .map(|p| commits::touching(repo, &[to.to_string()], p))
         .transpose()?;
     // Every tag range down to the first commit needs the whole history.
-    let boundary = commits::shallow_boundary(repo)?;
     if let Some(cut) = history.iter().find(|c| boundary.contains(&c.sha)) {
         return Err(shallow_error(None, &cut.sha));
     }
 
     // Tag → commit, peeled; only semver tags with the prefix whose commit is in this history.
-    let refs = git::git(
-        repo,
-        &[
-            "for-each-ref",
-            "--format=%(refname:strip=2)\x1f%(objectname)\x1f%(*objectname)",
-            "refs/tags",
-        ],
-    )?;
     let mut tags: Vec<(semver::Version, String, usize)> = refs
         .lines()
         .filter_map(|l| {
@@ -216,22 +284,12 @@ pub fn all_releases(
             Some((
                 tag_version(name, prefix)?,
                 name.to_string(),
-                *index.get(sha)?,
+                index.position(sha)?,
             ))
         })
         .collect();
     tags.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
 
-    let reach = |start: usize| -> Vec<bool> {
-        let mut seen = vec![false; history.len()];
-        let mut stack = vec![start];
-        while let Some(i) = stack.pop() {
-            if !std::mem::replace(&mut seen[i], true) {
-                stack.extend(parents[i].iter().copied().filter(|&p| !seen[p]));
-            }
-        }
-        seen
-    };
     let mut ends: Vec<(Option<String>, usize)> =
         tags.iter().map(|(_, n, i)| (Some(n.clone()), *i)).collect();
     if unreleased && !history.is_empty() {
@@ -241,15 +299,26 @@ pub fn all_releases(
     let mut prev: Option<String> = None;
     // Each commit belongs to the first tag (in semver order) that contains it, as git-cliff
     // does: with release branches merged back, the previous tag alone does not contain
-    // everything earlier tags released.
+    // everything earlier tags released. A claimed commit's ancestors are claimed too (an
+    // earlier tag contains them), so each walk stops there: the whole split is one pass over
+    // the history, not one per tag.
     let mut claimed = vec![false; history.len()];
+    let mut stack = vec![];
     for (tag, at) in ends {
-        let seen = reach(at);
-        let picked: Vec<usize> = (0..history.len())
-            .filter(|&i| seen[i] && !claimed[i])
-            .collect();
+        let mut picked: Vec<usize> = vec![];
+        let mut seen = std::mem::take(&mut claimed);
+        stack.push(at);
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut seen[i], true) {
+                picked.push(i);
+                stack.extend(parents(i).iter().copied().filter(|&p| !seen[p]));
+            }
+        }
+        // History order (newest first), as `git log` gave it.
+        picked.sort_unstable();
+        claimed = seen;
         let from = prev.clone();
-        let commits: Vec<Commit> = picked
+        let commits: Vec<Arc<Commit>> = picked
             .into_iter()
             .filter(|&i| {
                 touching
@@ -271,16 +340,13 @@ pub fn all_releases(
             tag: tag.clone(),
         });
         if let Some(t) = tag {
-            for (c, s) in claimed.iter_mut().zip(&seen) {
-                *c |= *s;
-            }
             prev = Some(t);
         }
     }
     // An unreleased section with nothing in it is left out.
     if out
         .last()
-        .is_some_and(|r| r.tag.is_none() && r.commits.iter().all(Commit::is_merge))
+        .is_some_and(|r| r.tag.is_none() && r.commits.iter().all(|c| c.is_merge()))
     {
         out.pop();
     }

@@ -63,21 +63,35 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
         .map(crate::changelog::render::template_base)
         .unwrap_or(root);
     let (name, text) = render::load_template(base, cfg.changelog.template.as_deref())?;
-    let renderer = Renderer::new(&cfg.changelog, &name, text)?;
-    require_repo(root)?;
     let to = a.to.clone().unwrap_or_else(|| "HEAD".into());
-    check_ref(root, &to, "--to")?;
-    if let Some(f) = &a.from {
-        check_ref(root, f, "--from")?;
-    }
-    let remote = git::git(root, &["remote", "get-url", "origin"]).ok();
+    // The regular expressions compile while git answers the checks.
+    let (renderer, remote) = std::thread::scope(|scope| {
+        let renderer = scope.spawn(|| Renderer::new(&cfg.changelog, &name, text));
+        // Three quick git calls, at once.
+        let origin = scope.spawn(|| git::git(root, &["remote", "get-url", "origin"]).ok());
+        let from = scope.spawn(|| match &a.from {
+            Some(f) => check_ref(root, f, "--from"),
+            None => Ok(()),
+        });
+        let remote = require_repo(root)
+            .and_then(|()| check_ref(root, &to, "--to"))
+            .and_then(|()| from.join().expect("check --from"))
+            .map(|()| origin.join().expect("origin"));
+        (renderer.join().expect("renderer"), remote)
+    });
+    let renderer = renderer?;
+    let remote = remote?;
     let gh = crate::changelog::github_repo(&cfg, remote.as_deref());
     let prefix = a.tag_prefix.as_str();
     let path = a.path.as_deref();
     let out = if a.all {
         let releases =
             crate::changelog::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
-        renderer.render_all(&releases, &name)?
+        let text = renderer.render_all(&releases, &name)?;
+        // The process ends after printing: freeing every commit of the history one by one
+        // would only add to the time (measured: ~10 ms for 20,000 commits).
+        std::mem::forget(releases);
+        text
     } else {
         let tags = crate::changelog::reachable_tags(root, prefix, &to)?;
         // The tag this range ends at: `--to TAG`, else the highest tag on the end commit.
@@ -117,7 +131,7 @@ pub fn next_version(a: &NextVersionArgs, root: &Path) -> Result<()> {
     let tags = crate::changelog::reachable_tags(root, prefix, "HEAD")?;
     let last = tags.first().map(String::as_str);
     let commits = crate::changelog::range(root, last, "HEAD", a.path.as_deref())?;
-    let bump = version::bump_of(render::effective(&commits));
+    let bump = version::bump_of(render::effective(&commits).into_iter().map(|c| &**c));
     let next = match (last, bump) {
         (Some(t), None) => {
             eprintln!(

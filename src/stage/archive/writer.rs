@@ -269,6 +269,30 @@ mod tests {
     }
 
     #[test]
+    fn the_hash_taken_while_writing_is_the_written_files() {
+        let d = tempfile::tempdir().unwrap();
+        let entries = sample(d.path());
+        for f in [Format::TarGz, Format::TarXz, Format::TarZst, Format::Zip] {
+            let out = d.path().join("out");
+            let (sha, size) = write(
+                f,
+                &entries,
+                &out,
+                Settings {
+                    mtime: 1_700_000_000,
+                    threads: 2,
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                (sha, size),
+                crate::hash::sha256_file(&out).unwrap(),
+                "{f:?}"
+            );
+        }
+    }
+
+    #[test]
     fn output_does_not_depend_on_thread_count() {
         let d = tempfile::tempdir().unwrap();
         let entries = sample(d.path());
