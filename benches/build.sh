@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. benches/common.sh
 cargo build --release -q
 REL="$root/target/release/rel"
 GO=${REL_TEST_GO:-$(ls "$root"/.tools/go/lib/python3*/site-packages/go/bin/go | head -n1)}
@@ -79,12 +80,5 @@ print(f"rel check mean = {r['mean']*1000:.1f} ms (target < 20 ms)")
 PY
 
 echo "== rel's own peak RSS during the 8-target build"
-"$REL" build --snapshot --clean -q -p "$P" & pid=$!
-peak=0
-while kill -0 "$pid" 2>/dev/null; do
-  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-  [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
-  sleep 0.02
-done
-wait "$pid"
+peak=$(peak_rss_kib "$REL" build --snapshot --clean -q -p "$P")
 echo "rel peak RSS (VmHWM) = $((peak / 1024)) MB (target < 30 MB)"

@@ -15,17 +15,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. benches/common.sh
 RUNS=${RUNS:-3}
 P=${P:-$(nproc)}
 export REL_GITHUB_OPENAPI=${REL_GITHUB_OPENAPI:-$root/.tools/openapi/node_modules/@octokit/openapi/generated/api.github.com.json}
 cargo build --release -q
 REL="$root/target/release/rel"
-FAKE=$(cargo build --tests --message-format=json -q 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="fake_github_server" and m.get("executable"):
-        print(m["executable"])')
+FAKE=$(fake_github_server)
 GO=${REL_TEST_GO:-$(ls "$root"/.tools/go/lib/python3*/site-packages/go/bin/go | head -n1)}
 work=$(mktemp -d)
 fake_pid=
@@ -152,14 +148,7 @@ done
 
 echo "== rel's own peak RSS during the pipelined release"
 restore; reset
-"$REL" release --clean -q -p "$P" & pid=$!
-peak=0
-while kill -0 "$pid" 2>/dev/null; do
-  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-  [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
-  sleep 0.02
-done
-wait "$pid"
+peak=$(peak_rss_kib "$REL" release --clean -q -p "$P")
 
 python3 - "${T[builds]}" "${T[sequential]}" "${T[rel]}" "${T[upload]}" "$peak" "$P" "$RUNS" <<'PY'
 import statistics, sys

@@ -10,15 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. benches/common.sh
 export REL_GITHUB_OPENAPI=${REL_GITHUB_OPENAPI:-$root/.tools/openapi/node_modules/@octokit/openapi/generated/api.github.com.json}
 cargo build --release -q
 REL="$root/target/release/rel"
-FAKE=$(cargo build --tests --message-format=json -q 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="fake_github_server" and m.get("executable"):
-        print(m["executable"])')
+FAKE=$(fake_github_server)
 work=$(mktemp -d)
 "$FAKE" serve --latency-ms 100 > "$work/fake.out" &
 fake_pid=$!

@@ -6,8 +6,9 @@
 //! two hashers (the uncompressed `diff_id` the config needs and the compressed blob digest)
 //! straight into the layout, so a large binary is never held in memory.
 
-use super::layout::{Descriptor, HashWriter, Layout, media};
+use super::layout::{Descriptor, Layout, media};
 use crate::error::{Error, IoContext, Result};
+use crate::hash::Sha256Writer;
 use flate2::{Compression, GzBuilder};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -73,12 +74,12 @@ pub fn write(layout: &Layout, entries: &BTreeMap<String, Entry>, mtime: i64) -> 
     let tmp = layout.temp()?;
     let file =
         std::io::BufWriter::with_capacity(1 << 20, tmp.reopen().ctx("cannot open", tmp.path())?);
-    let compressed = HashWriter::new(file);
+    let compressed = Sha256Writer::new(file);
     let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(255)
         .write(compressed, Compression::default());
-    let mut tar = tar::Builder::new(HashWriter::new(gz));
+    let mut tar = tar::Builder::new(Sha256Writer::new(gz));
     tar.mode(tar::HeaderMode::Deterministic);
     // Parent folders first (sorted with the files, as a BTreeMap of paths sorts them).
     let mut dirs = std::collections::BTreeSet::new();
@@ -124,6 +125,7 @@ pub fn write(layout: &Layout, entries: &BTreeMap<String, Entry>, mtime: i64) -> 
         .finish();
     let compressed = gz.finish().ctx("cannot compress layer in", &layout.root)?;
     let (mut file, digest, size) = compressed.finish();
+    let (digest, diff_id) = (format!("sha256:{digest}"), format!("sha256:{diff_id}"));
     file.flush().ctx("cannot write", tmp.path())?;
     drop(file);
     layout.commit(tmp, &digest)?;

@@ -6,11 +6,8 @@
 //! JSON documents are written with sorted keys and no whitespace, so digests only depend on
 //! content.
 
-use crate::dist::hex;
 use crate::error::{IoContext, Result};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use crate::oci::{Descriptor, canonical, digest_of, media};
@@ -93,46 +90,6 @@ impl Layout {
             .collect();
         let index = serde_json::json!({"schemaVersion": 2, "mediaType": media::INDEX, "manifests": manifests});
         crate::dist::write_atomic(&self.root.join("index.json"), &canonical(&index))
-    }
-}
-
-/// A writer that hashes and counts what passes through it.
-pub struct HashWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    count: u64,
-}
-
-impl<W: Write> HashWriter<W> {
-    /// Wrap `inner`.
-    pub fn new(inner: W) -> Self {
-        HashWriter {
-            inner,
-            hasher: Sha256::new(),
-            count: 0,
-        }
-    }
-
-    /// The inner writer, the `sha256:` digest and the byte count.
-    pub fn finish(self) -> (W, String, u64) {
-        (
-            self.inner,
-            format!("sha256:{}", hex(&self.hasher.finalize())),
-            self.count,
-        )
-    }
-}
-
-impl<W: Write> Write for HashWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 
