@@ -335,11 +335,6 @@ impl Registry {
         self.changed.notify_all();
     }
 
-    /// Whether the run was stopped by a failure.
-    pub fn aborted(&self) -> bool {
-        self.board.lock().expect("registry board").aborted
-    }
-
     /// Wait until `ready` returns a value, looking again each time an artifact is added or a
     /// stage finishes. `Err` when the run was stopped meanwhile (another task failed).
     pub fn wait_for<T>(

@@ -140,14 +140,12 @@ pub fn graph(ctx: &Context, stages: &[&dyn Stage]) -> Vec<Task> {
     };
     let mut tasks = vec![];
     for (i, s) in runs.iter().enumerate() {
-        let waits: Vec<String> = match s.waits_for() {
-            stage::Waits::Earlier => names[..i].iter().map(|n| as_input(n)).collect(),
-            stage::Waits::Only(list) => names[..i]
-                .iter()
-                .filter(|n| list.contains(n))
-                .map(|n| as_input(n))
-                .collect(),
-        };
+        let waits: Vec<String> = s
+            .waits_for()
+            .among(&names[..i])
+            .into_iter()
+            .map(as_input)
+            .collect();
         match s.name() {
             "build" => tasks.extend(plan.builds.iter().map(|pb| Task {
                 name: build_task(&pb.id, &pb.target.name()),

@@ -46,6 +46,20 @@ pub enum Waits {
     Only(&'static [&'static str]),
 }
 
+impl Waits {
+    /// The stages among `earlier` (those before this one in the run) that must finish first.
+    pub fn among<'a>(self, earlier: &[&'a str]) -> Vec<&'a str> {
+        earlier
+            .iter()
+            .copied()
+            .filter(|n| match self {
+                Waits::Earlier => true,
+                Waits::Only(list) => list.contains(n),
+            })
+            .collect()
+    }
+}
+
 /// One step of the pipeline.
 pub trait Stage: Sync {
     /// The name used in logs and `--skip`.
@@ -115,14 +129,7 @@ pub fn run_all(ctx: &Context, stages: &[&dyn Stage]) -> (Result<()>, Timings) {
         for &(i, stage) in &runnable {
             let (names, errors, timings) = (&names, &errors, &timings);
             scope.spawn(move || {
-                let needs: Vec<&str> = match stage.waits_for() {
-                    Waits::Earlier => names[..i].to_vec(),
-                    Waits::Only(list) => names[..i]
-                        .iter()
-                        .copied()
-                        .filter(|n| list.contains(n))
-                        .collect(),
-                };
+                let needs = stage.waits_for().among(&names[..i]);
                 let ready = ctx.artifacts.wait_for(stage.name(), |_, board| {
                     needs.iter().all(|n| board.finished(n)).then_some(())
                 });

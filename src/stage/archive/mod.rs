@@ -346,7 +346,6 @@ impl Stage for ArchiveStage {
         let progress = std::sync::Mutex::new(Progress::new(planned.len() as u64, "archiving"));
         // Archives not yet taken by a worker, in plan order.
         let todo = std::sync::Mutex::new((0..planned.len()).collect::<Vec<usize>>());
-        let done: std::sync::Mutex<Vec<Artifact>> = Default::default();
         let first_error: std::sync::Mutex<Option<Error>> = Default::default();
         // Workers only wait and write; each holds a CPU slot only while it writes.
         std::thread::scope(|scope| {
@@ -382,11 +381,8 @@ impl Stage for ArchiveStage {
                             r
                         };
                         match r {
-                            Ok(a) => {
-                                // Registered at once: its checksum and upload need nothing else.
-                                ctx.artifacts.add(a.clone());
-                                done.lock().expect("done").push(a);
-                            }
+                            // Registered at once: its checksum and upload need nothing else.
+                            Ok(a) => ctx.artifacts.add(a),
                             Err(e) => {
                                 ctx.cancel.store(true, Ordering::SeqCst);
                                 let mut first = first_error.lock().expect("errors");

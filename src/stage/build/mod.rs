@@ -246,14 +246,10 @@ pub fn prerender(ctx: &Context, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Build every planned target on a pool of `ctx.options.parallelism` workers; with `add`,
-/// each binary is registered the moment it is built, so the stages that stream from the
-/// build (archives, uploads) start on it while other targets still build.
-pub fn run_plan(
-    ctx: &Context,
-    plan: &Plan,
-    add: Option<&(dyn Fn(Artifact) + Sync)>,
-) -> Result<Vec<Artifact>> {
+/// Build every planned target on a pool of `ctx.options.parallelism` workers. Each binary
+/// is registered the moment it is built, so the stages that stream from the build
+/// (archives, uploads) start on it while other targets still build.
+pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<()> {
     let pool = ctx.pool()?;
     // The run's one cancellation flag: a failed build stops the others, and any other
     // failed stage of a pipelined run stops the builds.
@@ -283,9 +279,7 @@ pub fn run_plan(
                             pb.target.name(),
                             start.elapsed()
                         ));
-                        if let Some(add) = add {
-                            add(a.clone());
-                        }
+                        ctx.artifacts.add(a.clone());
                     }
                     Err(_) => cancel.store(true, Ordering::Relaxed),
                 }
@@ -295,13 +289,9 @@ pub fn run_plan(
     });
     progress.finish();
     // Report the first real failure, not the cancellations it caused.
-    let cancelled = |e: &Error| matches!(e, Error::Cancelled(_));
-    let (ok, mut errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    errors.sort_by_key(|r| r.as_ref().err().is_some_and(cancelled));
-    if let Some(Err(first)) = errors.into_iter().next() {
-        return Err(first);
-    }
-    Ok(ok.into_iter().map(|r| r.expect("partitioned")).collect())
+    let mut errors: Vec<Error> = results.into_iter().filter_map(Result::err).collect();
+    errors.sort_by_key(|e| matches!(e, Error::Cancelled(_)));
+    errors.into_iter().next().map_or(Ok(()), Err)
 }
 
 /// The build stage.
@@ -333,8 +323,7 @@ impl Stage for BuildStage {
     }
 
     fn run(&self, ctx: &Context) -> Result<()> {
-        let add = |a: Artifact| ctx.artifacts.add(a);
-        run_plan(ctx, &ctx.plan, Some(&add)).map(|_| ())
+        run_plan(ctx, &ctx.plan)
     }
 }
 
