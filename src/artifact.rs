@@ -49,6 +49,9 @@ pub enum Kind {
     Referrer,
     /// A Homebrew, Scoop, winget or AUR manifest written under `dist/` (not uploaded).
     PackageManifest,
+    /// An image reference moved in a GitOps config repository (not uploaded): the file, its
+    /// repository and branch, and the reference written.
+    Gitops,
 }
 
 impl Kind {
@@ -76,6 +79,7 @@ impl Kind {
             Kind::Sbom => "SBOM",
             Kind::Provenance => "Provenance",
             Kind::PackageManifest => "Package Manifest",
+            Kind::Gitops => "GitOps",
         }
     }
 

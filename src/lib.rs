@@ -16,6 +16,7 @@ pub mod error;
 pub mod exec;
 pub mod fileset;
 pub mod git;
+pub mod git_remote;
 pub mod github;
 pub mod hash;
 pub mod init;

@@ -19,6 +19,7 @@ pub const STAGES: &[&str] = &[
     "sign",
     "pkgmgr",
     "tap",
+    "gitops",
     "referrers",
     "provenance",
     "changelog",

@@ -70,6 +70,8 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::publish::Publish,
         // After the release is published: the manifests point at its assets.
         &stage::tap::TapStage,
+        // Last: a deployment follows from what it commits, so everything else is out first.
+        &stage::gitops::GitopsStage,
     ]
 }
 
@@ -101,6 +103,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::provenance::ProvenanceStage,
         &stage::publish::Publish,
         &stage::tap::TapStage,
+        &stage::gitops::GitopsStage,
     ]
 }
 

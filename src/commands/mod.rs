@@ -433,6 +433,13 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
             p.detail
         ));
     }
+    let gitops = crate::stage::gitops::describe(ctx)?;
+    if !gitops.is_empty() {
+        out.push_str("\ngitops:\n");
+        for t in gitops {
+            out.push_str(&format!("  {t}\n"));
+        }
+    }
     let taps = crate::stage::tap::describe(ctx)?;
     if !taps.is_empty() {
         out.push_str(&format!("\npackage managers ({}):\n", taps.len()));

@@ -93,6 +93,113 @@ pub struct Config {
     /// AUR `-bin` packages (GoReleaser's `aurs`).
     #[serde(default)]
     pub aurs: Vec<Aur>,
+    /// Config repositories whose image references follow each release, by digest (GitOps).
+    #[serde(default)]
+    pub gitops: Vec<Gitops>,
+}
+
+/// A config repository (Argo CD, Flux) whose image references rel moves to the digests it
+/// pushed: one commit, or one pull request, per entry.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gitops {
+    /// A name for messages and `artifacts.json`. Default: the repository.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The repository: `{owner, name, branch, token}` on GitHub, or `{git: {url,
+    /// private_key}, branch}` for any git remote.
+    #[serde(default)]
+    pub repository: ManifestRepository,
+    /// `commit` to the branch (default), or `pull_request` from a branch of rel's.
+    #[serde(default)]
+    pub mode: GitopsMode,
+    /// The pull request, in `pull_request` mode.
+    #[serde(default)]
+    pub pull_request: GitopsPullRequest,
+    /// The commit's author. Default: rel <rel@users.noreply.github.com>.
+    #[serde(default)]
+    pub commit_author: Option<CommitAuthor>,
+    /// The commit message (templated). Default: `chore(deploy): {{ project_name }} {{ tag }}`.
+    #[serde(default)]
+    pub commit_msg_template: Option<String>,
+    /// The edits.
+    #[serde(default)]
+    pub updates: Vec<GitopsUpdate>,
+}
+
+/// How a GitOps change lands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GitopsMode {
+    /// A commit on the branch.
+    #[default]
+    Commit,
+    /// A commit on a branch of its own and a pull request to the base (GitHub repositories).
+    PullRequest,
+}
+
+/// The pull request of a GitOps change.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitopsPullRequest {
+    /// The branch it goes to. Default: the repository's default branch.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Title (templated). Default: the commit message.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Body (templated). Default: the references written.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Labels to put on it.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// As a draft.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+/// One image reference to move in one file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitopsUpdate {
+    /// The file, relative to the repository's root.
+    pub file: String,
+    /// The image: an `images`, `dockers_v2` or `dockers` id, or a repository rel pushes.
+    pub image: String,
+    /// How the reference is found in the file.
+    pub format: GitopsFormat,
+    /// `kustomize`: the `images[].name` to edit. Default: the image's repository.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `helm`: the dotted values path of the image map. Default: `image`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `yaml`: the marker in `# {"$rel": "<marker>"}` (or Flux's `$imagepolicy`). Default:
+    /// `image`.
+    #[serde(default)]
+    pub marker: Option<String>,
+    /// `regex`: a pattern with one group, the text replaced by the reference.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Write the tag next to the digest (`repo:tag@sha256:…`). Default: true.
+    #[serde(default = "yes")]
+    pub tag: bool,
+}
+
+/// Where a GitOps reference is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GitopsFormat {
+    /// A `kustomization.yaml`'s `images:` entry.
+    #[default]
+    Kustomize,
+    /// Helm values: `repository`, `tag`, `digest` under a path.
+    Helm,
+    /// A scalar marked with a `# {"$rel": …}` or `# {"$imagepolicy": …}` comment.
+    Yaml,
+    /// A regular expression with one group.
+    Regex,
 }
 
 /// Where a manifest is committed: a GitHub repository (GoReleaser's shape).
@@ -1861,4 +1968,8 @@ pub struct Manifest {
     /// Allow plain HTTP.
     #[serde(default)]
     pub insecure: bool,
+}
+
+fn yes() -> bool {
+    true
 }

@@ -198,6 +198,21 @@ pub struct PlannedManifest {
     pub images: Vec<String>,
 }
 
+/// One GitOps change: the references a config repository will be moved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedGitops {
+    /// The entry (`gitops[0]`).
+    pub key: String,
+    /// `owner/name` or the git remote.
+    pub repository: String,
+    /// The branch written to (`None`: the default branch).
+    pub branch: Option<String>,
+    /// Through a pull request.
+    pub pull_request: bool,
+    /// Each file and the image (`repository:tag`) whose digest it will hold.
+    pub files: Vec<(String, String)>,
+}
+
 /// The GitHub release publishing will create or update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedRelease {
@@ -238,6 +253,8 @@ pub struct Plan {
     pub manifests: Vec<PlannedManifest>,
     /// The release, when publishing runs.
     pub release: Option<PlannedRelease>,
+    /// GitOps changes, when the gitops stage runs.
+    pub gitops: Vec<PlannedGitops>,
     /// Stages that will not run, with why (in pipeline order).
     pub skipped: Vec<(String, String)>,
     /// Every name taken in `dist/`, with what takes it.

@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod checksum;
 pub mod docker;
 pub mod extra;
+pub mod gitops;
 pub mod image;
 pub mod nfpm;
 pub mod pkgmgr;

@@ -16,6 +16,7 @@ use super::Stage;
 use crate::config::ManifestRepository;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::git_remote::Remote;
 use crate::github::{Client, Token, Urls};
 use crate::retry::Failure;
 use base64::Engine;
@@ -574,99 +575,35 @@ fn aur_targets(ctx: &Context) -> Result<Vec<GitTarget>> {
     Ok(out)
 }
 
-/// `git` for an AUR remote: the private key (a file of the project, or the key's text) through
-/// `GIT_SSH_COMMAND`, never on a command line.
-fn run_git(
-    ctx: &Context,
-    t: &GitTarget,
-    dir: &std::path::Path,
-    args: &[&str],
-    keyfile: &Option<tempfile::NamedTempFile>,
-) -> Result<String> {
-    let mut c = std::process::Command::new("git");
-    c.args(args)
-        .current_dir(dir)
-        .env("GIT_TERMINAL_PROMPT", "0");
-    if let Some(k) = keyfile {
-        let path = k.path().display().to_string();
-        let command = match &t.ssh_command {
-            Some(c) => c
-                .replace("{{ key_path }}", &path)
-                .replace("{{key_path}}", &path),
-            None => format!(
-                "ssh -i {path} -o StrictHostKeyChecking=accept-new -o BatchMode=yes -F /dev/null"
-            ),
-        };
-        c.env("GIT_SSH_COMMAND", command);
-    }
-    let out = c
-        .output()
-        .map_err(|e| Error::Failed(format!("{}: cannot run git: {e}", t.key)))?;
-    if !out.status.success() {
-        return Err(Error::Failed(format!(
-            "`{}`: git {} failed for {}: {}",
-            t.key,
-            args.first().copied().unwrap_or_default(),
-            t.url,
-            crate::redact::redact(String::from_utf8_lossy(&out.stderr).trim())
-        )));
-    }
-    let _ = ctx;
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn git_key(ctx: &Context, t: &GitTarget) -> Result<Option<tempfile::NamedTempFile>> {
-    let Some(k) = &t.key_text else {
-        return Ok(None);
-    };
-    let text = if k.trim_start().starts_with("-----BEGIN") {
-        k.clone()
-    } else {
-        std::fs::read_to_string(ctx.root.join(k.trim())).map_err(|e| {
-            Error::Failed(format!(
-                "`{}.private_key`: cannot read {}: {}",
-                t.key,
-                k.trim(),
-                e.kind()
-            ))
-        })?
-    };
-    let f = tempfile::NamedTempFile::new().map_err(|e| Error::Failed(e.to_string()))?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(f.path(), std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| Error::Failed(e.to_string()))?;
-    std::fs::write(f.path(), format!("{}\n", text.trim()))
-        .map_err(|e| Error::Failed(e.to_string()))?;
-    Ok(Some(f))
+/// The remote of a git target, with its key.
+fn remote(ctx: &Context, t: &GitTarget) -> Result<Remote> {
+    Remote::open(
+        &ctx.root,
+        &t.key,
+        &t.url,
+        t.key_text.as_deref(),
+        t.ssh_command.as_deref(),
+    )
 }
 
 /// Push one target: clone, replace its files, commit when they changed, push to its branch,
 /// then read the pushed files back.
 fn git_push(ctx: &Context, t: &GitTarget) -> Result<bool> {
-    let key = git_key(ctx, t)?;
+    let r = remote(ctx, t)?;
     let tmp = tempfile::tempdir().map_err(|e| Error::Failed(e.to_string()))?;
     let work = tmp.path().join("repo");
-    run_git(ctx, t, tmp.path(), &["clone", "-q", &t.url, "repo"], &key)?;
+    r.git(tmp.path(), &["clone", "-q", &t.url, "repo"])?;
     // An empty remote has no branch yet: commit on the target branch from the start.
-    run_git(ctx, t, &work, &["checkout", "-q", "-B", &t.branch], &key)?;
-    if run_git(
-        ctx,
-        t,
-        &work,
-        &["ls-remote", "--heads", "origin", &t.branch],
-        &key,
-    )?
-    .trim()
-    .is_empty()
+    r.git(&work, &["checkout", "-q", "-B", &t.branch])?;
+    if r.git(&work, &["ls-remote", "--heads", "origin", &t.branch])?
+        .trim()
+        .is_empty()
     {
         // nothing to base on
     } else {
-        run_git(
-            ctx,
-            t,
+        r.git(
             &work,
             &["reset", "-q", "--hard", &format!("origin/{}", t.branch)],
-            &key,
         )?;
     }
     for (src, dst) in &t.files {
@@ -675,7 +612,7 @@ fn git_push(ctx: &Context, t: &GitTarget) -> Result<bool> {
             std::fs::create_dir_all(p).map_err(|e| Error::io("cannot create", p, e))?;
         }
         std::fs::copy(src, &to).map_err(|e| Error::io("cannot copy", &to, e))?;
-        run_git(ctx, t, &work, &["add", dst], &key)?;
+        r.git(&work, &["add", dst])?;
     }
     let changed = std::process::Command::new("git")
         .args(["diff", "--cached", "--quiet"])
@@ -686,24 +623,18 @@ fn git_push(ctx: &Context, t: &GitTarget) -> Result<bool> {
     if changed {
         let name = format!("user.name={}", t.author.0);
         let email = format!("user.email={}", t.author.1);
-        run_git(
-            ctx,
-            t,
+        r.git(
             &work,
             &["-c", &name, "-c", &email, "commit", "-q", "-m", &t.message],
-            &key,
         )?;
-        run_git(
-            ctx,
-            t,
+        r.git(
             &work,
             &["push", "-q", "origin", &format!("HEAD:{}", t.branch)],
-            &key,
         )?;
     }
-    run_git(ctx, t, &work, &["fetch", "-q", "origin", &t.branch], &key)?;
+    r.git(&work, &["fetch", "-q", "origin", &t.branch])?;
     for (src, dst) in &t.files {
-        let pushed = run_git(ctx, t, &work, &["show", &format!("FETCH_HEAD:{dst}")], &key)?;
+        let pushed = r.git(&work, &["show", &format!("FETCH_HEAD:{dst}")])?;
         let ours = std::fs::read_to_string(src).unwrap_or_default();
         if pushed != ours {
             return Err(Error::Failed(format!(
@@ -777,8 +708,7 @@ impl Stage for TapStage {
 
     fn preflight(&self, ctx: &Context) -> Result<()> {
         for t in git_targets(ctx)? {
-            let key = git_key(ctx, &t)?;
-            run_git(ctx, &t, &ctx.root, &["ls-remote", "-q", &t.url], &key).map_err(|e| {
+            remote(ctx, &t)?.git(&ctx.root, &["ls-remote", "-q", &t.url]).map_err(|e| {
                 Error::Failed(format!("{e}\n  the AUR remote of `{}.git_url` must be reachable with `private_key` before the release", t.key))
             })?;
         }

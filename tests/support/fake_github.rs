@@ -106,6 +106,33 @@ pub struct Tap {
     pub branches: Vec<String>,
     /// Pull requests opened against this repository.
     pub pulls: Vec<Value>,
+    /// Branch heads moved through the git data API (others read as the commit count).
+    pub heads: BTreeMap<String, String>,
+    /// Trees made through the git data API: sha → (path, content) changes.
+    pub trees: BTreeMap<String, Vec<(String, Vec<u8>)>>,
+    /// Commits made through the git data API: sha → (tree, parent, message).
+    pub git_commits: BTreeMap<String, (String, String, String)>,
+    /// Labels put on pull requests: (number, label).
+    pub labels: Vec<(u64, String)>,
+}
+
+impl Tap {
+    /// The head commit of `branch`.
+    pub fn head(&self, branch: &str) -> String {
+        self.heads
+            .get(branch)
+            .cloned()
+            .unwrap_or_else(|| format!("{:040x}", self.commits.len()))
+    }
+
+    /// The file at `path` on `branch`.
+    pub fn file(&self, branch: &str, path: &str) -> Option<&Vec<u8>> {
+        if branch == "main" {
+            self.files.get(path)
+        } else {
+            self.files.get(&format!("{branch}:{path}"))
+        }
+    }
 }
 
 /// An API answer: status, JSON body, extra headers.
@@ -276,6 +303,8 @@ impl Fake {
         let t = s.taps.get_mut(full_name).unwrap();
         t.files.insert(path.into(), content.to_vec());
         t.commits.push("someone else".into());
+        let branch = path.split_once(':').map(|(b, _)| b).unwrap_or("main");
+        t.heads.remove(branch);
     }
 
     /// Add a fault.
@@ -838,12 +867,131 @@ impl Fake {
             return Some(if known {
                 (
                     200,
-                    json!({"ref": format!("refs/heads/{r}"), "node_id": "R", "url": "u", "object": {"sha": format!("{:040x}", tap.commits.len()), "type": "commit", "url": "u"}}),
+                    json!({"ref": format!("refs/heads/{r}"), "node_id": "R", "url": "u", "object": {"sha": tap.head(r), "type": "commit", "url": "u"}}),
                     vec![],
                 )
             } else {
                 not_found
             });
+        }
+        if let Some(sha) = rest.strip_prefix("git/commits/")
+            && req.method == "GET"
+        {
+            let tree = tap
+                .git_commits
+                .get(sha)
+                .map(|c| c.0.clone())
+                .unwrap_or_else(|| format!("t{}", &sha[1..]));
+            return Some((
+                200,
+                json!({"sha": sha, "node_id": "C", "url": "u", "html_url": "u",
+                       "author": {"name": "a", "email": "a@example.com", "date": "2024-01-02T03:04:05Z"},
+                       "committer": {"name": "a", "email": "a@example.com", "date": "2024-01-02T03:04:05Z"},
+                       "message": "m", "tree": {"sha": tree, "url": "u"}, "parents": [],
+                       "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null}}),
+                vec![],
+            ));
+        }
+        if rest == "git/trees" && req.method == "POST" {
+            if !tap.push {
+                return Some((
+                    403,
+                    json!({"message": "Resource not accessible by integration"}),
+                    vec![],
+                ));
+            }
+            let changes: Vec<(String, Vec<u8>)> = input["tree"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    (
+                        e["path"].as_str().unwrap_or_default().to_string(),
+                        e["content"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .as_bytes()
+                            .to_vec(),
+                    )
+                })
+                .collect();
+            let sha = format!("{:040x}", 0xa000_0000u64 + tap.trees.len() as u64);
+            tap.trees.insert(sha.clone(), changes);
+            return Some((
+                201,
+                json!({"sha": sha, "url": "u", "truncated": false, "tree": []}),
+                vec![],
+            ));
+        }
+        if rest == "git/commits" && req.method == "POST" {
+            let sha = format!("{:040x}", 0xc000_0000u64 + tap.git_commits.len() as u64);
+            tap.git_commits.insert(
+                sha.clone(),
+                (
+                    input["tree"].as_str().unwrap_or_default().to_string(),
+                    input["parents"][0].as_str().unwrap_or_default().to_string(),
+                    input["message"].as_str().unwrap_or_default().to_string(),
+                ),
+            );
+            return Some((
+                201,
+                json!({"sha": sha, "node_id": "C", "url": "u", "html_url": "u",
+                       "author": {"name": "a", "email": "a@example.com", "date": "2024-01-02T03:04:05Z"},
+                       "committer": {"name": "a", "email": "a@example.com", "date": "2024-01-02T03:04:05Z"},
+                       "message": input["message"], "tree": {"sha": input["tree"], "url": "u"}, "parents": [],
+                       "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null}}),
+                vec![],
+            ));
+        }
+        if let Some(b) = rest.strip_prefix("git/refs/heads/")
+            && req.method == "PATCH"
+        {
+            let b = b.to_string();
+            let sha = input["sha"].as_str().unwrap_or_default().to_string();
+            let Some((tree, parent, message)) = tap.git_commits.get(&sha).cloned() else {
+                return Some((422, json!({"message": "Object does not exist"}), vec![]));
+            };
+            if parent != tap.head(&b) && input["force"] != json!(true) {
+                return Some((
+                    422,
+                    json!({"message": "Update is not a fast forward"}),
+                    vec![],
+                ));
+            }
+            for (path, content) in tap.trees.get(&tree).cloned().unwrap_or_default() {
+                let key = if b == "main" {
+                    path
+                } else {
+                    format!("{b}:{path}")
+                };
+                tap.files.insert(key, content);
+            }
+            tap.commits.push(if b == "main" {
+                message
+            } else {
+                format!("{b}: {message}")
+            });
+            tap.heads.insert(b.clone(), sha.clone());
+            return Some((
+                200,
+                json!({"ref": format!("refs/heads/{b}"), "node_id": "R", "url": "u", "object": {"sha": sha, "type": "commit", "url": "u"}}),
+                vec![],
+            ));
+        }
+        if let Some(n) = rest
+            .strip_prefix("issues/")
+            .and_then(|r| r.strip_suffix("/labels"))
+            && req.method == "POST"
+        {
+            let n: u64 = n.parse().unwrap_or(0);
+            let mut out = vec![];
+            for l in input["labels"].as_array().cloned().unwrap_or_default() {
+                let l = l.as_str().unwrap_or_default().to_string();
+                tap.labels.push((n, l.clone()));
+                out.push(json!({"id": 1, "node_id": "L", "url": "u", "name": l, "description": null, "color": "ededed", "default": false}));
+            }
+            return Some((200, Value::Array(out), vec![]));
         }
         if rest == "git/refs" && req.method == "POST" {
             let name = input["ref"]
@@ -851,6 +999,17 @@ impl Fake {
                 .unwrap_or_default()
                 .trim_start_matches("refs/heads/")
                 .to_string();
+            // A new branch starts with the default branch's files.
+            let copies: Vec<(String, Vec<u8>)> = tap
+                .files
+                .iter()
+                .filter(|(k, _)| !k.contains(':'))
+                .map(|(k, v)| (format!("{name}:{k}"), v.clone()))
+                .collect();
+            tap.files.extend(copies);
+            if let Some(sha) = input["sha"].as_str() {
+                tap.heads.insert(name.clone(), sha.to_string());
+            }
             tap.branches.push(name.clone());
             return Some((
                 201,
@@ -875,9 +1034,16 @@ impl Fake {
                 return Some((200, Value::Array(open), vec![]));
             }
             let n = tap.pulls.len() + 1;
+            // GitHub labels a head given as a bare branch with the repository's owner.
+            let head = input["head"].as_str().unwrap_or_default();
+            let label = if head.contains(':') {
+                head.to_string()
+            } else {
+                format!("{}:{head}", name.split('/').next().unwrap_or_default())
+            };
             let pr = json!({"number": n, "html_url": format!("https://github.com/{name}/pull/{n}"), "state": "open",
                             "title": input["title"], "draft": input["draft"],
-                            "head": {"label": input["head"]}, "base": {"ref": input["base"]}});
+                            "head": {"label": label}, "base": {"ref": input["base"]}});
             tap.pulls.push(pr.clone());
             return Some((201, pr, vec![]));
         }
@@ -944,6 +1110,8 @@ impl Fake {
                     Some(b) => format!("{b}: {message}"),
                     None => message.to_string(),
                 });
+                let moved = branch.clone().unwrap_or_else(|| "main".into());
+                tap.heads.remove(&moved);
                 let n = tap.commits.len();
                 Some((
                     if created { 201 } else { 200 },
