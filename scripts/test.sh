@@ -12,7 +12,8 @@ for pair in file:file bsdtar:libarchive-tools zip:zip unzip:unzip zstd:zstd xz:x
             dpkg-deb:dpkg lintian:lintian rpm:rpm rpm2cpio:rpm2cpio \
             pacman:pacman-package-manager debsig-verify:debsig-verify dnf:dnf \
             gpg:gnupg openssl:openssl ar:binutils ruby:ruby \
-            buildah:buildah busybox:busybox-static podman:podman; do
+            buildah:buildah busybox:busybox-static podman:podman \
+            sshd:openssh-server ssh-keygen:openssh-client; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

@@ -549,3 +549,107 @@ fn a_read_only_token_stops_the_release_before_anything_is_built() {
     assert!(!dir.join("dist/images").exists(), "nothing was built");
     assert_eq!(fake.tap("acme/deploy").commits.len(), 4);
 }
+
+/// An OpenSSH server on a free loopback port that lets in `authorized` only; killed on drop.
+struct Sshd(std::process::Child);
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn sshd(dir: &Path, authorized: &Path) -> (Sshd, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    keygen(&dir.join("host_key"));
+    std::fs::copy(authorized, dir.join("authorized_keys")).unwrap();
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let cfg = dir.join("sshd_config");
+    std::fs::write(
+        &cfg,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\nAuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(&cfg)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sshd (openssh-server) runs");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    (Sshd(child), port)
+}
+
+#[test]
+fn a_config_repository_over_ssh_is_reached_with_its_own_key() {
+    let t = tempfile::tempdir().unwrap();
+    let reg = Registry::start();
+    let bare = config_repo(t.path());
+    let keys = t.path().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    keygen(&keys.join("deploy"));
+    keygen(&keys.join("stranger"));
+    let (_sshd, port) = sshd(&keys, &keys.join("deploy.pub"));
+    let dir = t.path().join("p");
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let gitops = |key: &str| {
+        format!(
+            "  - repository:\n      git: {{url: \"ssh://{user}@127.0.0.1:{port}{}\", private_key: \"{key}\"}}\n{UPDATES}",
+            bare.display()
+        )
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(keys.join("deploy"), dir.join("deploy_key")).unwrap();
+    std::fs::copy(keys.join("stranger"), dir.join("stranger_key")).unwrap();
+    write(&dir, ".gitignore", "dist/\n*_key\n");
+    project(&dir, &config(&reg.host(), &gitops("stranger_key")));
+    // Known hosts go to the run's own HOME, not the machine's.
+    let home = t.path().to_str().unwrap().to_string();
+    let env = [("HOME", home.as_str())];
+
+    // A key the server does not know: stopped before the build.
+    let (code, out, err) = release(&dir, &[], &env);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("gitops[0]") && err.contains("ssh://"), "{err}");
+    assert!(!dir.join("dist/images").exists(), "nothing was built");
+    assert!(!err.contains("BEGIN OPENSSH PRIVATE KEY"), "{err}");
+
+    // The deploy key: one commit, by digest.
+    write(
+        &dir,
+        ".release.yaml",
+        &config(&reg.host(), &gitops("deploy_key")),
+    );
+    git(&dir, &["commit", "-qam", "fix: the deploy key"]);
+    git(&dir, &["tag", "-f", "v1.0.0"]);
+    let (code, out, err) = release(&dir, &[], &env);
+    assert_eq!(code, 0, "{out}{err}");
+    let repo = format!("{}/acme/app", reg.host());
+    let d = digest(&reg, &format!("{repo}:1.0.0"));
+    assert_eq!(commits(&bare), ["chore(deploy): app v1.0.0", "config"]);
+    for (path, want) in expected(&repo, &d) {
+        assert_eq!(show(&bare, path), want, "{path}");
+    }
+}
