@@ -115,6 +115,7 @@ pub fn run_all(ctx: &Context, stages: &[&dyn Stage]) -> (Result<()>, Timings) {
         for (_, stage) in runnable {
             let start = std::time::Instant::now();
             let result = stage.run(ctx);
+            tracing::debug!("{}: done in {:.2?}", stage.name(), start.elapsed());
             timings.push((stage.name().to_string(), start.elapsed()));
             if let Err(e) = result {
                 stop(ctx);
@@ -138,6 +139,8 @@ pub fn run_all(ctx: &Context, stages: &[&dyn Stage]) -> (Result<()>, Timings) {
                     tracing::debug!("{}: started", stage.name());
                     let start = std::time::Instant::now();
                     let r = stage.run(ctx);
+                    // Benchmarks read a stage's own time from this line (`rel -v`).
+                    tracing::debug!("{}: done in {:.2?}", stage.name(), start.elapsed());
                     timings.lock().expect("timings").push((
                         i,
                         stage.name().to_string(),
