@@ -199,3 +199,35 @@ fn uploads_start_while_other_targets_build_and_a_failed_upload_stops_the_builds(
     assert!(releases[0].draft, "nothing is published");
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }
+
+#[test]
+fn a_targets_package_is_written_while_another_target_still_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The arm64 build waits (up to 20 s) for the amd64 package to appear, and records what
+    // dist/ held when it did: the package cannot wait for every build.
+    let cfg = r#"version: 1
+project_name: demo
+builds:
+  - builder: command
+    targets: [linux_amd64_v1, linux_arm64]
+    command: [sh, -c, "if [ {{ target }} = linux_arm64 ]; then i=0; while [ $i -lt 200 ] && ! ls dist/*amd64.deb >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); done; ls dist > seen.txt; fi; printf x > {{ output }}"]
+nfpms:
+  - maintainer: Dev <dev@example.com>
+    description: demo
+    formats: [deb]
+"#;
+    common::write(d, ".release.yaml", cfg);
+    common::write(d, ".gitignore", "dist/\nseen.txt\n");
+    init_repo(d);
+    let mut c = rel(d);
+    c.args(["release", "--snapshot", "-p", "2"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}{err}");
+    let seen = std::fs::read_to_string(d.join("seen.txt")).unwrap();
+    assert!(
+        seen.lines().any(|l| l.ends_with("amd64.deb")),
+        "the amd64 package was not written while arm64 built: {seen}"
+    );
+    assert!(!seen.lines().any(|l| l.ends_with("arm64.deb")), "{seen}");
+}

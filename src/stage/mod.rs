@@ -291,3 +291,68 @@ pub fn fill_ids<T>(items: &mut [T], id: impl Fn(&mut T) -> &mut Option<String>) 
         }
     }
 }
+
+/// Produce `count` outputs of stage `stage` as their inputs land, on up to `workers`
+/// threads: `ready(i, registry, board)` says whether item `i` can start (it is taken the
+/// moment it can, so a target's output does not wait for the other targets' builds), and
+/// `work(i)` makes it while holding a packaging CPU slot; each artifact is registered at
+/// once, so checksums and uploads can pick it up. The first failure cancels the run and is
+/// returned.
+pub fn stream(
+    ctx: &Context,
+    stage: &str,
+    count: usize,
+    workers: usize,
+    ready: impl Fn(usize, &crate::artifact::Registry, &crate::artifact::Board) -> bool + Sync,
+    work: impl Fn(usize) -> Result<crate::artifact::Artifact> + Sync,
+) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    let todo = std::sync::Mutex::new((0..count).collect::<Vec<usize>>());
+    let first_error: std::sync::Mutex<Option<Error>> = Default::default();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, count.max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let next = ctx.artifacts.wait_for(stage, |reg, board| {
+                        let mut todo = todo.lock().expect("todo");
+                        if todo.is_empty() || ctx.cancel.load(Ordering::SeqCst) {
+                            return Some(None);
+                        }
+                        let pos = todo.iter().position(|&i| ready(i, reg, board))?;
+                        Some(Some(todo.remove(pos)))
+                    });
+                    let i = match next {
+                        Ok(Some(i)) => i,
+                        Ok(None) => return,
+                        Err(e) => {
+                            first_error.lock().expect("errors").get_or_insert(e);
+                            return;
+                        }
+                    };
+                    let r = {
+                        let _slot = ctx.slots.acquire(crate::slots::Priority::Package);
+                        work(i)
+                    };
+                    match r {
+                        Ok(a) => ctx.artifacts.add(a),
+                        Err(e) => {
+                            ctx.cancel.store(true, Ordering::SeqCst);
+                            let mut first = first_error.lock().expect("errors");
+                            if first
+                                .as_ref()
+                                .is_none_or(|f| matches!(f, Error::Cancelled(_)))
+                            {
+                                *first = Some(e);
+                            }
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match first_error.into_inner().expect("errors") {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

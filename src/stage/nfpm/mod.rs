@@ -22,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::hash::sha256_file;
 use crate::plan::{Plan, PlannedBuild, PlannedPackage};
 use minijinja::Value;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -848,17 +847,15 @@ impl Stage for NfpmStage {
         Ok(())
     }
 
-    /// Packages need every build, not the archives: they are written while archives and uploads run.
+    /// Packages need their target's binaries only: each is written as soon as they are built,
+    /// while the other targets build and archives and uploads run.
     fn waits_for(&self) -> super::Waits {
-        super::Waits::Only(&["before", "build"])
+        super::Waits::Only(&["before"])
     }
 
     fn run(&self, ctx: &Context) -> Result<()> {
         let planned = ctx.plan.packages.clone();
-        let metas = planned.iter().all(|p| ctx.config.nfpms[p.index].meta);
-        if (ctx.artifacts.select(&Filter::kind(Kind::Binary)).is_empty() && !metas)
-            || planned.is_empty()
-        {
+        if planned.is_empty() {
             tracing::info!("nfpm: nothing to package (no linux binaries in this run)");
             return Ok(());
         }
@@ -871,28 +868,63 @@ impl Stage for NfpmStage {
                 slot.insert(package_key(ctx, p.index, &p.format)?);
             }
         }
-        let ctx_ref: &Context = ctx;
-        let results: Vec<Result<Artifact>> = ctx_ref.pool()?.install(|| {
-            planned
-                .par_iter()
-                .map(|p| produce(ctx_ref, p, &keys, mtime))
-                .collect()
-        });
-        let mut first_error = None;
-        for r in results {
-            match r {
-                Ok(a) => {
-                    tracing::info!("nfpm: {} ({} bytes)", a.name, a.size.unwrap_or_default());
-                    ctx.artifacts.add(a);
+        // A package is ready when its binaries are registered, or when the build is over
+        // (a package whose binary never came fails naming it; with no binary at all, and no
+        // meta package, there is nothing to package).
+        let ready = |i: usize, reg: &crate::artifact::Registry, board: &crate::artifact::Board| {
+            let p = &planned[i];
+            let built = board.finished("build") || board.earlier_finished("nfpm");
+            let meta = ctx.config.nfpms[p.index].meta;
+            meta || built
+                || p.binaries.iter().all(|pb| {
+                    !reg.select(
+                        &Filter::kind(Kind::Binary)
+                            .and(Filter::build_id(&pb.id))
+                            .and(Filter::target(&pb.target.name())),
+                    )
+                    .is_empty()
+                })
+        };
+        let work = |i: usize| -> Result<Artifact> {
+            let p = &planned[i];
+            let start = std::time::Instant::now();
+            let a = produce(ctx, p, &keys, mtime)?;
+            tracing::info!(
+                "nfpm: {} ({} bytes, {:.1?})",
+                a.name,
+                a.size.unwrap_or_default(),
+                start.elapsed()
+            );
+            Ok(a)
+        };
+        let metas = planned.iter().all(|p| ctx.config.nfpms[p.index].meta);
+        let mut nothing = false;
+        if !metas {
+            // No linux binary at all once the build is over (a `--single-target` run for
+            // another OS): say so instead of failing each package.
+            let none = ctx.artifacts.wait_for("nfpm", |reg, board| {
+                let built = board.finished("build") || board.earlier_finished("nfpm");
+                if !reg.select(&Filter::kind(Kind::Binary)).is_empty() {
+                    Some(false)
+                } else if built || ctx.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                    Some(true)
+                } else {
+                    None
                 }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
+            })?;
+            nothing = none;
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(()),
+        if nothing {
+            tracing::info!("nfpm: nothing to package (no linux binaries in this run)");
+            return Ok(());
         }
+        super::stream(
+            ctx,
+            "nfpm",
+            planned.len(),
+            ctx.options.parallelism.max(1),
+            ready,
+            work,
+        )
     }
 }
