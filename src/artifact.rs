@@ -52,6 +52,8 @@ pub enum Kind {
     /// An image reference moved in a GitOps config repository (not uploaded): the file, its
     /// repository and branch, and the reference written.
     Gitops,
+    /// An archive of the released commit's source, or of its vendored dependencies.
+    SourceArchive,
 }
 
 impl Kind {
@@ -80,6 +82,7 @@ impl Kind {
             Kind::Provenance => "Provenance",
             Kind::PackageManifest => "Package Manifest",
             Kind::Gitops => "GitOps",
+            Kind::SourceArchive => "Source",
         }
     }
 
@@ -96,6 +99,7 @@ impl Kind {
                 | Kind::ExtraFile
                 | Kind::Sbom
                 | Kind::Provenance
+                | Kind::SourceArchive
         )
     }
 }

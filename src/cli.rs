@@ -22,7 +22,8 @@ const EXAMPLES: &str = "Examples:
   rel release                           a tagged release, from CI (GITHUB_TOKEN)
   rel build --single-target -o bin/app  just this machine's binary
   rel ci github                         a release workflow for GitHub Actions
-  rel healthcheck                       the tools and tokens the config needs";
+  rel healthcheck                       the tools and tokens the config needs
+  rel verify --tag v1.2.0               re-read a published release and list every mismatch";
 
 /// A declarative release manager: one YAML file, one command, a finished release.
 #[derive(Debug, Parser)]
@@ -113,6 +114,11 @@ pub enum Command {
     Ci(CiArgs),
     /// Check that every tool the config needs is here (with versions) and which tokens are set.
     Healthcheck(HealthcheckArgs),
+    /// Write .release.yaml from a GoReleaser config, with a report of what differs.
+    Import(ImportArgs),
+    /// Re-read what a release published (release, assets, signatures, images, package
+    /// manifests) and list every mismatch (exit 1 when there is one).
+    Verify(VerifyArgs),
     /// Write man pages (rel.1 and one per command).
     Man(ManArgs),
     /// Print shell completions.
@@ -143,6 +149,10 @@ pub struct ReleaseArgs {
     /// Only the host's os/arch (or GOOS/GOARCH); with --snapshot only.
     #[arg(long, requires = "snapshot")]
     pub single_target: bool,
+    /// After publishing, re-read everything published from the outside (`rel verify`) and
+    /// fail when anything differs.
+    #[arg(long, conflicts_with_all = ["snapshot", "dry_run", "split", "json"])]
+    pub verify: bool,
     /// Print a summary (or, with --dry-run, the plan) as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -151,6 +161,17 @@ pub struct ReleaseArgs {
 /// `rel healthcheck`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct HealthcheckArgs {
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rel verify`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VerifyArgs {
+    /// The release's tag (default: the tag of dist/metadata.json, else HEAD's tag).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -232,6 +253,22 @@ pub struct InitArgs {
     /// Overwrite an existing config.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `rel import`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ImportArgs {
+    /// The GoReleaser config (default: .goreleaser.yaml, .goreleaser.yml, goreleaser.yaml, …).
+    pub file: Option<PathBuf>,
+    /// Where to write (default: .release.yaml next to it; `-` for standard output).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// List every key, mapped ones too.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `rel continue`.

@@ -4,7 +4,7 @@
 //! found before a build starts (exit 2, or 1 for an untagged/dirty repository).
 
 use crate::artifact::Registry;
-use crate::config::{Config, Loaded};
+use crate::config::{BoolOrTemplate, Config, Loaded, TagSort};
 use crate::error::{Error, Result};
 use crate::git::{self, GitInfo};
 pub use crate::options::{Options, Phase};
@@ -56,6 +56,8 @@ pub struct Context {
     pub cancel: std::sync::atomic::AtomicBool,
     /// The published release's page, once the publish stage has made it.
     pub release_url: OnceLock<String>,
+    /// `release.disable`, rendered: a template error stops the run before any work.
+    pub release_disabled: bool,
 }
 
 /// A config file as loaded, the config with every default applied and checked, and the
@@ -106,7 +108,8 @@ impl Context {
     /// Build the context: load config, read git, work out the version, check everything.
     pub fn new(root: &Path, checked: Checked, options: Options) -> Result<Context> {
         let (loaded, mut cfg, templates) = checked;
-        let git = GitInfo::read(root)?;
+        let rules = tag_rules(&cfg, &templates)?;
+        let git = GitInfo::read(root, &rules)?;
         if !git.is_repo && !options.snapshot {
             return Err(Error::State(format!(
                 "{} is not a git repository with a commit; a release needs a tagged commit (use --snapshot to build without one)",
@@ -124,7 +127,7 @@ impl Context {
             // The same rule as a release of that tag: a stable tag's previous tag skips its
             // prereleases and tags on its own commit.
             let prev = match &last {
-                Some(t) => crate::changelog::previous_of(root, &git.reachable_tags, t, "")?,
+                Some(t) => previous_tag(root, &git, &rules, t)?,
                 None => None,
             };
             (tag, base, prev)
@@ -178,11 +181,7 @@ impl Context {
             let v = git::tag_version(tag, "")
                 .expect("head tags are semver")
                 .to_string();
-            (
-                tag.to_string(),
-                v,
-                crate::changelog::previous_of(root, &git.reachable_tags, tag, "")?,
-            )
+            (tag.to_string(), v, previous_tag(root, &git, &rules, tag)?)
         };
 
         let project = project_name(root, &loaded.config, git.remote_url.as_deref());
@@ -246,6 +245,12 @@ impl Context {
             dist = dist.join(&share.name);
         }
         let plan = Plan::new(&cfg, &options, &vars, &templates, &dist)?;
+        let release_disabled = truthy(
+            &templates,
+            &vars,
+            "release.disable",
+            cfg.release.disable.as_ref(),
+        )?;
         let slots = crate::slots::Slots::new(options.parallelism);
         Ok(Context {
             plan,
@@ -267,6 +272,7 @@ impl Context {
             slots,
             cancel: Default::default(),
             release_url: OnceLock::new(),
+            release_disabled,
         })
     }
 
@@ -289,7 +295,7 @@ impl Context {
         if self.options.snapshot {
             return Some("snapshot".into());
         }
-        if self.config.release.disable {
+        if self.release_disabled {
             return Some("release.disable".into());
         }
         self.options.skips("publish").then(|| "--skip".to_string())
@@ -320,6 +326,11 @@ impl Context {
     /// Render a config value with the global variables.
     pub fn render(&self, key: &str, template: &str) -> Result<String> {
         self.templates.render(key, template, &self.vars)
+    }
+
+    /// A `true`/`false`-or-template setting; unset is false.
+    pub fn truthy(&self, key: &str, v: Option<&BoolOrTemplate>) -> Result<bool> {
+        truthy(&self.templates, &self.vars, key, v)
     }
 
     /// Render every value of a map of templates (`labels`, `build_args`, …), each under
@@ -372,6 +383,105 @@ fn refuse_tracked_dist(root: &Path, dist: &str) -> Result<()> {
             .collect::<Vec<_>>()
             .join("\n  ")
     )))
+}
+
+/// A `true`/`false`-or-template setting (GoReleaser's templated booleans): a template must
+/// render to `true`, `false` or nothing (false).
+fn truthy(
+    templates: &Templates,
+    vars: &Vars,
+    key: &str,
+    v: Option<&BoolOrTemplate>,
+) -> Result<bool> {
+    Ok(match v {
+        None => false,
+        Some(BoolOrTemplate::Bool(b)) => *b,
+        Some(BoolOrTemplate::Template(t)) => {
+            let r = templates.render(key, t, vars)?;
+            match r.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" | "" => false,
+                other => {
+                    return Err(Error::Template {
+                        key: key.into(),
+                        template: t.clone(),
+                        message: format!("rendered `{other}`; it must give true or false"),
+                    });
+                }
+            }
+        }
+    })
+}
+
+/// The `git` section as rules for finding tags. `ignore_tags` and `ignore_tag_prefixes`
+/// see only `env`: every other variable depends on the tag they help to find.
+fn tag_rules(cfg: &Config, templates: &Templates) -> Result<git::TagRules> {
+    let mut vars = Vars::new();
+    vars.insert("env".into(), env_value(&std::env::vars().collect()));
+    let mut rules = git::TagRules {
+        order: match cfg.git.tag_sort {
+            TagSort::SmartSemver => git::TagOrder::SmartSemver,
+            TagSort::Semver => git::TagOrder::Semver,
+            TagSort::VersionRefname => git::TagOrder::Refname,
+            TagSort::VersionCreatordate => git::TagOrder::CreatorDate,
+        },
+        prerelease_suffix: cfg.git.prerelease_suffix.clone(),
+        ..Default::default()
+    };
+    for (i, t) in cfg.git.ignore_tags.iter().enumerate() {
+        let key = format!("git.ignore_tags[{i}]");
+        let pattern = templates.render(&key, t, &vars)?;
+        let pattern = pattern.trim();
+        // `{{ env.NIGHTLY_TAG }}` left empty ignores nothing.
+        if pattern.is_empty() {
+            continue;
+        }
+        let glob = globset::Glob::new(pattern).map_err(|e| Error::Template {
+            key: key.clone(),
+            template: t.clone(),
+            message: format!("rendered `{pattern}`, which is not a glob: {e}"),
+        })?;
+        rules.ignore.push(glob.compile_matcher());
+    }
+    for (i, t) in cfg.git.ignore_tag_prefixes.iter().enumerate() {
+        let prefix = templates.render(&format!("git.ignore_tag_prefixes[{i}]"), t, &vars)?;
+        if !prefix.is_empty() {
+            rules.ignore_prefixes.push(prefix);
+        }
+    }
+    Ok(rules)
+}
+
+/// The tag a release's notes start from, by `git.tag_sort`: `smartsemver` passes over a
+/// stable release's prereleases (see `changelog::previous_of`), `semver` takes the next
+/// lower tag on another commit, the git orders the nearest tagged ancestor (as GoReleaser).
+fn previous_tag(
+    root: &Path,
+    git: &GitInfo,
+    rules: &git::TagRules,
+    tag: &str,
+) -> Result<Option<String>> {
+    match rules.order {
+        git::TagOrder::SmartSemver => {
+            crate::changelog::previous_of(root, &git.reachable_tags, tag, "")
+        }
+        git::TagOrder::Semver => {
+            let Some(v) = git::tag_version(tag, "") else {
+                return Ok(None);
+            };
+            let commit_of = |t: &str| git::git(root, &["rev-parse", &format!("{t}^{{commit}}")]);
+            let at = commit_of(tag)?;
+            for t in &git.reachable_tags {
+                if git::tag_version(t, "").is_some_and(|x| x < v) && commit_of(t)? != at {
+                    return Ok(Some(t.clone()));
+                }
+            }
+            Ok(None)
+        }
+        git::TagOrder::Refname | git::TagOrder::CreatorDate => {
+            rules.previous_by_describe(root, tag)
+        }
+    }
 }
 
 /// Set `version` and its semver parts.

@@ -1,6 +1,8 @@
 //! The GitHub client: reqwest over rustls (the HTTP stack the registry client uses too), one
 //! attempt per call, errors without secrets. The publish stage creates releases with it; the
-//! tap stage commits package-manager manifests.
+//! tap stage commits package-manager manifests; `rel verify` reads releases, assets and
+//! committed manifests back. Reading a release and its assets lives here, not in the publish
+//! stage, because both the stage and `rel verify` need it.
 //!
 //! Every response's status and headers reach the retry logic (rate-limit headers), upload
 //! bodies are streams, redirects are followed by the caller, and the token is sent only to the
@@ -281,6 +283,181 @@ impl Client {
             r.message()
         )))
     }
+}
+
+// Releases and their assets: the publish stage fills them, `rel verify` reads them back.
+
+/// A release as GitHub describes it (the fields rel reads).
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// Release id.
+    pub id: u64,
+    /// Whether it is a draft.
+    pub draft: bool,
+    /// Title.
+    pub name: String,
+    /// Body.
+    pub body: String,
+    /// Prerelease flag.
+    pub prerelease: bool,
+    /// Web page.
+    pub html_url: String,
+    /// Published releases can be immutable: no assets can be added.
+    pub immutable: bool,
+}
+
+impl Release {
+    /// Read a release object.
+    pub fn from_json(v: &serde_json::Value) -> Option<Release> {
+        Some(Release {
+            id: v["id"].as_u64()?,
+            draft: v["draft"].as_bool().unwrap_or(false),
+            name: v["name"].as_str().unwrap_or_default().to_string(),
+            body: v["body"].as_str().unwrap_or_default().to_string(),
+            prerelease: v["prerelease"].as_bool().unwrap_or(false),
+            html_url: v["html_url"].as_str().unwrap_or_default().to_string(),
+            immutable: v["immutable"].as_bool().unwrap_or(false),
+        })
+    }
+}
+
+/// An asset as GitHub describes it.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// Asset id.
+    pub id: u64,
+    /// Asset name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// `uploaded`, or `open`/`starter` for an upload that never finished.
+    pub state: String,
+    /// `sha256:<hex>` when the server provides it.
+    pub digest: Option<String>,
+}
+
+impl Remote {
+    /// Read an asset object.
+    pub fn from_json(v: &serde_json::Value) -> Option<Remote> {
+        Some(Remote {
+            id: v["id"].as_u64()?,
+            name: v["name"].as_str()?.to_string(),
+            size: v["size"].as_u64().unwrap_or(0),
+            state: v["state"].as_str().unwrap_or("uploaded").to_string(),
+            digest: v["digest"].as_str().map(String::from),
+        })
+    }
+}
+
+/// Find the release for `tag`. Lists releases (drafts included: get-by-tag does not see
+/// drafts) and prefers a published release, then the oldest draft.
+pub async fn find(client: &Client, repo: &str, tag: &str) -> Result<Option<Release>, Failure> {
+    let mut found: Vec<Release> = Vec::new();
+    for page in 1..=10 {
+        let url = client.api(&format!("/repos/{repo}/releases?per_page=100&page={page}"));
+        let r = client.json(Method::GET, &url, None).await?;
+        let list = r.json()?;
+        let items = list.as_array().cloned().unwrap_or_default();
+        found.extend(
+            items
+                .iter()
+                .filter(|v| v["tag_name"].as_str() == Some(tag))
+                .filter_map(Release::from_json),
+        );
+        if items.len() < 100 {
+            break;
+        }
+    }
+    found.sort_by_key(|r| (r.draft, r.id));
+    Ok(found.into_iter().next())
+}
+
+/// All assets of a release.
+pub async fn list_assets(
+    client: &Client,
+    repo: &str,
+    id: u64,
+) -> Result<std::collections::BTreeMap<String, Remote>, Failure> {
+    let mut out = std::collections::BTreeMap::new();
+    for page in 1..=100 {
+        let url = client.api(&format!(
+            "/repos/{repo}/releases/{id}/assets?per_page=100&page={page}"
+        ));
+        let r = client.json(Method::GET, &url, None).await?;
+        let items = r.json()?.as_array().cloned().unwrap_or_default();
+        for a in items.iter().filter_map(Remote::from_json) {
+            out.insert(a.name.clone(), a);
+        }
+        if items.len() < 100 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Download an asset (following GitHub's redirect to the file), handing each chunk to `sink`
+/// as it arrives, so an asset of any size streams through a fixed amount of memory. One
+/// attempt: a caller that retries starts its sink over. A `sink` error stops the download.
+pub async fn download(
+    client: &Client,
+    repo: &str,
+    remote: &Remote,
+    sink: &mut (dyn FnMut(&[u8]) -> Result<(), String> + Send),
+) -> Result<(), Failure> {
+    let mut url = client.api(&format!("/repos/{repo}/releases/assets/{}", remote.id));
+    for _ in 0..5 {
+        tracing::debug!("github: GET {url} (download)");
+        // The token goes only to GitHub's own hosts, not to where a redirect points.
+        let res = client
+            .request(Method::GET, &url)
+            .header("accept", "application/octet-stream")
+            .send()
+            .await
+            .map_err(|e| Failure::Transient {
+                message: client.redact(&format!("GET {url}: {e}")),
+                wait: None,
+            })?;
+        let status = res.status();
+        if status.is_redirection() {
+            let loc = res
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            if loc.is_empty() {
+                return Err(Failure::Fatal(format!(
+                    "GET {url}: redirect without a location"
+                )));
+            }
+            url = loc;
+            continue;
+        }
+        if let Some(wait) = retry::classify(status.as_u16(), res.headers(), "") {
+            return Err(Failure::Transient {
+                message: client.redact(&format!("GET {url}: {status}")),
+                wait,
+            });
+        }
+        if !status.is_success() {
+            return Err(Failure::Fatal(client.redact(&format!(
+                "downloading asset {} failed: GET {url}: {status}",
+                remote.name
+            ))));
+        }
+        let mut res = res;
+        while let Some(chunk) = res.chunk().await.map_err(|e| Failure::Transient {
+            message: client.redact(&format!("GET {url}: {e}")),
+            wait: None,
+        })? {
+            sink(&chunk).map_err(Failure::Fatal)?;
+        }
+        return Ok(());
+    }
+    Err(Failure::Fatal(format!(
+        "downloading asset {}: too many redirects",
+        remote.name
+    )))
 }
 
 /// The deepest cause of a transport error, which is the informative part ("connection

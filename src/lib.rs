@@ -19,6 +19,7 @@ pub mod git;
 pub mod git_remote;
 pub mod github;
 pub mod hash;
+pub mod import;
 pub mod init;
 pub mod interrupt;
 pub mod keys;
@@ -39,5 +40,6 @@ pub mod suggest;
 pub mod summary;
 pub mod target;
 pub mod template;
+pub mod verify;
 
 pub use error::{Error, Result};

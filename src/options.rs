@@ -11,7 +11,9 @@ use std::time::Instant;
 /// Stage names accepted by `--skip`.
 pub const STAGES: &[&str] = &[
     "build",
+    "universal",
     "archive",
+    "source",
     "nfpm",
     "repository",
     "sbom",

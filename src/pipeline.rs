@@ -22,7 +22,24 @@ pub fn all_stages() -> Vec<&'static dyn Stage> {
 /// section at once, each with its file, line and column.
 pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Checked> {
     let file = config::find(root, explicit)?;
-    let loaded = config::load(&file)?;
+    let loaded = if crate::import::goreleaser::is_goreleaser(&file) {
+        // A GoReleaser config is imported in memory; what differs is said as warnings.
+        let imported = crate::import::goreleaser::import(&file)?;
+        for item in imported
+            .items
+            .iter()
+            .filter(|i| !matches!(i.outcome, crate::import::goreleaser::Outcome::Mapped))
+        {
+            tracing::warn!("{item}");
+        }
+        let shown = std::path::PathBuf::from(format!(
+            "{} (imported; `rel import -o -` shows it)",
+            file.display()
+        ));
+        config::load_text(&shown, imported.yaml)?
+    } else {
+        config::load(&file)?
+    };
     let mut cfg = loaded.config.clone();
     let project = context::project_name(root, &cfg, None);
     validate::apply_defaults(&mut cfg, &project);
@@ -52,10 +69,15 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::before::Before,
         &stage::changelog::ChangelogStage,
         &stage::build::BuildStage,
+        // After the build (streaming from it), before the archives that may carry its output.
+        &stage::universal::UniversalStage,
         &stage::archive::ArchiveStage,
         &stage::nfpm::NfpmStage,
         &stage::repository::RepositoryStage,
         &stage::sbom::SbomStage,
+        // Needs only git and the hooks, so it starts with the build (`waits_for`); listed
+        // here so that only the stages that take every upload (checksums on) wait for it.
+        &stage::source::SourceStage,
         // Extra files are registered before checksums so the checksum file covers them.
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
@@ -75,11 +97,14 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
     ]
 }
 
-/// The stages of `rel release --split`: everything that is per target.
+/// The stages of `rel release --split`: everything that is per target. Universal binaries
+/// are made in the share that builds both darwin targets (the darwin share when split by
+/// goos; a share cut by target cannot, and says so).
 pub fn split_stages() -> Vec<&'static dyn Stage> {
     vec![
         &stage::before::Before,
         &stage::build::BuildStage,
+        &stage::universal::UniversalStage,
         &stage::archive::ArchiveStage,
         &stage::nfpm::NfpmStage,
         &stage::sbom::SbomStage,
@@ -91,7 +116,11 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
     // Images are assembled here, from every share's linux binaries: the bytes are the same
     // as on one machine, so the digests are too.
     vec![
+        // Only plans: the merge then expects the darwin share's universal binaries.
+        &stage::universal::UniversalStage,
         &stage::repository::RepositoryStage,
+        // One source archive per release: made here, not by each share.
+        &stage::source::SourceStage,
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
         &stage::sign::SignStage,
@@ -109,7 +138,12 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
 
 /// The stages of `rel build`.
 pub fn build_stages() -> Vec<&'static dyn Stage> {
-    vec![&stage::before::Before, &stage::build::BuildStage]
+    vec![
+        &stage::before::Before,
+        &stage::build::BuildStage,
+        // GoReleaser's `build` makes universal binaries too.
+        &stage::universal::UniversalStage,
+    ]
 }
 
 /// One task of the run's graph and what it waits for (`--dry-run` prints them).
@@ -133,6 +167,18 @@ pub fn graph(ctx: &Context, stages: &[&dyn Stage]) -> Vec<Task> {
         .collect();
     let names: Vec<&str> = runs.iter().map(|s| s.name()).collect();
     let build_task = |id: &str, target: &str| format!("build {id} {target}");
+    // A universal binary is made by its own task, not built.
+    let binary_task = |pb: &crate::plan::PlannedBuild| {
+        if plan
+            .universals
+            .iter()
+            .any(|u| u.binary.id == pb.id && u.binary.target == pb.target)
+        {
+            format!("universal {} {}", pb.id, pb.target.name())
+        } else {
+            build_task(&pb.id, &pb.target.name())
+        }
+    };
     // How a stage is named as an input: per-target stages by their parts.
     let as_input = |name: &str| -> String {
         match name {
@@ -154,17 +200,23 @@ pub fn graph(ctx: &Context, stages: &[&dyn Stage]) -> Vec<Task> {
                 name: build_task(&pb.id, &pb.target.name()),
                 waits: waits.clone(),
             })),
+            "universal" => tasks.extend(plan.universals.iter().map(|u| {
+                Task {
+                    name: binary_task(&u.binary),
+                    waits: waits
+                        .iter()
+                        .cloned()
+                        .chain(u.sources.iter().map(binary_task))
+                        .collect(),
+                }
+            })),
             "archive" => tasks.extend(plan.archives.iter().map(|a| {
                 Task {
                     name: format!("archive {}", a.name),
                     waits: waits
                         .iter()
                         .cloned()
-                        .chain(
-                            a.binaries
-                                .iter()
-                                .map(|pb| build_task(&pb.id, &pb.target.name())),
-                        )
+                        .chain(a.binaries.iter().map(binary_task))
                         .collect(),
                 }
             })),
@@ -215,6 +267,7 @@ pub fn run(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
     // Everything that can be checked without side effects is checked before dist/ is touched.
     stage::plan_all(ctx, stages)?;
     stage::preflight_all(ctx, stages)?;
+    metadata_mtime(ctx)?;
     // One run per dist/ folder, held until the run ends (an interrupt removes it too).
     let _lock = dist::lock(&ctx.dist)?;
     dist::prepare(&ctx.dist, ctx.options.clean)?;
@@ -239,11 +292,51 @@ fn run_stages(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
 /// Finish a split release: the plan is made and checked, and the registry already holds
 /// every share's artifacts.
 pub fn run_merge(ctx: &mut Context, stages: &[&dyn Stage]) -> Result<()> {
+    metadata_mtime(ctx)?;
     let _lock = dist::lock(&ctx.dist)?;
     let result = run_stages(ctx, stages);
     ctx.artifacts.write(&ctx.dist.join("artifacts.json"))?;
     result?;
     write_metadata(ctx)
+}
+
+/// `metadata.mod_timestamp`, rendered and read as unix seconds.
+fn metadata_mtime(ctx: &Context) -> Result<Option<std::time::SystemTime>> {
+    let Some(t) = &ctx.config.metadata.mod_timestamp else {
+        return Ok(None);
+    };
+    let key = "metadata.mod_timestamp";
+    let s = ctx.render(key, t)?;
+    let bad = |message: String| crate::error::Error::Template {
+        key: key.into(),
+        template: t.clone(),
+        message,
+    };
+    let secs: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("rendered `{s}`, which is not unix seconds")))?;
+    std::time::UNIX_EPOCH
+        .checked_add(std::time::Duration::from_secs(secs))
+        .map(Some)
+        .ok_or_else(|| bad(format!("{secs} is not a representable time")))
+}
+
+/// Give `metadata.json` and `artifacts.json` the time of `metadata.mod_timestamp`.
+fn set_metadata_mtimes(ctx: &Context) -> Result<()> {
+    use crate::error::IoContext;
+    let Some(time) = metadata_mtime(ctx)? else {
+        return Ok(());
+    };
+    for name in ["metadata.json", "artifacts.json"] {
+        let path = ctx.dist.join(name);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(time))
+            .ctx("cannot set the modification time of", &path)?;
+    }
+    Ok(())
 }
 
 /// `dist/metadata.json`.
@@ -282,5 +375,6 @@ pub fn write_metadata(ctx: &Context) -> Result<()> {
         serde_json::to_string_pretty(&meta)
             .expect("json")
             .as_bytes(),
-    )
+    )?;
+    set_metadata_mtimes(ctx)
 }

@@ -70,6 +70,52 @@ fn size_of(ctx: &Context, a: &Artifact) -> Option<u64> {
     })
 }
 
+/// What `report_sizes` reports (GoReleaser's list: binaries, archives, packages), by kind
+/// then path.
+fn sized(ctx: &Context) -> Vec<Artifact> {
+    let mut v: Vec<Artifact> = ctx
+        .artifacts
+        .all()
+        .into_iter()
+        .filter(|a| {
+            matches!(
+                a.kind,
+                Kind::Binary | Kind::UploadableBinary | Kind::Archive | Kind::LinuxPackage
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
+    v
+}
+
+/// The `report_sizes` table: kind, size (binary units, then bytes) and path of every
+/// binary, archive and package, so growth shows from one release to the next.
+fn size_report(ctx: &Context) -> String {
+    let rows: Vec<(String, String, String)> = sized(ctx)
+        .iter()
+        .map(|a| {
+            let kind = serde_json::to_value(a.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let size = size_of(ctx, a)
+                .map(|n| match human_size(n) {
+                    h if n < 1024 => h,
+                    h => format!("{h} ({n} B)"),
+                })
+                .unwrap_or_default();
+            (kind, size, a.path.clone())
+        })
+        .collect();
+    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
+    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let mut out = format!("sizes:\n  {:<w0$}  {:>w1$}  path\n", "kind", "size");
+    for (k, s, p) in &rows {
+        out.push_str(&format!("  {k:<w0$}  {s:>w1$}  {p}\n"));
+    }
+    out
+}
+
 /// The table printed at the end of a run.
 pub fn table(ctx: &Context, total: Duration) -> String {
     let rows: Vec<(String, String, String)> = shown(ctx)
@@ -91,6 +137,9 @@ pub fn table(ctx: &Context, total: Duration) -> String {
     let mut out = format!("{:<w0$}  {:>w1$}  path\n", "artifact", "size");
     for (n, s, p) in &rows {
         out.push_str(&format!("{n:<w0$}  {s:>w1$}  {p}\n"));
+    }
+    if ctx.config.report_sizes {
+        out.push_str(&size_report(ctx));
     }
     if let Some(url) = release_url(ctx) {
         out.push_str(&format!("release: {url}\n"));
@@ -117,7 +166,7 @@ fn release_url(ctx: &Context) -> Option<String> {
 
 /// The machine-readable summary of a run.
 pub fn json(ctx: &Context, command: &str, total: Duration) -> Value {
-    json!({
+    let mut v = json!({
         "command": command,
         "project_name": ctx.config.project_name,
         "version": ctx.version,
@@ -134,7 +183,14 @@ pub fn json(ctx: &Context, command: &str, total: Duration) -> Value {
         })).collect::<Vec<_>>(),
         "stages": ctx.timings.iter().map(|(n, d)| json!({"name": n, "seconds": d.as_secs_f64()})).collect::<Vec<_>>(),
         "seconds": total.as_secs_f64(),
-    })
+    });
+    if ctx.config.report_sizes {
+        v["sizes"] = sized(ctx)
+            .iter()
+            .map(|a| json!({"name": a.name, "kind": a.kind, "path": a.path, "target": a.target, "size": size_of(ctx, a)}))
+            .collect();
+    }
+    v
 }
 
 /// The dry run's plan as JSON: every output by name, what will be pushed and published, and

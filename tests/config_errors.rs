@@ -13,6 +13,35 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a git.tag_sort rel does not know",
+        yaml: "git:\n  tag_sort: newest\n",
+        want: &["invalid value `newest`", ":2:13", "-version:creatordate"],
+    },
+    Case {
+        name: "git.ignore_tags see only env",
+        yaml: "git:\n  ignore_tags: [\"{{ version }}\"]\n",
+        want: &["git.ignore_tags[0]", "available: env", ":2:17"],
+    },
+    Case {
+        name: "a release header from a URL",
+        yaml: "release:\n  header:\n    from_url: {url: \"https://example.com/h.md\"}\n",
+        want: &["release.header.from_url", "from_file", ":3:5"],
+    },
+    Case {
+        name: "a release.skip_upload template naming an unknown variable",
+        yaml: "release:\n  skip_upload: \"{{ nope }}\"\n",
+        want: &["release.skip_upload", "undefined variable `nope`", ":2:16"],
+    },
+    Case {
+        name: "a metadata.mod_timestamp template naming an unknown variable",
+        yaml: "metadata:\n  mod_timestamp: \"{{ mtime }}\"\n",
+        want: &[
+            "metadata.mod_timestamp",
+            "undefined variable `mtime`",
+            ":2:",
+        ],
+    },
+    Case {
         name: "a misspelt key inside an archive file object",
         yaml: "archives:\n  - files:\n      - src: README*\n        dest: docs\n",
         want: &["unknown key `dest`", ":4:9", "did you mean `dst`?"],

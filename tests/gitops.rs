@@ -653,3 +653,86 @@ fn a_config_repository_over_ssh_is_reached_with_its_own_key() {
         assert_eq!(show(&bare, path), want, "{path}");
     }
 }
+
+#[test]
+fn rel_verify_reports_a_config_file_that_no_longer_holds_the_digest() {
+    let t = tempfile::tempdir().unwrap();
+    let reg = Registry::start();
+    let fake = Fake::start(Options {
+        repo: "app".into(),
+        ..Options::default()
+    });
+    fake.add_tap("acme/deploy", "deploy-token", true);
+    seed(&fake, "acme/deploy");
+    let bare = config_repo(t.path());
+    let dir = t.path().join("p");
+    project(
+        &dir,
+        &github_config(
+            &reg.host(),
+            &fake,
+            &format!(
+                "  - repository: {{owner: acme, name: deploy, token: \"{{{{ env.DEPLOY_TOKEN }}}}\"}}\n{UPDATES}  - repository:\n      git: {{url: \"file://{}\"}}\n{UPDATES}",
+                bare.display()
+            ),
+        ),
+    );
+    let env = |c: &mut std::process::Command| {
+        c.env("GITHUB_TOKEN", "fake-token")
+            .env("DEPLOY_TOKEN", "deploy-token")
+            .env("DOCKER_CONFIG", dir.join(".no-docker-config"));
+    };
+    // `--verify` ends the release with `rel verify`.
+    let mut c = rel(&dir);
+    c.args(["release", "--verify"]);
+    env(&mut c);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok    gitops"), "{out}");
+    let verify = || {
+        let mut c = rel(&dir);
+        c.args(["verify", "--json"]);
+        env(&mut c);
+        let (code, out, err) = run(c);
+        let doc: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        (code, doc)
+    };
+    let (code, doc) = verify();
+    assert_eq!(code, 0, "{doc:#}");
+    let gitops: Vec<&Value> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "gitops")
+        .collect();
+    assert_eq!(gitops.len(), 8, "four files in each repository: {doc:#}");
+    assert!(gitops.iter().all(|c| c["ok"] == true), "{doc:#}");
+
+    // Someone moves one file of each repository back to the old image.
+    fake.tap_write("acme/deploy", "apps/app/values.yaml", VALUES.as_bytes());
+    let work = t.path().join("back");
+    git(
+        t.path(),
+        &["clone", "-q", bare.to_str().unwrap(), work.to_str().unwrap()],
+    );
+    write(&work, "infra/app.tf", TERRAFORM);
+    git(&work, &["commit", "-qam", "roll back"]);
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let (code, doc) = verify();
+    assert_eq!(code, 1, "{doc:#}");
+    let failed: Vec<String> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "acme/deploy@main:apps/app/values.yaml".to_string(),
+            format!("file://{}@main:infra/app.tf", bare.display()),
+        ],
+        "{doc:#}"
+    );
+}

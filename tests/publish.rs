@@ -919,3 +919,126 @@ fn a_signal_or_timeout_during_publishing_still_says_what_was_done() {
         "{err}"
     );
 }
+
+/// `project` with more files committed, and the tag moved onto that commit.
+fn project_with(fake: &Fake, release_extra: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = project(fake, release_extra);
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "docs: release text"]);
+    git(dir.path(), &["tag", "-f", "v1.0.0"]);
+    dir
+}
+
+#[test]
+fn header_and_footer_frame_the_notes_and_target_and_discussion_are_sent() {
+    let fake = fake();
+    let dir = project_with(
+        &fake,
+        "  header: \"## {{ project_name }} {{ version }}\\n\"\n  footer:\n    from_file: {path: \"{{ 'footer' }}.md\"}\n  target_commitish: \"{{ branch }}\"\n  discussion_category_name: Announcements\n",
+        &[("footer.md", "Thanks for using {{ tag }}!\n")],
+    );
+    ok(release(dir.path(), &[]));
+    assert_complete(&fake, &assets());
+    let r = &fake.releases()[0];
+    assert_eq!(
+        r.body, "## demo 1.0.0\n\n## Changes\n\n- first release\n\nThanks for using v1.0.0!\n",
+        "header, notes, footer, in this order"
+    );
+    assert_eq!(
+        r.target_commitish, "main",
+        "release.target_commitish, rendered"
+    );
+    let p = fake.publications();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].discussion_category_name.as_deref(),
+        Some("Announcements"),
+        "the discussion is opened when the release is published"
+    );
+    // The draft was created without it: GitHub opens discussions of published releases.
+    let create = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.starts_with("POST /repos/acme/demo/releases"))
+        .unwrap();
+    assert!(!create.contains("discussion"), "{create}");
+}
+
+#[test]
+fn a_header_from_a_url_or_a_missing_file_stops_before_anything_is_built() {
+    let fake = fake();
+    let dir = project(
+        &fake,
+        "  header:\n    from_url: {url: \"https://example.com/header.md\"}\n",
+    );
+    let (code, _, err) = release(dir.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("release.header.from_url")
+            && err.contains("from_file")
+            && err.contains(":11:5"),
+        "{err}"
+    );
+    let dir = project(&fake, "  footer: {from_file: {path: missing.md}}\n");
+    let (code, _, err) = release(dir.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("missing.md"), "{err}");
+    assert!(!dir.path().join("dist").exists(), "nothing ran");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn skip_upload_publishes_the_notes_without_any_asset() {
+    let fake = fake();
+    let dir = project(
+        &fake,
+        "  skip_upload: \"{% if not is_snapshot %}true{% endif %}\"\n",
+    );
+    ok(release(dir.path(), &[]));
+    let rels = fake.releases();
+    assert_eq!(rels.len(), 1, "{rels:#?}");
+    let r = &rels[0];
+    assert!(!r.draft, "published");
+    assert!(r.assets.is_empty(), "{:?}", r.assets);
+    assert_eq!(r.body, "## Changes\n\n- first release\n");
+    assert_eq!(
+        r.target_commitish,
+        git(dir.path(), &["rev-parse", "HEAD"]),
+        "by default, the commit being released"
+    );
+    assert!(
+        !fake.requests().iter().any(|r| r.contains("/assets?name=")),
+        "{:#?}",
+        fake.requests()
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    // The files are still made.
+    assert!(dir.path().join("dist/demo_1.0.0_checksums.txt").is_file());
+}
+
+#[test]
+fn release_disable_takes_a_template() {
+    let fake = fake();
+    let dir = project(
+        &fake,
+        "  disable: \"{{ env.REL_TEST_NO_RELEASE | default('false') }}\"\n",
+    );
+    let mut c = release_cmd(dir.path(), None, &[]);
+    c.env("REL_TEST_NO_RELEASE", "true");
+    ok(run(c));
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+    let mut c = release_cmd(dir.path(), None, &[]);
+    c.env("REL_TEST_NO_RELEASE", "perhaps");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("release.disable") && err.contains("perhaps"),
+        "{err}"
+    );
+    // Rendering false publishes.
+    ok(release(dir.path(), &[]));
+    assert_complete(&fake, &assets());
+}

@@ -33,6 +33,9 @@ pub struct Author {
     pub name: String,
     /// Email.
     pub email: String,
+    /// The GitHub account, when the commits came from GitHub (`changelog.use: github`): git
+    /// itself knows only a name and an email.
+    pub login: Option<String>,
 }
 
 /// One commit as the changelog sees it.
@@ -72,6 +75,9 @@ pub struct Commit {
     pub footers: Vec<Footer>,
     /// The commit this one reverts (from git's "This reverts commit X." line).
     pub reverts: Option<String>,
+    /// `@login` of the author and of each `Co-authored-by:` co-author GitHub knows, once
+    /// each (GoReleaser's `.Logins`); empty for commits read from git.
+    pub logins: Vec<String>,
 }
 
 impl Commit {
@@ -89,12 +95,37 @@ impl Commit {
         let name = f.next()?.to_string();
         let email = f.next()?.to_string();
         let timestamp = f.next()?.parse().unwrap_or(0);
-        let message = f.next()?.trim().to_string();
+        let message = f.next()?;
+        Some(Commit::new(
+            sha,
+            short_sha,
+            parents,
+            Author {
+                name,
+                email,
+                login: None,
+            },
+            timestamp,
+            message,
+        ))
+    }
+
+    /// A commit from its parts, its message parsed (what `git log` and GitHub's API both
+    /// give).
+    pub fn new(
+        sha: String,
+        short_sha: String,
+        parents: Vec<String>,
+        author: Author,
+        timestamp: i64,
+        message: &str,
+    ) -> Commit {
+        let message = message.trim().to_string();
         let mut c = Commit {
             sha,
             short_sha,
             parents,
-            author: Author { name, email },
+            author,
             timestamp,
             subject: message
                 .lines()
@@ -112,11 +143,12 @@ impl Commit {
             body: None,
             footers: vec![],
             reverts: reverted_sha(&message),
+            logins: vec![],
         };
         c.description = c.subject.clone();
         c.parse_conventional(&message);
         c.message = message;
-        Some(c)
+        c
     }
 
     /// Fill the conventional fields. A message whose body does not follow the footer rules

@@ -7,6 +7,7 @@
 //! A shallow clone whose history is cut inside a range is an error, never a short changelog.
 
 pub mod commits;
+pub mod github;
 pub mod render;
 pub mod version;
 
@@ -168,6 +169,91 @@ pub fn release(
         compare_url: compare_url(gh, from, tag.unwrap_or(to)),
         commits,
     })
+}
+
+/// The length of git's own abbreviation of hashes in `repo` (it grows with the number of
+/// objects), so commits from GitHub get the `short_sha` `git log` would give them.
+pub fn abbrev_len(repo: &Path) -> usize {
+    git::git(repo, &["rev-parse", "--short", "HEAD"])
+        .map(|s| s.trim().len())
+        .ok()
+        .filter(|n| *n > 0)
+        .unwrap_or(7)
+}
+
+/// A ref GitHub knows for `to`: the tag, else the commit's full hash (`HEAD` or a local
+/// branch name means nothing to GitHub).
+fn remote_ref(repo: &Path, to: &str, tag: Option<&str>) -> Result<String> {
+    match tag {
+        Some(t) => Ok(t.to_string()),
+        None => Ok(git::git(repo, &["rev-parse", &format!("{to}^{{commit}}")])?
+            .trim()
+            .to_string()),
+    }
+}
+
+/// One release (`from...to`) with its commits from GitHub's compare API, so that each has
+/// its author's GitHub login. `from` is needed (GitHub compares two refs); limited to `path`
+/// with the local history, which GitHub's compare cannot filter by.
+#[allow(clippy::too_many_arguments)]
+pub fn release_from_github(
+    api: &github::Api,
+    repo: &Path,
+    from: &str,
+    to: &str,
+    tag: Option<&str>,
+    prefix: &str,
+    path: Option<&str>,
+    gh: Option<&(String, String)>,
+) -> Result<Release> {
+    let head = remote_ref(repo, to, tag)?;
+    let mut commits = api.compare(from, &head, abbrev_len(repo))?;
+    if let Some(p) = path {
+        let touching = commits::touching(repo, &[format!("{from}..{to}")], p)?;
+        commits.retain(|c| touching.contains(&c.sha));
+    }
+    Ok(Release {
+        tag: tag.map(String::from),
+        version: tag
+            .and_then(|t| tag_version(t, prefix))
+            .map(|v| v.to_string()),
+        previous_tag: Some(from.to_string()),
+        date: day(commit_time(repo, to)?),
+        compare_url: compare_url(gh, Some(from), tag.unwrap_or(to)),
+        commits,
+    })
+}
+
+/// Give the commits of `releases` (read from git) their authors' GitHub logins, one compare
+/// per release that has a previous tag (`rel changelog --all`: the ranges stay git's, each
+/// commit under the first tag that contains it; GitHub only names the authors).
+pub fn attach_logins(
+    api: &github::Api,
+    repo: &Path,
+    to: &str,
+    releases: &mut [Release],
+) -> Result<()> {
+    let short = abbrev_len(repo);
+    for r in releases.iter_mut() {
+        let Some(from) = r.previous_tag.clone() else {
+            continue;
+        };
+        let head = remote_ref(repo, to, r.tag.as_deref())?;
+        let found: HashMap<String, Arc<Commit>> = api
+            .compare(&from, &head, short)?
+            .into_iter()
+            .map(|c| (c.sha.clone(), c))
+            .collect();
+        for c in r.commits.iter_mut() {
+            if let Some(g) = found.get(&c.sha) {
+                let mut with = (**c).clone();
+                with.author.login.clone_from(&g.author.login);
+                with.logins.clone_from(&g.logins);
+                *c = Arc::new(with);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Position of each commit of a history by its hash. Keyed by the hash's first 64 bits (a

@@ -7,7 +7,7 @@
 //! built-in "Breaking changes" section, so a reader cannot miss them whatever the groups.
 
 use super::commits::Commit;
-use crate::config::model::{Changelog, Sort};
+use crate::config::model::{Changelog, ChangelogUse, Sort};
 use crate::error::{Error, Result};
 use minijinja::{Environment, Value};
 use regex::Regex;
@@ -29,7 +29,25 @@ pub const VARIABLES: &[&str] = &[
     "breaking",
     "groups",
     "commits",
+    "logins",
 ];
+
+/// A commit's line in the built-in layout when `changelog.format` is not set (GoReleaser's
+/// `{{ .SHA }} {{ .Message }}`).
+pub const DEFAULT_FORMAT: &str = "{{ short_sha }} {{ subject }}";
+
+/// The line for `use: github`: GoReleaser's, which credits the author's GitHub account, or
+/// names them when GitHub knows no account for the commit.
+pub const GITHUB_FORMAT: &str = "{{ short_sha }}: {{ subject }} ({% if author.login %}@{{ author.login }}{% else %}{{ author.name }} <{{ author.email }}>{% endif %})";
+
+/// The `changelog.format` in effect.
+pub fn format_of(cfg: &Changelog) -> &str {
+    match (&cfg.format, cfg.r#use) {
+        (Some(f), _) => f,
+        (None, ChangelogUse::Github) => GITHUB_FORMAT,
+        (None, _) => DEFAULT_FORMAT,
+    }
+}
 
 /// Groups used when the config declares none: conventional features and fixes, then the rest.
 pub fn default_groups() -> Vec<crate::config::model::Group> {
@@ -105,6 +123,61 @@ pub struct Renderer {
     groups: Vec<(String, Option<Regex>, i64)>,
     sort: Sort,
     env: Environment<'static>,
+    lines: Lines,
+}
+
+/// How commits become lines (`changelog.format` and `changelog.abbrev`).
+struct Lines {
+    /// `changelog.abbrev`.
+    abbrev: i32,
+    /// The compiled format; `None` for [`DEFAULT_FORMAT`], which is joined directly: a
+    /// template per commit of a 20,000-commit CHANGELOG.md would cost more than reading it.
+    format: Option<Environment<'static>>,
+}
+
+impl Lines {
+    fn new(format: &str, abbrev: i32) -> std::result::Result<Lines, minijinja::Error> {
+        let format = if format == DEFAULT_FORMAT {
+            None
+        } else {
+            let mut env = crate::template::base_environment(true);
+            env.add_template_owned("format", format.to_string())?;
+            Some(env)
+        };
+        Ok(Lines { abbrev, format })
+    }
+
+    /// The line of `c`, whose hash is `hash`. Without a hash (`abbrev: -1`) the separator
+    /// the format put after it is dropped too, so a line never starts with `: `.
+    fn line(&self, c: &Arc<Commit>) -> std::result::Result<String, minijinja::Error> {
+        let hash = abbreviated(c, self.abbrev);
+        let line = match &self.format {
+            None if hash.is_empty() => return Ok(c.subject.clone()),
+            None => return Ok(format!("{hash} {}", c.subject)),
+            Some(env) => env
+                .get_template("format")?
+                .render(Value::from_object(CommitView {
+                    c: Arc::clone(c),
+                    abbrev: self.abbrev,
+                    line: None,
+                }))?,
+        };
+        Ok(if hash.is_empty() {
+            line.trim_start_matches([' ', ':']).to_string()
+        } else {
+            line
+        })
+    }
+}
+
+/// The hash as `changelog.abbrev` wants it: git's abbreviation (0), none (-1), or the first
+/// N characters of the full hash.
+fn abbreviated(c: &Commit, abbrev: i32) -> &str {
+    match abbrev {
+        0 => &c.short_sha,
+        n if n < 0 => "",
+        n => c.sha.get(..n as usize).unwrap_or(&c.sha),
+    }
 }
 
 struct GroupData<'a> {
@@ -113,11 +186,21 @@ struct GroupData<'a> {
     commits: Vec<&'a Arc<Commit>>,
 }
 
+/// The position of each shown commit, by the address of its `Commit`.
+type Positions = std::collections::HashMap<*const Commit, usize>;
+
 /// A commit as a template sees it: each field becomes a value only when the template reads
 /// it. Serialising every commit of a 20,000-commit history into maps up front cost more
 /// than reading the history from git.
 #[derive(Debug)]
-struct CommitView(Arc<Commit>);
+struct CommitView {
+    c: Arc<Commit>,
+    /// `changelog.abbrev`, which decides `short_sha`.
+    abbrev: i32,
+    /// The rendered `changelog.format`; `None` inside the format itself (a line cannot
+    /// contain itself), and for the default format, which is joined when read.
+    line: Option<String>,
+}
 
 /// The fields of [`CommitView`], as `Commit` serialises them.
 const COMMIT_FIELDS: &[&str] = &[
@@ -136,6 +219,8 @@ const COMMIT_FIELDS: &[&str] = &[
     "body",
     "footers",
     "reverts",
+    "logins",
+    "line",
 ];
 
 impl minijinja::value::Object for CommitView {
@@ -144,12 +229,12 @@ impl minijinja::value::Object for CommitView {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let c = &self.0;
+        let c = &self.c;
         let text = |s: &str| Value::from(s);
         let opt = |s: &Option<String>| s.as_deref().map(Value::from).unwrap_or(Value::from(()));
         Some(match key.as_str()? {
             "sha" => text(&c.sha),
-            "short_sha" => text(&c.short_sha),
+            "short_sha" => text(abbreviated(c, self.abbrev)),
             "author" => Value::from(minijinja::value::Serde(&c.author)),
             "timestamp" => Value::from(c.timestamp),
             "subject" => text(&c.subject),
@@ -163,6 +248,8 @@ impl minijinja::value::Object for CommitView {
             "body" => opt(&c.body),
             "footers" => Value::from(minijinja::value::Serde(&c.footers)),
             "reverts" => opt(&c.reverts),
+            "logins" => Value::from(c.logins.clone()),
+            "line" => Value::from(self.line.clone()?),
             _ => return None,
         })
     }
@@ -172,9 +259,6 @@ impl minijinja::value::Object for CommitView {
     }
 }
 
-fn view(c: &Arc<Commit>) -> Value {
-    Value::from_object(CommitView(Arc::clone(c)))
-}
 
 fn compile(key: &str, re: &str) -> Result<Regex> {
     Regex::new(re).map_err(|e| {
@@ -225,6 +309,10 @@ pub fn check_template(text: &str) -> std::result::Result<(), String> {
         groups: vec![("Features".into(), None, 0)],
         sort: Sort::Git,
         env,
+        lines: Lines {
+            abbrev: 0,
+            format: None,
+        },
     };
     let release = Release {
         tag: Some("v1.1.0".into()),
@@ -237,6 +325,18 @@ pub fn check_template(text: &str) -> std::result::Result<(), String> {
     for all in [false, true] {
         r.render_one(&release, all).map_err(|e| describe(&e))?;
     }
+    Ok(())
+}
+
+/// Check a `changelog.format`: it parses and renders a sample commit (an unknown field is
+/// found here, before anything runs). Returns the message of the first problem.
+pub fn check_format(format: &str) -> std::result::Result<(), String> {
+    let lines = Lines::new(format, 0).map_err(|e| describe(&e))?;
+    let mut sample = Commit::from_record("0123456789abcdef0123456789abcdef01234567\x1f0123456\x1f\x1fAnn\x1fann@example.com\x1f0\x1ffeat(api)!: sample\n\nBody.\n\nRefs: #1")
+        .expect("sample record parses");
+    sample.author.login = Some("ann".into());
+    sample.logins = vec!["@ann".into()];
+    lines.line(&Arc::new(sample)).map_err(|e| describe(&e))?;
     Ok(())
 }
 
@@ -288,12 +388,19 @@ impl Renderer {
             template: template_name.into(),
             message: describe(&e),
         })?;
+        let format = format_of(cfg);
+        let lines = Lines::new(format, cfg.abbrev).map_err(|e| Error::Template {
+            key: "changelog.format".into(),
+            template: format.into(),
+            message: describe(&e),
+        })?;
         Ok(Renderer {
             include,
             exclude,
             groups,
             sort: cfg.sort,
             env,
+            lines,
         })
     }
 
@@ -338,6 +445,24 @@ impl Renderer {
 
     fn render_one(&self, r: &Release, all: bool) -> std::result::Result<String, minijinja::Error> {
         let commits = self.select(&r.commits);
+        // One view per shown commit, shared by every list it appears in: its line is
+        // rendered once.
+        let views: Vec<Value> = commits
+            .iter()
+            .map(|c| {
+                Ok(Value::from_object(CommitView {
+                    c: Arc::clone(c),
+                    abbrev: self.lines.abbrev,
+                    line: Some(self.lines.line(c)?),
+                }))
+            })
+            .collect::<std::result::Result<_, minijinja::Error>>()?;
+        let positions: Positions = commits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Arc::as_ptr(c), i))
+            .collect();
+        let view = |c: &Arc<Commit>| views[positions[&Arc::as_ptr(c)]].clone();
         let breaking: Vec<Value> = commits
             .iter()
             .filter(|c| c.breaking)
@@ -354,7 +479,13 @@ impl Renderer {
                 }
             })
             .collect();
-        let commits: Vec<Value> = commits.iter().map(|c| view(c)).collect();
+        // Every GitHub account credited in these notes, once, in the order they appear.
+        let mut logins: Vec<String> = vec![];
+        for l in commits.iter().flat_map(|c| &c.logins) {
+            if !logins.contains(l) {
+                logins.push(l.clone());
+            }
+        }
         let ctx = minijinja::context! {
             all => all,
             tag => r.tag.clone().unwrap_or_default(),
@@ -364,7 +495,8 @@ impl Renderer {
             compare_url => r.compare_url.clone().unwrap_or_default(),
             breaking => breaking,
             groups => groups,
-            commits => commits,
+            commits => views,
+            logins => logins,
         };
         self.env.get_template("changelog")?.render(ctx)
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub mod changelog;
 pub mod healthcheck;
+pub mod verify;
 use std::time::Instant;
 
 fn options(g: &Global, snapshot: bool) -> Result<Options> {
@@ -90,6 +91,8 @@ pub fn run(cli: Cli, cwd: &Path) -> Result<()> {
         }
         Command::Init(a) => crate::init::run(root, a.force),
         Command::Healthcheck(a) => healthcheck::run(g, root, a.json),
+        Command::Import(a) => import(cwd, &a),
+        Command::Verify(a) => verify::run(g, &a, root),
         Command::Man(a) => man(&cwd.join(&a.dir)),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -300,6 +303,14 @@ fn release(g: &Global, a: &ReleaseArgs, root: &Path) -> Result<()> {
     pipeline::run(&mut ctx, &pipeline::release_stages())?;
     tracing::info!("release done: {}", ctx.rel_path(&ctx.dist));
     finish(g, &ctx, "release", a.json, start);
+    if a.verify {
+        // The last step: what was published, read back from the outside.
+        let args = crate::cli::VerifyArgs {
+            tag: Some(ctx.tag.clone()),
+            json: false,
+        };
+        verify::run(g, &args, root)?;
+    }
     Ok(())
 }
 
@@ -359,6 +370,31 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
             .find(|(s, _)| s == stage)
             .map(|(_, r)| r.clone())
     };
+    if !plan.universals.is_empty() {
+        out.push_str(&format!(
+            "\nuniversal binaries ({}):\n",
+            plan.universals.len()
+        ));
+        for u in &plan.universals {
+            let from: Vec<String> = u
+                .sources
+                .iter()
+                .map(|s| format!("{} {}", s.id, s.target.name()))
+                .collect();
+            out.push_str(&format!(
+                "  {} {} -> {}\n    joins {}{}\n",
+                u.binary.id,
+                u.binary.target.name(),
+                ctx.rel_path(&u.binary.output),
+                from.join(" + "),
+                if u.replace {
+                    "; replaces them in archives"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
     match skipped("archive") {
         Some(reason) => out.push_str(&format!("\narchives: skipped ({reason})\n")),
         None => {
@@ -377,6 +413,21 @@ pub fn dry_run(ctx: &Context, access: &[String]) -> Result<String> {
                     bins.join(", ")
                 ));
             }
+        }
+    }
+    if ctx.config.source.enabled {
+        match (&plan.source, skipped("source")) {
+            (Some(p), None) => {
+                let lines = crate::stage::source::describe(p);
+                out.push_str(&format!("\nsource archives ({}):\n", lines.len()));
+                for (path, what) in lines {
+                    out.push_str(&format!("  {} ({what})\n", ctx.rel_path(&path)));
+                }
+            }
+            (_, reason) => out.push_str(&format!(
+                "\nsource archives: skipped ({})\n",
+                reason.unwrap_or_else(|| "not in this run".into())
+            )),
         }
     }
     if !plan.packages.is_empty() {
@@ -645,4 +696,53 @@ fn images_dry(ctx: &Context, access: &[String]) -> String {
         out.push_str(&format!("  {l}\n"));
     }
     out
+}
+
+/// `rel import`: write rel's config from GoReleaser's and report every key that is not
+/// mapped as it was (`--all`: every key), each with its line.
+fn import(cwd: &Path, a: &crate::cli::ImportArgs) -> Result<()> {
+    use crate::import::goreleaser;
+    let file = match &a.file {
+        Some(f) => cwd.join(f),
+        None => goreleaser::find(cwd).ok_or_else(|| {
+            Error::Usage(format!(
+                "no GoReleaser config in {} (looked for {}); name one: `rel import FILE`",
+                cwd.display(),
+                goreleaser::GORELEASER_NAMES.join(", ")
+            ))
+        })?,
+    };
+    let imported = goreleaser::import(&file)?;
+    let mut report = String::new();
+    for item in &imported.items {
+        if a.all || !matches!(item.outcome, goreleaser::Outcome::Mapped) {
+            report.push_str(&format!("{item}\n"));
+        }
+    }
+    let (approx, dropped) = (imported.approximated().len(), imported.dropped().len());
+    report.push_str(&format!(
+        "{}: {approx} approximated, {dropped} dropped\n",
+        file.display()
+    ));
+    let out = a.output.clone().unwrap_or_else(|| {
+        file.parent()
+            .unwrap_or(Path::new("."))
+            .join(".release.yaml")
+    });
+    if out.as_os_str() == "-" {
+        print!("{}", imported.yaml);
+        eprint!("{report}");
+        return Ok(());
+    }
+    let out = cwd.join(out);
+    if out.exists() && !a.force {
+        return Err(Error::Usage(format!(
+            "{} exists; pass --force to overwrite it, or -o FILE",
+            out.display()
+        )));
+    }
+    std::fs::write(&out, &imported.yaml).map_err(|e| Error::io("cannot write", &out, e))?;
+    eprint!("{report}");
+    eprintln!("wrote {}; check it with `rel check`", out.display());
+    Ok(())
 }

@@ -165,14 +165,11 @@ fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
         "format" if has("formats") => renamed("format", "formats: [..]"),
         "kos" if has("images") => renamed(field, "images"),
         "name_template" if has("version_template") => renamed("name_template", "version_template"),
-        "extra_files" if has("split") => {
-            "checksums cover `release.extra_files` already; rel has no `checksum.extra_files`".into()
-        }
         "builds_info" => "rel has no `builds_info`: binaries are stored with mode 0755, owner 0:0 and the commit time".into(),
         "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs"
         | "notarize" | "universal_binaries" | "upx" | "announce" | "milestones" | "blobs"
-        | "uploads" | "publishers" | "artifactories" | "gomod" | "source" | "report_sizes"
-        | "metadata" | "git" | "nightly" | "partial" | "env_files" | "includes"
+        | "uploads" | "publishers" | "artifactories" | "gomod" | "source"
+        | "nightly" | "partial" | "env_files" | "includes"
         | "dockerhub" | "furies" | "cloudsmiths" | "npms" | "makeselfs" | "flatpaks" => {
             format!("GoReleaser's `{field}` has no equivalent in rel yet; `rel schema` lists every key rel reads")
         }

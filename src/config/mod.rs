@@ -66,6 +66,16 @@ pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
         .map(|n| root.join(n))
         .find(|p| p.is_file())
         .ok_or_else(|| {
+            // A GoReleaser config is the common case of a project new to rel.
+            if let Some(g) = [".goreleaser.yaml", ".goreleaser.yml", "goreleaser.yaml", "goreleaser.yml"]
+                .iter()
+                .find(|n| root.join(n).is_file())
+            {
+                return Error::Usage(format!(
+                    "no rel config in {}, but {g} is there: run `rel import` to write .release.yaml from it, or pass `--config {g}` to use it as it is",
+                    root.display()
+                ));
+            }
             Error::Usage(format!(
                 "no config found in {} (looked for {}); run `rel init` to write one, or pass --config FILE",
                 root.display(),
@@ -76,8 +86,21 @@ pub fn find(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// Read and parse a config file.
 pub fn load(file: &Path) -> Result<Loaded> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", file.display())))?;
+    load_bytes(file, read_bytes(file)?)
+}
+
+fn read_bytes(file: &Path) -> Result<Vec<u8>> {
+    std::fs::read(file)
+        .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", file.display())))
+}
+
+/// Parse config text `src` that came from `file` (a config made in memory, such as one
+/// imported from GoReleaser's, names where it came from).
+pub fn load_text(file: &Path, src: String) -> Result<Loaded> {
+    load_bytes(file, src.into_bytes())
+}
+
+fn load_bytes(file: &Path, bytes: Vec<u8>) -> Result<Loaded> {
     let src = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {

@@ -30,6 +30,10 @@ pub struct Config {
     /// What to build.
     #[serde(default)]
     pub builds: Vec<Build>,
+    /// macOS universal (fat) binaries joined from the darwin builds (GoReleaser's
+    /// `universal_binaries`).
+    #[serde(default)]
+    pub universal_binaries: Vec<UniversalBinary>,
     /// How to package the binaries.
     #[serde(default)]
     pub archives: Vec<Archive>,
@@ -39,6 +43,16 @@ pub struct Config {
     /// Versioning of snapshot releases.
     #[serde(default)]
     pub snapshot: Snapshot,
+    /// Which tags count, and which wins when a commit has several (GoReleaser's `git`).
+    #[serde(default)]
+    pub git: Git,
+    /// The run's own files, `metadata.json` and `artifacts.json` (GoReleaser's `metadata`).
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// Print the size of every binary, archive and package at the end of the run, to keep
+    /// an eye on growth.
+    #[serde(default)]
+    pub report_sizes: bool,
     /// Release notes from conventional commits.
     #[serde(default)]
     pub changelog: Changelog,
@@ -96,6 +110,143 @@ pub struct Config {
     /// Config repositories whose image references follow each release, by digest (GitOps).
     #[serde(default)]
     pub gitops: Vec<Gitops>,
+    /// An archive of the released commit's source, and optionally of its vendored
+    /// dependencies (GoReleaser's `source`).
+    #[serde(default)]
+    pub source: Source,
+}
+
+/// The source archive: the files of the released commit (what `git archive` gives), so a
+/// release carries the exact source its binaries were built from.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Write the source archive. Default: false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The archive's name without extension (templated). Default:
+    /// `{{ project_name }}-{{ version }}`.
+    #[serde(default)]
+    pub name_template: Option<String>,
+    /// `tar`, `tar.gz` (default), `tgz`, `tar.zst` or `zip`; the extension is written as
+    /// given here, as GoReleaser does (`tgz` gives `.tgz`).
+    #[serde(default)]
+    pub format: Option<SourceFormat>,
+    /// A folder every entry is put in (templated), e.g. `{{ project_name }}-{{ version }}`,
+    /// so unpacking does not spill files into the current folder. Default: none.
+    #[serde(default)]
+    pub prefix_template: Option<String>,
+    /// Files of the working tree added beside the commit's (generated files that are not
+    /// in git): globs, or `{src, dst, strip_parent, info}`.
+    #[serde(default)]
+    pub files: Vec<SourceFile>,
+    /// Also write `<name>-vendor.<format>`: the dependencies vendored (`go mod vendor`,
+    /// `cargo vendor` with its `.cargo/config.toml`), so the source builds offline.
+    #[serde(default)]
+    pub vendor: bool,
+}
+
+/// Source archive formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum SourceFormat {
+    /// Uncompressed tar.
+    #[serde(rename = "tar")]
+    Tar,
+    /// gzip-compressed tar, named `.tar.gz`.
+    #[default]
+    #[serde(rename = "tar.gz")]
+    TarGz,
+    /// gzip-compressed tar, named `.tgz`.
+    #[serde(rename = "tgz")]
+    Tgz,
+    /// zstd-compressed tar.
+    #[serde(rename = "tar.zst")]
+    TarZst,
+    /// zip.
+    #[serde(rename = "zip")]
+    Zip,
+}
+
+impl SourceFormat {
+    /// The format's name as the config writes it, which is also the file's extension.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Tar => "tar",
+            SourceFormat::TarGz => "tar.gz",
+            SourceFormat::Tgz => "tgz",
+            SourceFormat::TarZst => "tar.zst",
+            SourceFormat::Zip => "zip",
+        }
+    }
+}
+
+// Deserialized by hand for the same reason as `ArchiveFile`: a misspelt key in the object
+// form is reported at its line.
+/// A file added to the source archive: a glob, or a glob with where it goes and how it is
+/// stored.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SourceFile {
+    /// A glob relative to the project root.
+    Glob(String),
+    /// A glob, its destination and its stored metadata.
+    Spec(SourceFileSpec),
+}
+
+impl<'de> Deserialize<'de> for SourceFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SourceFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a glob, or {src, dst, strip_parent, info}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SourceFile, E> {
+                Ok(SourceFile::Glob(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<SourceFile, A::Error> {
+                SourceFileSpec::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(SourceFile::Spec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A source archive file glob with its destination and metadata (GoReleaser's keys).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFileSpec {
+    /// Glob relative to the project root.
+    pub src: String,
+    /// Folder inside the archive (below the prefix).
+    #[serde(default)]
+    pub dst: Option<String>,
+    /// Keep only the file name (drop the folders of the matched path).
+    #[serde(default)]
+    pub strip_parent: bool,
+    /// Owner, group, mode and time stored for the matched files.
+    #[serde(default)]
+    pub info: Option<SourceFileInfo>,
+}
+
+/// What a source archive stores about an added file instead of rel's normalised values.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFileInfo {
+    /// Owner name in tar headers (zip has none). Default: empty, uid 0.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Group name in tar headers (zip has none). Default: empty, gid 0.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Octal mode, e.g. `0644`. Default: 0755 when the file is executable, else 0644.
+    #[serde(default, deserialize_with = "octal_mode")]
+    #[schemars(with = "Option<ModeSchema>")]
+    pub mode: Option<u32>,
+    /// Modification time (RFC 3339, templated). Default: the commit time.
+    #[serde(default)]
+    pub mtime: Option<String>,
 }
 
 /// A config repository (Argo CD, Flux) whose image references rel moves to the digests it
@@ -1294,6 +1445,50 @@ pub struct BuildHooks {
     pub post: Vec<String>,
 }
 
+/// One macOS universal binary: the darwin amd64 and arm64 binaries of some builds joined in
+/// one Mach-O universal (fat) file, written to `dist/<id>_darwin_all/<name>`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UniversalBinary {
+    /// Identifier, and the build id of the universal binary in archives and `artifacts.json`.
+    /// Default: the project name.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The builds whose darwin binaries are joined: one binary per architecture, so these
+    /// builds together have one darwin/amd64 and one darwin/arm64 target at most. Default:
+    /// every build with a darwin/amd64 or darwin/arm64 target.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The universal binary's file name (templated; `os` is `darwin`, `arch` is `all`,
+    /// `binary` the joined builds' binary name). Default: `{{ binary }}`.
+    #[serde(default)]
+    pub name_template: Option<String>,
+    /// The universal binary takes the place of the per-architecture darwin binaries of `ids`
+    /// in archives (named with `all` as their arch), instead of joining them.
+    #[serde(default)]
+    pub replace: bool,
+    /// Commands run before and after the universal binary is written.
+    #[serde(default)]
+    pub hooks: UniversalHooks,
+    /// Modification time given to the universal binary (templated unix seconds).
+    #[serde(default)]
+    pub mod_timestamp: Option<String>,
+}
+
+/// The hooks of one universal binary; templated like build hooks, with `output` the universal
+/// binary's path.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UniversalHooks {
+    /// Before the universal binary is written (its inputs are built by then).
+    #[serde(default)]
+    pub pre: Vec<String>,
+    /// After it is written, before it is registered (a signing or notarizing command can
+    /// still change it).
+    #[serde(default)]
+    pub post: Vec<String>,
+}
+
 /// One build: a binary over a matrix of targets.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1538,6 +1733,69 @@ pub struct Checksum {
     /// Also write a `<file>.<algorithm>` file beside each artifact.
     #[serde(default)]
     pub split: bool,
+    /// Only artifacts of these ids (build, archive, package or SBOM ids) are listed;
+    /// `release.extra_files` and `extra_files` always are. Default: every uploadable file.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Files of the project listed in the checksum file without being uploaded (a source
+    /// tarball published elsewhere), like `release.extra_files`.
+    #[serde(default)]
+    pub extra_files: Vec<ExtraFile>,
+}
+
+/// How the current and previous tags are found.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Git {
+    /// Which tag wins among several: `smartsemver` (the default), `semver`,
+    /// `-version:refname` or `-version:creatordate` (git's orders, as GoReleaser).
+    #[serde(default)]
+    pub tag_sort: TagSort,
+    /// For the git orders: a suffix that marks a prerelease, so `v1.0.0-rc.1` sorts below
+    /// `v1.0.0` (git's `versionsort.suffix`, e.g. `-`).
+    #[serde(default)]
+    pub prerelease_suffix: Option<String>,
+    /// Tags that are never the current or previous tag: names or globs (`nightly`,
+    /// `*-nightly`), templated with `env`.
+    #[serde(default)]
+    pub ignore_tags: Vec<String>,
+    /// Tags starting with one of these are never the current or previous tag (templated
+    /// with `env`): another component's tags in a monorepo.
+    #[serde(default)]
+    pub ignore_tag_prefixes: Vec<String>,
+}
+
+/// How tags are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum TagSort {
+    /// Highest semver first; a stable release's previous tag is the stable release below it
+    /// (its prereleases are passed over), a prerelease's the tag just below it.
+    #[default]
+    #[serde(rename = "smartsemver")]
+    SmartSemver,
+    /// Highest semver first; the previous tag is the next lower one, prereleases included.
+    #[serde(rename = "semver")]
+    Semver,
+    /// git's version order of tag names, highest first (with `prerelease_suffix`); the
+    /// previous tag is on the nearest tagged ancestor commit (`git describe`).
+    #[serde(rename = "-version:refname")]
+    VersionRefname,
+    /// The most recently created tag first (an annotated tag's date, a lightweight tag's
+    /// commit date; ties by version); the previous tag is on the nearest tagged ancestor
+    /// commit (`git describe`).
+    #[serde(rename = "-version:creatordate")]
+    VersionCreatordate,
+}
+
+/// Settings of the files rel writes about the run.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// Modification time of `metadata.json` and `artifacts.json`, unix seconds
+    /// (templated, e.g. `{{ commit_timestamp }}`), so a `dist/` copied into an image or an
+    /// archive is reproducible.
+    #[serde(default)]
+    pub mod_timestamp: Option<String>,
 }
 
 /// Snapshot versioning.
@@ -1608,6 +1866,35 @@ pub struct Changelog {
     /// A minijinja template file for the notes. Default: the built-in one.
     #[serde(default)]
     pub template: Option<String>,
+    /// Where the commits come from: `git` (the default), `github` (GitHub's compare API,
+    /// which knows each author's GitHub login) or `github-native` (GitHub writes the whole
+    /// notes). GoReleaser's key, so its configs keep their meaning.
+    #[serde(default, rename = "use")]
+    pub r#use: ChangelogUse,
+    /// One commit's line in the built-in layout, a minijinja template over the commit's
+    /// fields (`short_sha`, `subject`, `author.login`, `logins`, …). Default:
+    /// `{{ short_sha }} {{ subject }}`, and for `use: github` the author's `@login` (else name
+    /// and email) after it, as GoReleaser writes them.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Length of the commit hash (`short_sha`) in the notes: 0 is git's own abbreviation,
+    /// -1 leaves the hash out, N keeps its first N characters.
+    #[serde(default)]
+    pub abbrev: i32,
+}
+
+/// The source of a changelog's commits (`changelog.use`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangelogUse {
+    /// `git log` of the local clone.
+    #[default]
+    Git,
+    /// GitHub's compare API: the same range, each commit with its author's GitHub login.
+    Github,
+    /// GitHub's generated release notes (`releases/generate-notes`), used as the whole body;
+    /// groups, filters, sort and format do not apply.
+    GithubNative,
 }
 
 /// Where the release goes on GitHub.
@@ -1740,12 +2027,75 @@ pub struct Release {
     /// API base URLs.
     #[serde(default)]
     pub github_urls: Option<GithubUrls>,
-    /// Do not publish.
+    /// Do not publish: `true`, or a template giving `true` or `false`
+    /// (`"{% if is_snapshot %}true{% endif %}"`).
     #[serde(default)]
-    pub disable: bool,
+    pub disable: Option<BoolOrTemplate>,
     /// Asset uploads in flight at once. Default: 8.
     #[serde(default)]
     pub upload_concurrency: Option<usize>,
+    /// Text above the release notes in the release body (templated), or
+    /// `{from_file: {path}}`; a release page often opens with install instructions.
+    #[serde(default)]
+    pub header: Option<ReleaseText>,
+    /// Text below the release notes in the release body, like `header`.
+    #[serde(default)]
+    pub footer: Option<ReleaseText>,
+    /// Where GitHub creates the tag when it does not exist there yet (templated: a branch
+    /// or a commit). Default: the commit being released, so a tag pushed late still lands on
+    /// what was built.
+    #[serde(default)]
+    pub target_commitish: Option<String>,
+    /// A discussion category: publishing the release opens a discussion of it there.
+    #[serde(default)]
+    pub discussion_category_name: Option<String>,
+    /// Create and publish the release with its notes but upload no file (`true`, or a
+    /// template giving `true` or `false`): for projects whose files are published
+    /// elsewhere.
+    #[serde(default)]
+    pub skip_upload: Option<BoolOrTemplate>,
+}
+
+/// A release body's header or footer: the text itself (templated), or where to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ReleaseText {
+    /// The text (templated).
+    Text(String),
+    /// Read from a file (GoReleaser Pro's shape).
+    From(ReleaseTextFrom),
+}
+
+/// Where a header or footer is read from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseTextFrom {
+    /// A file of the project, read and then templated. Wins over `from_url`.
+    #[serde(default)]
+    pub from_file: Option<FromFile>,
+    /// A URL. Read so GoReleaser configs load, but refused: a release must not depend on
+    /// a server rel cannot check offline (save the text as a file and use `from_file`).
+    #[serde(default)]
+    pub from_url: Option<FromUrl>,
+}
+
+/// A file to read text from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FromFile {
+    /// The path, relative to the project root (templated).
+    pub path: String,
+}
+
+/// A URL to read text from (GoReleaser's shape).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FromUrl {
+    /// The URL.
+    pub url: String,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// An OCI image built from linux binaries.

@@ -215,6 +215,37 @@ pub fn check_globals(c: &mut Checker) {
             &globals,
         );
     }
+    check_git(c);
+    if let Some(t) = &config.metadata.mod_timestamp {
+        c.template(
+            at(&["metadata".into(), "mod_timestamp".into()]),
+            t,
+            &globals,
+        );
+    }
+}
+
+/// The checks of `git`: its templates see only `env` (the other variables depend on the
+/// tag they help to find), and a glob without a template must compile.
+fn check_git(c: &mut Checker) {
+    let git = &c.config.git;
+    for (i, t) in git.ignore_tags.iter().enumerate() {
+        let path = at(&["git".into(), "ignore_tags".into(), i.into()]);
+        c.template(path.clone(), t, &["env"]);
+        if !t.contains("{{")
+            && !t.contains("{%")
+            && let Err(e) = globset::Glob::new(t.trim())
+        {
+            c.push(path, format!("`{t}` is not a glob: {e}"), None);
+        }
+    }
+    for (i, t) in git.ignore_tag_prefixes.iter().enumerate() {
+        c.template(
+            at(&["git".into(), "ignore_tag_prefixes".into(), i.into()]),
+            t,
+            &["env"],
+        );
+    }
 }
 
 /// The defaults of the top-level keys; each stage defaults its own section.

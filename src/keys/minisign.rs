@@ -65,6 +65,12 @@ impl Key {
         })
     }
 
+    /// The key number and the public key: what `minisign -V` (and `rel verify`) checks a
+    /// signature with.
+    pub fn public(&self) -> ([u8; 8], ed25519_dalek::VerifyingKey) {
+        (self.keynum, self.key.verifying_key())
+    }
+
     /// The `.minisig` text of `data`, named `file`, signed at `time`.
     pub fn sign(&self, mut data: impl Read, file: &str, time: i64) -> Result<String> {
         let mut h = Blake2b512::new();

@@ -57,6 +57,22 @@ pub struct PlannedArchive {
     pub wrap: Option<String>,
 }
 
+/// One macOS universal binary the universal stage will write: the darwin binaries it joins
+/// and the binary itself, in the form archives take binaries in.
+#[derive(Debug, Clone)]
+pub struct PlannedUniversal {
+    /// Index into `config.universal_binaries`.
+    pub index: usize,
+    /// The per-architecture darwin builds it joins, in plan order.
+    pub sources: Vec<PlannedBuild>,
+    /// The universal binary as a planned binary: its `id` is the entry's id, its target
+    /// `darwin_all` (os `darwin`, arch `all`), its output `dist/<id>_darwin_all/<name>`; `index`
+    /// and `builder` are those of the first source (what an SBOM of it reads).
+    pub binary: PlannedBuild,
+    /// Archives take it instead of `sources`.
+    pub replace: bool,
+}
+
 /// One Linux package the nfpm stage will write.
 #[derive(Debug, Clone)]
 pub struct PlannedPackage {
@@ -213,6 +229,33 @@ pub struct PlannedGitops {
     pub files: Vec<(String, String)>,
 }
 
+/// The source archive of the released commit the source stage will write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSource {
+    /// File name in `dist/`.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+    /// The commit archived (full hash).
+    pub commit: String,
+    /// The folder every entry is in, if any.
+    pub prefix: Option<String>,
+    /// The vendored dependencies' archive, when `source.vendor` is set.
+    pub vendor: Option<PlannedVendor>,
+}
+
+/// The archive of a source's vendored dependencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedVendor {
+    /// File name in `dist/`.
+    pub name: String,
+    /// `dist/<name>`.
+    pub path: PathBuf,
+    /// The tools that vendor, in order: `go` (a `go.mod` at the project root), `cargo` (a
+    /// `Cargo.toml`).
+    pub tools: Vec<String>,
+}
+
 /// The GitHub release publishing will create or update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedRelease {
@@ -229,6 +272,8 @@ pub struct PlannedRelease {
 pub struct Plan {
     /// Builds in config order, then target order.
     pub builds: Vec<PlannedBuild>,
+    /// Universal binaries, in config order (none when the universal stage does not run).
+    pub universals: Vec<PlannedUniversal>,
     /// Archives in config order, then target order.
     pub archives: Vec<PlannedArchive>,
     /// Linux packages in config order, then target order, then format.
@@ -255,6 +300,8 @@ pub struct Plan {
     pub release: Option<PlannedRelease>,
     /// GitOps changes, when the gitops stage runs.
     pub gitops: Vec<PlannedGitops>,
+    /// The source archive (and its vendored dependencies), when the source stage runs.
+    pub source: Option<PlannedSource>,
     /// Stages that will not run, with why (in pipeline order).
     pub skipped: Vec<(String, String)>,
     /// Every name taken in `dist/`, with what takes it.
@@ -423,11 +470,24 @@ impl Plan {
         }
     }
 
-    /// `build_id/target` of every planned build: what a release must have built.
+    /// `build_id/target` of every planned binary, universal ones included: what a release
+    /// must have built.
     pub fn build_keys(&self) -> Vec<String> {
         self.builds
             .iter()
+            .chain(self.universals.iter().map(|u| &u.binary))
             .map(|pb| format!("{}/{}", pb.id, pb.target.name()))
             .collect()
+    }
+
+    /// Whether a universal binary takes the place of `pb` (one of its sources, with
+    /// `replace`): the stages that package binaries take the universal binary instead.
+    pub fn replaced_by_universal(&self, pb: &PlannedBuild) -> bool {
+        self.universals.iter().any(|u| {
+            u.replace
+                && u.sources
+                    .iter()
+                    .any(|s| s.id == pb.id && s.target == pb.target)
+        })
     }
 }

@@ -3,13 +3,19 @@
 //! The range is the previous tag to the tag being released, or the last tag to HEAD for a
 //! snapshot (what would go into the next release). The notes are registered as
 //! `Kind::ReleaseNotes` so publishing can use them as the release body.
+//!
+//! With `changelog.use: github` the range's commits come from GitHub's compare API (each
+//! with its author's login), with `github-native` GitHub writes the notes. A snapshot never
+//! depends on GitHub: without a token, or when GitHub cannot answer (commits not pushed),
+//! its notes come from git, with a warning.
 
 use crate::artifact::{Artifact, Kind};
-use crate::changelog::{self, render};
+use crate::changelog::{self, github::Api, render};
+use crate::config::model::ChangelogUse;
 use crate::config::validate::{Checker, at};
 use crate::context::Context;
 use crate::dist;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::{Plan, PlannedFile};
 use crate::stage::{Stage, skipped_by_flag};
 
@@ -68,6 +74,25 @@ impl Stage for ChangelogStage {
                 );
             }
         }
+        if let Some(f) = &config.changelog.format
+            && let Err(m) = render::check_format(f)
+        {
+            c.push(
+                at(&["changelog".into(), "format".into()]),
+                format!("changelog.format: {m}"),
+                Some("the format sees one commit's fields: short_sha, sha, subject, author.name, author.email, author.login, logins, type, scope, …".into()),
+            );
+        }
+        if config.changelog.abbrev < -1 {
+            c.push(
+                at(&["changelog".into(), "abbrev".into()]),
+                format!(
+                    "changelog.abbrev is {}: it is a hash length",
+                    config.changelog.abbrev
+                ),
+                Some("0 keeps git's abbreviation, -1 leaves the hash out, N keeps N characters".into()),
+            );
+        }
         if let Some(t) = &config.changelog.template {
             let base = render::template_base(&c.loaded.file);
             let problem = match render::load_template(base, Some(t)) {
@@ -82,14 +107,35 @@ impl Stage for ChangelogStage {
         }
     }
 
+    /// GitHub's API needs a token; a release without one stops before any work. A snapshot
+    /// falls back to git instead (see [`api`]).
+    fn preflight(&self, ctx: &Context) -> Result<()> {
+        let using = ctx.config.changelog.r#use;
+        if using == ChangelogUse::Git || ctx.options.snapshot {
+            return Ok(());
+        }
+        if changelog::github::token(|k| ctx.env.get(k).cloned())?.is_none() {
+            return Err(Error::Usage(format!(
+                "changelog.use: {} reads the release's commits from GitHub and needs a token: set GITHUB_TOKEN (or GH_TOKEN), or set `changelog.use: git`",
+                name_of(using)
+            )));
+        }
+        ctx.release_repo().map(|_| ())
+    }
+
     fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
+        let source = match ctx.config.changelog.r#use {
+            ChangelogUse::Git => "",
+            ChangelogUse::Github => ", commits from GitHub's compare API",
+            ChangelogUse::GithubNative => ", written by GitHub (releases/generate-notes)",
+        };
         plan.release_notes = Some(PlannedFile {
             name: "release-notes.md".into(),
             path: ctx.dist.join("release-notes.md"),
             detail: format!(
-                "{} to {}",
+                "{} to {}{source}",
                 if ctx.options.snapshot {
-                    ctx.git.reachable_tags.first().cloned()
+                    ctx.git.last_tag().map(String::from)
                 } else {
                     ctx.previous_tag.clone()
                 }
@@ -106,6 +152,12 @@ impl Stage for ChangelogStage {
 
     fn run(&self, ctx: &Context) -> Result<()> {
         let cfg = &ctx.config.changelog;
+        let api = api(ctx)?;
+        if cfg.r#use == ChangelogUse::GithubNative
+            && let Some(api) = &api
+        {
+            return native(ctx, api);
+        }
         let (name, text) = render::load_template(
             render::template_base(&ctx.loaded.file),
             cfg.template.as_deref(),
@@ -120,22 +172,47 @@ impl Stage for ChangelogStage {
             )),
             None => changelog::github_repo(&ctx.config, ctx.git.remote_url.as_deref()),
         };
-        let release = if ctx.options.snapshot {
-            let last = ctx.git.reachable_tags.first().map(String::as_str);
-            changelog::release(&ctx.root, last, "HEAD", None, "", None, gh.as_ref())?
+        // `ctx.previous_tag` passes over a stable release's prereleases and over tags on
+        // its own commit (see `changelog::previous_of`).
+        let (from, to, tag) = if ctx.options.snapshot {
+            (ctx.git.last_tag(), "HEAD", None)
         } else {
-            // `ctx.previous_tag` passes over a stable release's prereleases and over tags on
-            // its own commit (see `changelog::previous_of`).
-            let previous = ctx.previous_tag.clone();
-            changelog::release(
-                &ctx.root,
-                previous.as_deref(),
-                &ctx.tag,
-                Some(&ctx.tag),
-                "",
-                None,
-                gh.as_ref(),
-            )?
+            (
+                ctx.previous_tag.as_deref(),
+                ctx.tag.as_str(),
+                Some(ctx.tag.as_str()),
+            )
+        };
+        let from_git = || changelog::release(&ctx.root, from, to, tag, "", None, gh.as_ref());
+        let release = match (&api, from) {
+            (Some(api), Some(from)) => {
+                match changelog::release_from_github(
+                    api,
+                    &ctx.root,
+                    from,
+                    to,
+                    tag,
+                    "",
+                    None,
+                    gh.as_ref(),
+                ) {
+                    Ok(r) => r,
+                    Err(e) if ctx.options.snapshot => {
+                        tracing::warn!("{e}; this snapshot's notes come from git instead");
+                        from_git()?
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            // GitHub compares two refs; the first release has only one (GoReleaser does
+            // the same).
+            (Some(_), None) => {
+                tracing::warn!(
+                    "changelog.use: github: there is no previous tag to compare with, so the notes come from git"
+                );
+                from_git()?
+            }
+            (None, _) => from_git()?,
         };
         let notes = renderer.render(&release, &name)?;
         let path = match &ctx.plan.release_notes {
@@ -161,4 +238,76 @@ impl Stage for ChangelogStage {
         );
         Ok(())
     }
+}
+
+/// `changelog.use` as the config spells it.
+fn name_of(using: ChangelogUse) -> &'static str {
+    match using {
+        ChangelogUse::Git => "git",
+        ChangelogUse::Github => "github",
+        ChangelogUse::GithubNative => "github-native",
+    }
+}
+
+/// GitHub's API when `changelog.use` needs it and can have it. A snapshot without a token, or
+/// with `github-native` (a snapshot has no tag for GitHub to write notes for), falls back to
+/// git with a warning: a snapshot never needs a token.
+fn api(ctx: &Context) -> Result<Option<Api>> {
+    let using = ctx.config.changelog.r#use;
+    if using == ChangelogUse::Git {
+        return Ok(None);
+    }
+    if ctx.options.snapshot && using == ChangelogUse::GithubNative {
+        tracing::warn!(
+            "changelog.use: github-native: GitHub writes notes for a tag, and a snapshot has none; this snapshot's notes come from git"
+        );
+        return Ok(None);
+    }
+    let Some(token) = changelog::github::token(|k| ctx.env.get(k).cloned())? else {
+        if ctx.options.snapshot {
+            tracing::warn!(
+                "changelog.use: {}: GITHUB_TOKEN (or GH_TOKEN) is not set, so this snapshot's notes come from git (without GitHub logins)",
+                name_of(using)
+            );
+            return Ok(None);
+        }
+        return Err(Error::Usage(format!(
+            "changelog.use: {} needs a token: set GITHUB_TOKEN (or GH_TOKEN)",
+            name_of(using)
+        )));
+    };
+    let urls = crate::github::Urls::of(ctx.config.release.github_urls.as_ref());
+    Api::new(token, urls, ctx.release_repo()?).map(Some)
+}
+
+/// `github-native`: GitHub's notes are the whole body.
+fn native(ctx: &Context, api: &Api) -> Result<()> {
+    let cfg = &ctx.config.changelog;
+    if !cfg.groups.is_empty()
+        || !cfg.filters.include.is_empty()
+        || !cfg.filters.exclude.is_empty()
+        || cfg.template.is_some()
+        || cfg.format.is_some()
+        || cfg.sort != crate::config::model::Sort::Git
+    {
+        tracing::warn!(
+            "changelog.use: github-native: GitHub writes the whole notes, so changelog.groups, filters, sort, format and template are not used"
+        );
+    }
+    let notes = api.generate_notes(&ctx.tag, ctx.previous_tag.as_deref())?;
+    let path = match &ctx.plan.release_notes {
+        Some(p) => p.path.clone(),
+        None => ctx.dist.join("release-notes.md"),
+    };
+    dist::write_atomic(&path, notes.as_bytes())?;
+    let mut a = Artifact::new(Kind::ReleaseNotes, "release-notes.md", ctx.rel_path(&path));
+    a.size = Some(notes.len() as u64);
+    ctx.artifacts.add(a);
+    tracing::info!(
+        "changelog: {} (written by GitHub for {} since {})",
+        ctx.rel_path(&path),
+        ctx.tag,
+        ctx.previous_tag.as_deref().unwrap_or("its previous release")
+    );
+    Ok(())
 }

@@ -46,6 +46,58 @@ pub fn render_lines(items: &BTreeMap<String, String>) -> String {
         .collect()
 }
 
+/// The id an artifact is picked by in `checksum.ids`: its entry's (archive, package, SBOM),
+/// else its build's.
+fn artifact_id(a: &Artifact) -> Option<&str> {
+    a.extra
+        .get("id")
+        .and_then(|v| v.as_str())
+        .or(a.build_id.as_deref())
+}
+
+/// Whether `checksum.ids` keeps `a`: every artifact without `ids`; with them, the artifacts
+/// of those ids and, as in GoReleaser, `release.extra_files` (they belong to no id).
+fn picked(ids: &[String], a: &Artifact) -> bool {
+    ids.is_empty()
+        || a.kind == Kind::ExtraFile
+        || artifact_id(a).is_some_and(|id| ids.iter().any(|i| i == id))
+}
+
+/// `checksum.extra_files`: (name, path relative to the root). Listed, never uploaded.
+fn extra_files(ctx: &Context) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (i, f) in ctx.config.checksum.extra_files.iter().enumerate() {
+        let found = crate::fileset::glob_files(&ctx.root, &f.glob)
+            .map_err(|e| Error::Config(format!("checksum.extra_files[{i}].glob: {e}")))?;
+        if found.is_empty() {
+            return Err(Error::Failed(format!(
+                "checksum.extra_files[{i}]: `{}` matches no file",
+                f.glob
+            )));
+        }
+        for path in found {
+            let file = Path::new(&path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = match &f.name_template {
+                Some(t) => {
+                    let mut vars = ctx.vars.clone();
+                    vars.insert("filename".into(), minijinja::Value::from(file.clone()));
+                    ctx.templates.render(
+                        &format!("checksum.extra_files[{i}].name_template"),
+                        t,
+                        &vars,
+                    )?
+                }
+                None => file,
+            };
+            out.push((name, path));
+        }
+    }
+    Ok(out)
+}
+
 /// The checksum stage.
 pub struct ChecksumStage;
 
@@ -68,12 +120,48 @@ impl Stage for ChecksumStage {
     }
 
     fn check(&self, c: &mut crate::config::validate::Checker) {
-        if let Some(t) = &c.config.checksum.name_template {
-            c.template(
-                vec!["checksum".into(), "name_template".into()],
-                t,
-                &crate::config::validate::globals(),
-            );
+        let config = c.config;
+        let globals = crate::config::validate::globals();
+        if let Some(t) = &config.checksum.name_template {
+            c.template(vec!["checksum".into(), "name_template".into()], t, &globals);
+        }
+        // The ids artifacts carry: builds', and archives', packages' and SBOMs' own.
+        let known: Vec<String> = (config.builds.iter().map(|b| &b.id))
+            .chain(config.archives.iter().map(|a| &a.id))
+            .chain(config.nfpms.iter().map(|n| &n.id))
+            .chain(config.sboms.iter().map(|s| &s.id))
+            .map(|id| id.clone().unwrap_or_default())
+            .collect();
+        for (j, id) in config.checksum.ids.iter().enumerate() {
+            if !known.contains(id) {
+                let hint = crate::config::diag::did_you_mean(id, known.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                c.push(
+                    vec!["checksum".into(), "ids".into(), j.into()],
+                    format!("checksum.ids names `{id}`, which no build, archive, nfpms or sboms entry has"),
+                    hint,
+                );
+            }
+        }
+        for (i, f) in config.checksum.extra_files.iter().enumerate() {
+            let at = |k: &str| vec!["checksum".into(), "extra_files".into(), i.into(), k.into()];
+            if let Some(t) = &f.name_template {
+                c.template(
+                    at("name_template"),
+                    t,
+                    &[globals.as_slice(), &["filename"]].concat(),
+                );
+            }
+            let glob = f.glob.trim();
+            if glob.starts_with('/') || glob.split('/').any(|c| c == "..") {
+                c.push(
+                    at("glob"),
+                    format!("`{glob}` leaves the project: use a path relative to the project root"),
+                    None,
+                );
+            } else if let Err(e) = globset::Glob::new(glob) {
+                c.push(at("glob"), format!("invalid glob: {e}"), None);
+            }
         }
     }
 
@@ -108,7 +196,20 @@ impl Stage for ChecksumStage {
         let algo = ctx.config.checksum.algorithm;
         let input =
             Filter::Uploadable.and(Filter::kinds(&[Kind::Checksum, Kind::ChecksumSidecar]).not());
-        let items: Vec<Artifact> = ctx.artifacts.select(&input);
+        let ids = &ctx.config.checksum.ids;
+        let mut items: Vec<Artifact> = ctx
+            .artifacts
+            .select(&input)
+            .into_iter()
+            .filter(|a| picked(ids, a))
+            .collect();
+        // Listed like the rest, but not registered: they are not uploaded.
+        let listed_only = extra_files(ctx)?;
+        items.extend(
+            listed_only
+                .iter()
+                .map(|(name, path)| Artifact::new(Kind::ExtraFile, name, path)),
+        );
         if items.is_empty() {
             tracing::info!("checksum: nothing to checksum (no archives or other uploadable files)");
             return Ok(());

@@ -20,7 +20,9 @@ pub mod referrers;
 pub mod repository;
 pub mod sbom;
 pub mod sign;
+pub mod source;
 pub mod tap;
+pub mod universal;
 
 use crate::config::Config;
 use crate::config::validate::Checker;

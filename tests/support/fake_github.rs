@@ -91,6 +91,8 @@ pub struct Publication {
     pub assets: Vec<String>,
     /// The `make_latest` sent with the publish, if any.
     pub make_latest: Option<String>,
+    /// The `discussion_category_name` sent with the publish, if any.
+    pub discussion_category_name: Option<String>,
 }
 
 /// Another repository (a Homebrew tap, a Scoop bucket) with its own token and files.
@@ -161,6 +163,18 @@ struct State {
     uploads_done: usize,
     blocked: usize,
     unblocked: bool,
+    changelog: Changelog,
+}
+
+/// What the changelog endpoints serve: the commits of compared ranges and GitHub's notes.
+#[derive(Default)]
+struct Changelog {
+    /// `base...head` → the range's commits, oldest first (GitHub's order).
+    compares: BTreeMap<String, Vec<Value>>,
+    /// The body `releases/generate-notes` answers with.
+    notes: Option<String>,
+    /// The JSON bodies of `releases/generate-notes` requests, in order.
+    notes_requests: Vec<Value>,
 }
 
 /// Options fixed at start.
@@ -1133,6 +1147,9 @@ impl Fake {
         if let Some(answer) = self.tap_call(req, body) {
             return answer;
         }
+        if let Some(answer) = self.changelog_call(req, body) {
+            return answer;
+        }
         let Some(rest) = req.path.strip_prefix(&prefix) else {
             return not_found;
         };
@@ -1203,6 +1220,9 @@ impl Fake {
                         tag: r.tag_name.clone(),
                         assets: vec![],
                         make_latest: input["make_latest"].as_str().map(String::from),
+                        discussion_category_name: input["discussion_category_name"]
+                            .as_str()
+                            .map(String::from),
                     });
                 }
                 s.releases.push(r.clone());
@@ -1259,6 +1279,9 @@ impl Fake {
                                 tag: r.tag_name.clone(),
                                 assets,
                                 make_latest: input["make_latest"].as_str().map(String::from),
+                                discussion_category_name: input["discussion_category_name"]
+                                    .as_str()
+                                    .map(String::from),
                             });
                         }
                         drop(s);
@@ -1326,6 +1349,206 @@ impl Fake {
             }
             _ => not_found,
         }
+    }
+}
+
+// The changelog endpoints: `compare/{base}...{head}` (paginated with `Link` headers, like
+// GitHub's) and `releases/generate-notes`.
+
+/// A commit as GitHub's compare API lists it. `login`: the GitHub account of the author
+/// (`None`: GitHub matched no account to the email, and `author` is null).
+pub fn compare_commit(
+    sha: &str,
+    parents: &[&str],
+    message: &str,
+    (name, email, date): (&str, &str, &str),
+    login: Option<&str>,
+) -> Value {
+    let api = "https://api.github.com/repos/acme/demo";
+    let user = |l: &str| {
+        json!({
+            "login": l, "id": 1, "node_id": "MDQ6VXNlcjE=",
+            "avatar_url": format!("https://github.com/images/{l}.gif"), "gravatar_id": "",
+            "url": format!("https://api.github.com/users/{l}"), "html_url": format!("https://github.com/{l}"),
+            "followers_url": "https://api.github.com/users/x/followers", "following_url": "https://api.github.com/users/x/following{/other_user}",
+            "gists_url": "https://api.github.com/users/x/gists{/gist_id}", "starred_url": "https://api.github.com/users/x/starred{/owner}{/repo}",
+            "subscriptions_url": "https://api.github.com/users/x/subscriptions", "organizations_url": "https://api.github.com/users/x/orgs",
+            "repos_url": "https://api.github.com/users/x/repos", "events_url": "https://api.github.com/users/x/events{/privacy}",
+            "received_events_url": "https://api.github.com/users/x/received_events", "type": "User", "site_admin": false
+        })
+    };
+    let who = json!({"name": name, "email": email, "date": date});
+    json!({
+        "url": format!("{api}/commits/{sha}"),
+        "sha": sha,
+        "node_id": "C_kwDOAAAAAdoAKDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA",
+        "html_url": format!("https://github.com/acme/demo/commit/{sha}"),
+        "comments_url": format!("{api}/commits/{sha}/comments"),
+        "commit": {
+            "url": format!("{api}/git/commits/{sha}"),
+            "author": who,
+            "committer": who,
+            "message": message,
+            "tree": {"sha": "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "url": format!("{api}/git/trees/4b825dc642cb6eb9a060e54bf8d69288fbee4904")},
+            "comment_count": 0,
+        },
+        "author": login.map(user),
+        "committer": login.map(user),
+        "parents": parents.iter().map(|p| json!({"sha": p, "url": format!("{api}/commits/{p}"), "html_url": format!("https://github.com/acme/demo/commit/{p}")})).collect::<Vec<_>>(),
+    })
+}
+
+impl Fake {
+    /// Serve `commits` (oldest first, as GitHub lists them) for `compare/{base}...{head}`.
+    pub fn serve_compare(&self, base: &str, head: &str, commits: Vec<Value>) {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .changelog
+            .compares
+            .insert(format!("{base}...{head}"), commits);
+    }
+
+    /// Answer `releases/generate-notes` with `body`.
+    pub fn serve_release_notes(&self, body: &str) {
+        self.inner.state.lock().unwrap().changelog.notes = Some(body.into());
+    }
+
+    /// The bodies of the `releases/generate-notes` requests so far.
+    pub fn notes_requests(&self) -> Vec<Value> {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .changelog
+            .notes_requests
+            .clone()
+    }
+
+    /// The changelog endpoints; `None` for any other request. Every answer is checked
+    /// against GitHub's response schema.
+    fn changelog_call(&self, req: &Req, body: &[u8]) -> Option<Answer> {
+        let o = &self.inner.opts;
+        let rest = req
+            .path
+            .strip_prefix(&format!("/repos/{}/{}/", o.owner, o.repo))?;
+        let answer = if let Some(basehead) = rest.strip_prefix("compare/") {
+            if req.method != "GET" {
+                return None;
+            }
+            self.compare_answer(req, &decode(basehead))
+        } else if rest == "releases/generate-notes" && req.method == "POST" {
+            let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let mut s = self.inner.state.lock().unwrap();
+            s.changelog.notes_requests.push(input.clone());
+            match &s.changelog.notes {
+                Some(b) => (200, json!({"name": input["tag_name"], "body": b}), vec![]),
+                None => (404, json!({"message": "Not Found"}), vec![]),
+            }
+        } else {
+            return None;
+        };
+        if answer.0 == 200
+            && let Err(v) = openapi::get().check_response(&req.method, &req.path, 200, &answer.1)
+        {
+            self.violation(v);
+        }
+        Some(answer)
+    }
+
+    fn compare_answer(&self, req: &Req, basehead: &str) -> Answer {
+        let Some(commits) = self
+            .inner
+            .state
+            .lock()
+            .unwrap()
+            .changelog
+            .compares
+            .get(basehead)
+            .cloned()
+        else {
+            return (
+                404,
+                json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/commits/commits#compare-two-commits"}),
+                vec![],
+            );
+        };
+        let q = |k: &str| {
+            req.query
+                .iter()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+        };
+        // GitHub: 250 commits without paging parameters, at most 100 a page with them.
+        let paged = q("per_page").is_some() || q("page").is_some();
+        let per = if paged {
+            q("per_page").unwrap_or(30).clamp(1, 100)
+        } else {
+            250
+        };
+        let page = q("page").unwrap_or(1).max(1);
+        let pages = commits.len().div_ceil(per).max(1);
+        let link = |p: usize| format!("{}{}?per_page={per}&page={p}", self.inner.api, req.path);
+        let mut headers = vec![];
+        if paged && pages > 1 {
+            let mut parts = vec![];
+            if page < pages {
+                parts.push(format!("<{}>; rel=\"next\"", link(page + 1)));
+                parts.push(format!("<{}>; rel=\"last\"", link(pages)));
+            }
+            if page > 1 {
+                parts.push(format!("<{}>; rel=\"first\"", link(1)));
+                parts.push(format!("<{}>; rel=\"prev\"", link(page - 1)));
+            }
+            headers.push(("link", parts.join(", ")));
+        }
+        let shown: Vec<Value> = commits
+            .iter()
+            .skip((page - 1) * per)
+            .take(per)
+            .cloned()
+            .collect();
+        let base = commits
+            .first()
+            .and_then(|c| c["parents"][0]["sha"].as_str())
+            .unwrap_or("0000000000000000000000000000000000000000");
+        let base_commit = {
+            let mut b = commits.first().cloned().unwrap_or_else(|| {
+                compare_commit(
+                    base,
+                    &[],
+                    "base",
+                    ("A", "a@example.com", "2024-01-01T00:00:00Z"),
+                    None,
+                )
+            });
+            b["sha"] = json!(base);
+            b
+        };
+        let web = format!(
+            "https://github.com/{}/{}/compare/{basehead}",
+            self.inner.opts.owner, self.inner.opts.repo
+        );
+        (
+            200,
+            json!({
+                "url": format!("https://api.github.com{}", req.path),
+                "html_url": web,
+                "permalink_url": web,
+                "diff_url": format!("{web}.diff"),
+                "patch_url": format!("{web}.patch"),
+                "base_commit": base_commit,
+                "merge_base_commit": base_commit,
+                "status": if commits.is_empty() { "identical" } else { "ahead" },
+                "ahead_by": commits.len(),
+                "behind_by": 0,
+                "total_commits": commits.len(),
+                "commits": shown,
+                "files": [],
+            }),
+            headers,
+        )
     }
 }
 

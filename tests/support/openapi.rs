@@ -27,12 +27,17 @@ struct Op {
     body_required: bool,
     content_types: Vec<String>,
     json_schema: Option<Value>,
+    /// status → the JSON schema of that answer, as the description writes it (`$ref`s kept).
+    responses: HashMap<String, Value>,
 }
 
 /// The loaded description.
 pub struct OpenApi {
     ops: Vec<Op>,
     validators: Mutex<HashMap<usize, std::sync::Arc<jsonschema::Validator>>>,
+    /// The description's `components`, which response schemas refer to.
+    components: Value,
+    response_validators: Mutex<HashMap<(usize, String), std::sync::Arc<jsonschema::Validator>>>,
 }
 
 /// The description, loaded once per test process. Panics (fails the test) when missing.
@@ -95,6 +100,10 @@ fn to_json_schema(v: &Value, spec: &Value, depth: usize) -> Value {
             if m.get("nullable").and_then(Value::as_bool) == Some(true) {
                 if let Some(t) = out.get("type").cloned() {
                     out.insert("type".into(), Value::Array(vec![t, Value::from("null")]));
+                } else if out.contains_key("oneOf") || out.contains_key("anyOf") {
+                    // A nullable choice (`author: null` of a commit GitHub matched to no
+                    // account): null, or one of the choices.
+                    return serde_json::json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
                 }
                 if let Some(e) = out.get_mut("enum").and_then(Value::as_array_mut) {
                     e.push(Value::Null);
@@ -176,12 +185,89 @@ impl OpenApi {
                     json_schema: content
                         .get("application/json")
                         .map(|c| to_json_schema(&c["schema"], spec, 0)),
+                    responses: op["responses"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(status, r)| {
+                            let schema =
+                                resolve(r)["content"]["application/json"]["schema"].clone();
+                            (!schema.is_null()).then(|| (status.clone(), schema))
+                        })
+                        .collect(),
                 });
             }
         }
         OpenApi {
             ops,
             validators: Mutex::new(HashMap::new()),
+            components: serde_json::json!({ "components": spec["components"].clone() }),
+            response_validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Check an answer against the operation's response schema for `status`: what the fake
+    /// serves must be what GitHub could send. An answer the description has no JSON schema
+    /// for passes.
+    pub fn check_response(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), String> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let Some((idx, op)) = self
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| {
+                op.method == method
+                    && op.segs.len() == segs.len()
+                    && op
+                        .segs
+                        .iter()
+                        .zip(&segs)
+                        .all(|(t, s)| t.starts_with('{') || t == s)
+            })
+            .max_by_key(|(_, op)| op.segs.iter().filter(|s| !s.starts_with('{')).count())
+        else {
+            return Err(format!(
+                "{method} {path} is not in GitHub's OpenAPI description"
+            ));
+        };
+        let key = status.to_string();
+        let Some(raw) = op.responses.get(&key) else {
+            return Ok(());
+        };
+        let validator = {
+            let mut cache = self.response_validators.lock().unwrap();
+            match cache.get(&(idx, key.clone())) {
+                Some(v) => v.clone(),
+                None => {
+                    let schema = to_json_schema(raw, &self.components, 0);
+                    let v = std::sync::Arc::new(
+                        jsonschema::validator_for(&schema)
+                            .map_err(|e| format!("response schema of {}: {e}", op.id))?,
+                    );
+                    cache.insert((idx, key), v.clone());
+                    v
+                }
+            }
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .take(5)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{method} {path} ({}): the {status} answer does not match the schema: {}",
+                op.id,
+                errors.join("; ")
+            ))
         }
     }
 

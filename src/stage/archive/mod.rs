@@ -54,19 +54,32 @@ pub fn formats_for(a: &crate::config::Archive, os: &str) -> Vec<Format> {
 ///
 /// An archive groups, per target, the binaries of its `builds` (all builds by default) that
 /// have that target: a build that lacks a target is simply absent from that target's
-/// archive. Errors (exit 2): a template that fails, a name that is not a plain file name, two
+/// archive. A planned universal binary joins as target `darwin_all` when the archive takes
+/// one of the builds it is made from; with `replace`, those builds' darwin binaries are left
+/// out. Errors (exit 2): a template that fails, a name that is not a plain file name, two
 /// outputs with one name (including rel's own files and the builds' folders).
 pub fn plan_archives(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>> {
     let mut out = vec![];
     for (index, a) in ctx.config.archives.iter().enumerate() {
         let id = a.id.clone().unwrap_or_default();
         let mut groups: BTreeMap<String, Vec<&PlannedBuild>> = BTreeMap::new();
+        let takes = |id: &String| a.builds.is_empty() || a.builds.contains(id);
         for pb in builds
             .builds
             .iter()
-            .filter(|pb| a.builds.is_empty() || a.builds.contains(&pb.id))
+            .filter(|pb| takes(&pb.id) && !builds.replaced_by_universal(pb))
         {
             groups.entry(pb.target.name()).or_default().push(pb);
+        }
+        for u in builds
+            .universals
+            .iter()
+            .filter(|u| u.sources.iter().any(|s| takes(&s.id)))
+        {
+            groups
+                .entry(u.binary.target.name())
+                .or_default()
+                .push(&u.binary);
         }
         let key = format!("archives[{index}].name_template");
         let template = a.name_template.as_deref().unwrap_or(DEFAULT_NAME);

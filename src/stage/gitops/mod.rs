@@ -724,6 +724,8 @@ impl Stage for GitopsStage {
                     "",
                 );
                 a.extra.insert("id".into(), e.id.clone().into());
+                // The config entry, so `rel verify` reads the file with the same credentials.
+                a.extra.insert("entry".into(), e.key.clone().into());
                 a.extra.insert("repository".into(), e.display().into());
                 a.extra
                     .insert("branch".into(), outcome.branch.clone().into());

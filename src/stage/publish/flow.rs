@@ -8,6 +8,7 @@
 use super::client::Client;
 use super::upload::{self, Compared, Local, Remote, Uploaded};
 use crate::config::model::NotesMode;
+pub use crate::github::{Release, find, list_assets};
 use crate::retry::{self, Failure, Policy};
 use futures_util::StreamExt;
 use http::Method;
@@ -27,8 +28,11 @@ pub struct Plan {
     pub commit: String,
     /// Release title.
     pub name: String,
-    /// Release notes (may be empty).
+    /// The release body: header, release notes, footer (may be empty).
     pub notes: String,
+    /// A discussion category: publishing opens a discussion there (as GoReleaser, sent
+    /// with the publish, since GitHub opens discussions of published releases).
+    pub discussion_category_name: Option<String>,
     /// Prerelease flag.
     pub prerelease: bool,
     /// `Some` to force "latest" on or off; `None` lets GitHub decide.
@@ -99,39 +103,6 @@ fn another_run(plan: &Plan, rel: &Release) -> Option<Failure> {
     })
 }
 
-/// A release as GitHub describes it (the fields the flow uses).
-#[derive(Debug, Clone)]
-pub struct Release {
-    /// Release id.
-    pub id: u64,
-    /// Whether it is a draft.
-    pub draft: bool,
-    /// Title.
-    pub name: String,
-    /// Body.
-    pub body: String,
-    /// Prerelease flag.
-    pub prerelease: bool,
-    /// Web page.
-    pub html_url: String,
-    /// Published releases can be immutable: no assets can be added.
-    pub immutable: bool,
-}
-
-impl Release {
-    fn from_json(v: &Value) -> Option<Release> {
-        Some(Release {
-            id: v["id"].as_u64()?,
-            draft: v["draft"].as_bool().unwrap_or(false),
-            name: v["name"].as_str().unwrap_or_default().to_string(),
-            body: v["body"].as_str().unwrap_or_default().to_string(),
-            prerelease: v["prerelease"].as_bool().unwrap_or(false),
-            html_url: v["html_url"].as_str().unwrap_or_default().to_string(),
-            immutable: v["immutable"].as_bool().unwrap_or(false),
-        })
-    }
-}
-
 /// What has been done so far, for the final message.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -147,52 +118,6 @@ impl Progress {
         tracing::info!("publish: {s}");
         self.done.lock().expect("progress").push(s);
     }
-}
-
-/// Find the release for `tag`. Lists releases (drafts included: get-by-tag does not see
-/// drafts) and prefers a published release, then the oldest draft.
-pub async fn find(client: &Client, repo: &str, tag: &str) -> Result<Option<Release>, Failure> {
-    let mut found: Vec<Release> = Vec::new();
-    for page in 1..=10 {
-        let url = client.api(&format!("/repos/{repo}/releases?per_page=100&page={page}"));
-        let r = client.json(Method::GET, &url, None).await?;
-        let list = r.json()?;
-        let items = list.as_array().cloned().unwrap_or_default();
-        found.extend(
-            items
-                .iter()
-                .filter(|v| v["tag_name"].as_str() == Some(tag))
-                .filter_map(Release::from_json),
-        );
-        if items.len() < 100 {
-            break;
-        }
-    }
-    found.sort_by_key(|r| (r.draft, r.id));
-    Ok(found.into_iter().next())
-}
-
-/// All assets of a release.
-pub async fn list_assets(
-    client: &Client,
-    repo: &str,
-    id: u64,
-) -> Result<BTreeMap<String, Remote>, Failure> {
-    let mut out = BTreeMap::new();
-    for page in 1..=100 {
-        let url = client.api(&format!(
-            "/repos/{repo}/releases/{id}/assets?per_page=100&page={page}"
-        ));
-        let r = client.json(Method::GET, &url, None).await?;
-        let items = r.json()?.as_array().cloned().unwrap_or_default();
-        for a in items.iter().filter_map(Remote::from_json) {
-            out.insert(a.name.clone(), a);
-        }
-        if items.len() < 100 {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 /// The body of an existing release after applying `mode`.
@@ -483,6 +408,9 @@ pub async fn publish(
     }
     if let Some(l) = plan.make_latest {
         body["make_latest"] = json!(l.to_string());
+    }
+    if let Some(c) = &plan.discussion_category_name {
+        body["discussion_category_name"] = json!(c);
     }
     let url = client.api(&format!("/repos/{}/releases/{}", plan.repo, rel.id));
     let r = step(plan, "publishing the release", || {

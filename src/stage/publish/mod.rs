@@ -11,7 +11,7 @@ pub mod upload;
 
 use super::Stage;
 use crate::artifact::{Filter, Kind};
-use crate::config::model::Auto;
+use crate::config::model::{Auto, ReleaseText};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use client::{Client, Token, Urls};
@@ -53,6 +53,12 @@ impl Stage for Publish {
             tag: ctx.tag.clone(),
             name: release_name(ctx)?,
         });
+        // Rendered now so that a bad template or a missing header file stops the release
+        // before anything is built; the run renders them again, with the same variables.
+        body_part(ctx, "header", ctx.config.release.header.as_ref())?;
+        body_part(ctx, "footer", ctx.config.release.footer.as_ref())?;
+        target_commitish(ctx)?;
+        skip_upload(ctx)?;
         Ok(())
     }
 
@@ -74,6 +80,7 @@ impl Stage for Publish {
         };
         let repo = release.repo.clone();
         let plan = plan(ctx, &release)?;
+        let skip_upload = skip_upload(ctx)?;
         let rt = runtime()?;
         // The HTTP client spawns its connection workers inside the runtime.
         let _guard = rt.enter();
@@ -91,9 +98,14 @@ impl Stage for Publish {
             }));
         }
         tracing::info!(
-            "publish: to {} ({}); each asset is uploaded as soon as it is made",
+            "publish: to {} ({}); {}",
             repo,
-            plan.tag
+            plan.tag,
+            if skip_upload {
+                "no asset is uploaded (release.skip_upload)"
+            } else {
+                "each asset is uploaded as soon as it is made"
+            }
         );
         // `Some(asset)`, then `None` once every asset has been handed over: a channel that
         // closes without it (the feeder failed) fails the flow before anything is published.
@@ -116,7 +128,7 @@ impl Stage for Publish {
         let (result, fed) = std::thread::scope(|scope| {
             // The feeder waits in the registry for uploadable artifacts and hands each to
             // the flow; it ends when every stage before this one has finished.
-            let feeder = scope.spawn(|| feed(ctx, tx, &flow_ended));
+            let feeder = scope.spawn(|| feed(ctx, tx, &flow_ended, skip_upload));
             let flow = flow::publish(&client, &plan, &progress, assets);
             // `None`: another task failed first; the uploads in flight are dropped.
             let result = rt.block_on(async {
@@ -162,11 +174,13 @@ async fn cancelled(ctx: &Context) {
 }
 
 /// Hand every uploadable artifact to the flow as it is registered, until every stage before
-/// publishing has finished. Two different files under one name are an error.
+/// publishing has finished (with `skip_upload`, none: the release is still published only
+/// then). Two different files under one name are an error.
 fn feed(
     ctx: &Context,
     tx: tokio::sync::mpsc::UnboundedSender<Option<Local>>,
     flow_ended: &std::sync::atomic::AtomicBool,
+    skip_upload: bool,
 ) -> Result<()> {
     let mut sent: BTreeMap<String, PathBuf> = BTreeMap::new();
     loop {
@@ -180,7 +194,7 @@ fn feed(
             let new: Vec<_> = reg
                 .select(&Filter::Uploadable)
                 .into_iter()
-                .filter(|a| sent.get(&a.name) != Some(&ctx.root.join(&a.path)))
+                .filter(|a| !skip_upload && sent.get(&a.name) != Some(&ctx.root.join(&a.path)))
                 .collect();
             (last || !new.is_empty()).then_some((new, last))
         })?;
@@ -309,6 +323,123 @@ fn release_name(ctx: &Context) -> Result<String> {
     )
 }
 
+/// `release.header` or `.footer` rendered: the text, or a file's text, as a template.
+fn body_part(ctx: &Context, key: &str, part: Option<&ReleaseText>) -> Result<String> {
+    let (name, template) = match part {
+        None => return Ok(String::new()),
+        Some(ReleaseText::Text(t)) => (format!("release.{key}"), t.clone()),
+        Some(ReleaseText::From(from)) => match (&from.from_file, &from.from_url) {
+            (Some(f), _) => {
+                let path = ctx.render(&format!("release.{key}.from_file.path"), &f.path)?;
+                let full = ctx.root.join(path.trim());
+                let text = std::fs::read_to_string(&full).map_err(|e| {
+                    Error::Config(format!(
+                        "release.{key}.from_file: cannot read {}: {e}",
+                        path.trim()
+                    ))
+                })?;
+                (format!("release.{key}.from_file {}", path.trim()), text)
+            }
+            // `check` refuses these; a config built in code gets the same answer.
+            (None, Some(u)) => return Err(Error::Config(from_url_refused(key, &u.url))),
+            (None, None) => return Ok(String::new()),
+        },
+    };
+    ctx.render(&name, &template)
+}
+
+fn from_url_refused(key: &str, url: &str) -> String {
+    format!(
+        "release.{key}.from_url ({url}): rel does not download release text, so a release never depends on a server it cannot check before building; save the text in the project and use `from_file: {{path: ...}}`"
+    )
+}
+
+/// The release body: header, notes, footer, each header and footer followed or preceded by
+/// a line break (GoReleaser's layout).
+pub fn compose_body(header: &str, notes: &str, footer: &str) -> String {
+    let mut body = String::new();
+    if !header.is_empty() {
+        body.push_str(header);
+        body.push('\n');
+    }
+    body.push_str(notes);
+    if !footer.is_empty() {
+        body.push('\n');
+        body.push_str(footer);
+    }
+    body
+}
+
+/// Where GitHub creates a missing tag: `release.target_commitish` rendered, else (or when it
+/// renders empty) the commit being released.
+fn target_commitish(ctx: &Context) -> Result<String> {
+    let rendered = match &ctx.config.release.target_commitish {
+        Some(t) => ctx.render("release.target_commitish", t)?,
+        None => String::new(),
+    };
+    let rendered = rendered.trim();
+    Ok(if rendered.is_empty() {
+        ctx.git.commit.clone()
+    } else {
+        rendered.to_string()
+    })
+}
+
+/// `release.skip_upload`, rendered.
+fn skip_upload(ctx: &Context) -> Result<bool> {
+    ctx.truthy(
+        "release.skip_upload",
+        ctx.config.release.skip_upload.as_ref(),
+    )
+}
+
+/// The checks of a `header` or `footer`.
+fn check_body_part(c: &mut crate::config::validate::Checker, key: &str, part: &ReleaseText) {
+    let globals = crate::config::validate::globals();
+    let at = |rest: &[&str]| {
+        let mut v: Vec<crate::config::locate::Seg> = vec!["release".into(), key.into()];
+        v.extend(rest.iter().map(|s| (*s).into()));
+        v
+    };
+    match part {
+        ReleaseText::Text(t) => c.template(at(&[]), t, &globals),
+        ReleaseText::From(from) => match (&from.from_file, &from.from_url) {
+            (Some(f), _) => {
+                let p = f.path.trim();
+                if p.is_empty() || p.starts_with('/') || p.split('/').any(|s| s == "..") {
+                    c.push(
+                        at(&["from_file", "path"]),
+                        format!("`{p}` is not a path inside the project"),
+                        Some("give a path relative to the project root".into()),
+                    );
+                }
+                c.template(at(&["from_file", "path"]), &f.path, &globals);
+            }
+            (None, Some(u)) => c.push(at(&["from_url"]), from_url_refused(key, &u.url), None),
+            (None, None) => c.push(
+                at(&[]),
+                format!("release.{key} needs the text itself or `from_file: {{path: ...}}`"),
+                None,
+            ),
+        },
+    }
+}
+
+/// The checks of a `true`/`false`-or-template setting.
+fn check_truthy(
+    c: &mut crate::config::validate::Checker,
+    key: &str,
+    v: Option<&crate::config::BoolOrTemplate>,
+) {
+    if let Some(crate::config::BoolOrTemplate::Template(t)) = v {
+        c.template(
+            vec!["release".into(), key.into()],
+            t,
+            &crate::config::validate::globals(),
+        );
+    }
+}
+
 /// Every problem of `release`.
 fn check(c: &mut crate::config::validate::Checker) {
     let release = &c.config.release;
@@ -319,6 +450,31 @@ fn check(c: &mut crate::config::validate::Checker) {
             &crate::config::validate::globals(),
         );
     }
+    for (key, part) in [("header", &release.header), ("footer", &release.footer)] {
+        if let Some(p) = part {
+            check_body_part(c, key, p);
+        }
+    }
+    if let Some(t) = &release.target_commitish {
+        c.template(
+            vec!["release".into(), "target_commitish".into()],
+            t,
+            &crate::config::validate::globals(),
+        );
+    }
+    if release
+        .discussion_category_name
+        .as_deref()
+        .is_some_and(|d| d.trim().is_empty())
+    {
+        c.push(
+            vec!["release".into(), "discussion_category_name".into()],
+            "release.discussion_category_name is empty",
+            Some("name a discussion category of the repository, or remove the key".into()),
+        );
+    }
+    check_truthy(c, "skip_upload", release.skip_upload.as_ref());
+    check_truthy(c, "disable", release.disable.as_ref());
     if let Some(gh) = &release.github {
         if gh.owner.is_empty()
             || gh.name.is_empty()
@@ -391,12 +547,18 @@ fn plan(ctx: &Context, release: &crate::plan::PlannedRelease) -> Result<Plan> {
         Auto::Bool(b) => Some(b),
         Auto::Auto => None,
     };
+    let body = compose_body(
+        &body_part(ctx, "header", r.header.as_ref())?,
+        &notes(ctx)?,
+        &body_part(ctx, "footer", r.footer.as_ref())?,
+    );
     Ok(Plan {
         repo: release.repo.clone(),
         tag: release.tag.clone(),
-        commit: ctx.git.commit.clone(),
+        commit: target_commitish(ctx)?,
         name: release.name.clone(),
-        notes: notes(ctx)?,
+        notes: body,
+        discussion_category_name: r.discussion_category_name.clone(),
         prerelease,
         make_latest,
         draft: r.draft,
@@ -498,22 +660,26 @@ fn dry_run_checks(ctx: &Context, out: &mut String) -> Result<()> {
         None => {
             out.push_str(&format!(
                 "    POST /repos/{repo}/releases (draft {tag}, target {})\n",
-                ctx.git.commit
+                target_commitish(ctx)?
             ));
             "{release_id}".to_string()
         }
     };
-    for n in &names {
+    if skip_upload(ctx)? {
+        out.push_str("    (no asset uploaded: release.skip_upload)\n");
+    } else {
+        for n in &names {
+            out.push_str(&format!(
+                "    POST {}/repos/{repo}/releases/{id}/assets?name={}\n",
+                client.urls.uploads,
+                upload::encode_name(n)
+            ));
+        }
         out.push_str(&format!(
-            "    POST {}/repos/{repo}/releases/{id}/assets?name={}\n",
-            client.urls.uploads,
-            upload::encode_name(n)
+            "    POST {}/repos/{repo}/releases/{id}/assets?name=... for each archive, checksum and other uploadable file the release builds\n",
+            client.urls.uploads
         ));
     }
-    out.push_str(&format!(
-        "    POST {}/repos/{repo}/releases/{id}/assets?name=... for each archive, checksum and other uploadable file the release builds\n",
-        client.urls.uploads
-    ));
     out.push_str(&format!("    GET /repos/{repo}/releases/{id}/assets?per_page=100&page=1 (verify before publishing)\n"));
     if ctx.config.release.draft {
         out.push_str("    (left as a draft: release.draft is true)\n");

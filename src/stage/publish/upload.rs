@@ -37,33 +37,7 @@ pub struct Local {
     pub sha256: String,
 }
 
-/// An asset as GitHub describes it.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    /// Asset id.
-    pub id: u64,
-    /// Asset name.
-    pub name: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// `uploaded`, or `open`/`starter` for an upload that never finished.
-    pub state: String,
-    /// `sha256:<hex>` when the server provides it.
-    pub digest: Option<String>,
-}
-
-impl Remote {
-    /// Read an asset object.
-    pub fn from_json(v: &serde_json::Value) -> Option<Remote> {
-        Some(Remote {
-            id: v["id"].as_u64()?,
-            name: v["name"].as_str()?.to_string(),
-            size: v["size"].as_u64().unwrap_or(0),
-            state: v["state"].as_str().unwrap_or("uploaded").to_string(),
-            digest: v["digest"].as_str().map(String::from),
-        })
-    }
-}
+pub use crate::github::Remote;
 
 /// How an existing asset compares with the local file.
 #[derive(Debug, PartialEq, Eq)]
@@ -111,63 +85,15 @@ pub async fn compare(
     })
 }
 
-/// Download an asset (following GitHub's redirect to the file) and hash it as it streams.
+/// Download an asset and hash it as it streams.
 async fn download_sha256(client: &Client, repo: &str, remote: &Remote) -> Result<String, Failure> {
-    let mut url = client.api(&format!("/repos/{repo}/releases/assets/{}", remote.id));
-    for _ in 0..5 {
-        tracing::debug!("github: GET {url} (download to compare)");
-        // The token goes only to GitHub's own hosts, not to where a redirect points.
-        let res = client
-            .request(Method::GET, &url)
-            .header("accept", "application/octet-stream")
-            .send()
-            .await
-            .map_err(|e| Failure::Transient {
-                message: client.redact(&format!("GET {url}: {e}")),
-                wait: None,
-            })?;
-        let status = res.status();
-        if status.is_redirection() {
-            let loc = res
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            if loc.is_empty() {
-                return Err(Failure::Fatal(format!(
-                    "GET {url}: redirect without a location"
-                )));
-            }
-            url = loc;
-            continue;
-        }
-        if status.as_u16() >= 500 {
-            return Err(Failure::Transient {
-                message: format!("GET {url}: {status}"),
-                wait: None,
-            });
-        }
-        if !status.is_success() {
-            return Err(Failure::Fatal(format!(
-                "downloading asset {} to compare it failed: GET {url}: {status}",
-                remote.name
-            )));
-        }
-        let mut res = res;
-        let mut h = Sha256::new();
-        while let Some(chunk) = res.chunk().await.map_err(|e| Failure::Transient {
-            message: client.redact(&format!("GET {url}: {e}")),
-            wait: None,
-        })? {
-            h.update(&chunk);
-        }
-        return Ok(crate::dist::hex(&h.finalize()));
-    }
-    Err(Failure::Fatal(format!(
-        "downloading asset {}: too many redirects",
-        remote.name
-    )))
+    let mut h = Sha256::new();
+    crate::github::download(client, repo, remote, &mut |chunk| {
+        h.update(chunk);
+        Ok(())
+    })
+    .await?;
+    Ok(crate::dist::hex(&h.finalize()))
 }
 
 /// What an upload attempt ended with.

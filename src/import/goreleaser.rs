@@ -1,0 +1,903 @@
+//! `.goreleaser.yaml` (v1 and v2) → `.release.yaml`.
+//!
+//! Two passes. First, GoReleaser's own spellings are rewritten into rel's where the two differ
+//! (v1 names, string-or-list keys, hook objects, `tags`, GoReleaser's defaults that differ from
+//! rel's, written out so behaviour is kept). Then the tree is walked against rel's own JSON
+//! Schema: a key rel has is kept (its templates translated from Go's `text/template`), a key
+//! rel lacks is dropped with the reason. Walking the schema, not a list kept by hand, means
+//! every key rel learns is imported the day it lands, and nothing is written that rel would
+//! refuse. Every decision is an [`Item`] of the report, with its line in the source.
+
+use super::gotmpl;
+use super::yaml::Node;
+use crate::config::locate::{self, Seg};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What happened to one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written as rel's equivalent.
+    Mapped,
+    /// Written, with a difference (said).
+    Approximated(String),
+    /// Not written (why).
+    Dropped(String),
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The file the key is in (an included file, or the main one).
+    pub file: PathBuf,
+    /// 1-based line (0 when not located).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The GoReleaser key (`builds[0].tags`).
+    pub key: String,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (word, why) = match &self.outcome {
+            Outcome::Mapped => ("mapped", String::new()),
+            Outcome::Approximated(w) => ("approximated", format!(": {w}")),
+            Outcome::Dropped(w) => ("dropped", format!(": {w}")),
+        };
+        write!(
+            f,
+            "{}:{}:{}: {word} `{}`{why}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.key
+        )
+    }
+}
+
+/// The imported config and its report.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// `.release.yaml` text.
+    pub yaml: String,
+    /// Every key approximated or dropped (and, with `all`, mapped), in source order.
+    pub items: Vec<Item>,
+}
+
+impl Imported {
+    /// The items dropped.
+    pub fn dropped(&self) -> Vec<&Item> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.outcome, Outcome::Dropped(_)))
+            .collect()
+    }
+    /// The items approximated.
+    pub fn approximated(&self) -> Vec<&Item> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.outcome, Outcome::Approximated(_)))
+            .collect()
+    }
+}
+
+/// The names GoReleaser looks for, in its order.
+pub const GORELEASER_NAMES: &[&str] = &[
+    ".config/goreleaser.yml",
+    ".config/goreleaser.yaml",
+    ".goreleaser.yml",
+    ".goreleaser.yaml",
+    "goreleaser.yml",
+    "goreleaser.yaml",
+];
+
+/// Whether `file` is a GoReleaser config by its name.
+pub fn is_goreleaser(file: &Path) -> bool {
+    file.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains("goreleaser"))
+}
+
+/// The GoReleaser config in `root`, if there is one.
+pub fn find(root: &Path) -> Option<PathBuf> {
+    GORELEASER_NAMES
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Why rel drops a whole GoReleaser section it has no counterpart for.
+fn section_reason(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "announce" => "rel does not post announcements; post from the CI job after `rel release`",
+        "milestones" => "rel does not close milestones",
+        "blobs" | "uploads" | "artifactories" | "furies" | "cloudsmiths" | "publishers" => {
+            "rel publishes to GitHub releases and OCI registries only; upload the files in dist/ from CI"
+        }
+        "kos" => {
+            "rel builds images with `images` (no ko); map each `kos` entry to an `images` entry"
+        }
+        "snapcrafts" | "chocolateys" | "nix" | "krews" | "npms" | "flatpaks" => {
+            "rel does not write this package format"
+        }
+        "upx" => "rel does not compress binaries with upx",
+        "notarize" => "rel does not sign or notarize macOS binaries",
+        "nightly" => {
+            "rel has no nightly builds: use `rel release --snapshot` with a snapshot version"
+        }
+        "env_files" => "rel reads tokens from the environment only (GITHUB_TOKEN)",
+        "gitlab_urls" | "gitea_urls" => "rel publishes to GitHub only",
+        "force_token" => "rel publishes to GitHub only",
+        "template_files" => "rel has no free-standing template files",
+        "pro" | "partial" => "GoReleaser Pro keys",
+        _ => return None,
+    })
+}
+
+/// The GoReleaser variables rel has, as minijinja expressions.
+fn var_of(path: &[&str], vars: &BTreeMap<String, String>) -> Option<String> {
+    if let ["Var", name] = path {
+        return vars
+            .get(*name)
+            .map(|v| serde_json::to_string(v).expect("a string"));
+    }
+    gotmpl::goreleaser_var(path)
+}
+
+/// Import `file` (with its local `includes`).
+pub fn import(file: &Path) -> crate::Result<Imported> {
+    let src = std::fs::read_to_string(file)
+        .map_err(|e| crate::Error::Usage(format!("cannot read {}: {e}", file.display())))?;
+    import_text(file, &src)
+}
+
+/// Import the GoReleaser config `src` read from `file`.
+pub fn import_text(file: &Path, src: &str) -> crate::Result<Imported> {
+    let mut root: Node = if src.trim().is_empty() {
+        Node::Map(vec![])
+    } else {
+        serde_saphyr::from_str(src).map_err(|e| {
+            crate::Error::Config(format!(
+                "error: {}: not YAML rel can read: {e}",
+                file.display()
+            ))
+        })?
+    };
+    if !root.is_map() {
+        return Err(crate::Error::Config(format!(
+            "error: {}: a GoReleaser config is a mapping at its top",
+            file.display()
+        )));
+    }
+    let mut imp = Importer {
+        file: file.to_path_buf(),
+        src: src.to_string(),
+        items: vec![],
+        vars: BTreeMap::new(),
+        project: String::new(),
+        schema: crate::schema::value(),
+    };
+    imp.includes(&mut root)?;
+    let out = imp.run(root);
+    Ok(Imported {
+        yaml: format!(
+            "# Imported from {} by `rel import`; the report lists what differs.\n{}",
+            file.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("the GoReleaser config"),
+            super::yaml::emit(&out)
+        ),
+        items: imp.items,
+    })
+}
+
+struct Importer {
+    file: PathBuf,
+    src: String,
+    items: Vec<Item>,
+    vars: BTreeMap<String, String>,
+    project: String,
+    schema: Value,
+}
+
+fn segs(path: &[Seg]) -> String {
+    locate::display(path)
+}
+
+fn key(path: &[Seg], k: &str) -> Vec<Seg> {
+    let mut p = path.to_vec();
+    p.push(Seg::Key(k.to_string()));
+    p
+}
+
+impl Importer {
+    fn note(&mut self, path: &[Seg], outcome: Outcome) {
+        let pos = locate::locate(&self.src, path);
+        self.items.push(Item {
+            file: self.file.clone(),
+            line: pos.as_ref().map_or(0, |p| p.line),
+            column: pos.as_ref().map_or(0, |p| p.column),
+            key: segs(path),
+            outcome,
+        });
+    }
+
+    fn approx(&mut self, path: &[Seg], why: impl Into<String>) {
+        self.note(path, Outcome::Approximated(why.into()));
+    }
+
+    fn drop_key(&mut self, path: &[Seg], why: impl Into<String>) {
+        self.note(path, Outcome::Dropped(why.into()));
+    }
+
+    /// Local `includes` are merged under the main file (its keys win); URLs are reported.
+    fn includes(&mut self, root: &mut Node) -> crate::Result<()> {
+        let Some(Node::List(list)) = root.take("includes") else {
+            return Ok(());
+        };
+        let base = self.file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        for (i, inc) in list.iter().enumerate() {
+            let at = vec![Seg::Key("includes".into()), Seg::Index(i)];
+            let path = inc
+                .get("from_file")
+                .and_then(|f| f.get("path"))
+                .and_then(|p| p.scalar());
+            if let Some(url) = inc
+                .get("from_url")
+                .and_then(|f| f.get("url"))
+                .and_then(|p| p.scalar())
+            {
+                self.drop_key(
+                    &at,
+                    format!("cannot be fetched offline: download {url} next to the config and include it with `from_file`"),
+                );
+                continue;
+            }
+            let Some(path) = path else {
+                self.drop_key(&at, "an include needs `from_file.path`");
+                continue;
+            };
+            let full = base.join(&path);
+            let text = std::fs::read_to_string(&full).map_err(|e| {
+                crate::Error::Config(format!(
+                    "error: {}: includes[{i}]: cannot read {}: {e}",
+                    self.file.display(),
+                    full.display()
+                ))
+            })?;
+            let inc: Node = serde_saphyr::from_str(&text).map_err(|e| {
+                crate::Error::Config(format!("error: {}: not YAML: {e}", full.display()))
+            })?;
+            if let (Node::Map(into), Node::Map(from)) = (&mut *root, inc) {
+                for (k, v) in from {
+                    if !into.iter().any(|(have, _)| *have == k) {
+                        into.push((k, v));
+                    }
+                }
+            }
+            self.note(&at, Outcome::Mapped);
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, mut root: Node) -> Node {
+        if let Some(Node::Map(vars)) = root.take("variables") {
+            for (k, v) in vars {
+                self.vars.insert(k, v.scalar().unwrap_or_default());
+            }
+            self.note(&[Seg::Key("variables".into())], Outcome::Mapped);
+        }
+        self.project = root
+            .get("project_name")
+            .and_then(|n| n.scalar())
+            .unwrap_or_default();
+        self.rewrite(&mut root);
+        let schema = self.schema.clone();
+        let mut out = self.walk(&[], root, &schema).unwrap_or(Node::Map(vec![]));
+        // GoReleaser's flat notes when no groups are given (written in rel's syntax, after
+        // the walk, so it is not read as a Go template).
+        let mut changelog = out.take("changelog").unwrap_or(Node::Map(vec![]));
+        if changelog.get("groups").is_none() && changelog.get("template").is_none() {
+            changelog.set("template", Node::Str(FLAT_CHANGELOG.into()));
+        }
+        out.set("changelog", changelog);
+        // rel's config version is 1 whatever GoReleaser's was.
+        if let Node::Map(m) = &mut out {
+            m.retain(|(k, _)| k != "version");
+            m.insert(0, ("version".into(), Node::Int(1)));
+        }
+        self.items
+            .sort_by_key(|i| (i.file.clone(), i.line, i.column));
+        out
+    }
+
+    /// GoReleaser's spellings and defaults, rewritten in place into rel's.
+    fn rewrite(&mut self, root: &mut Node) {
+        if root.get("version").is_some() {
+            root.set("version", Node::Int(1));
+        }
+        let project = if self.project.is_empty() {
+            "{{ .ProjectName }}".to_string()
+        } else {
+            self.project.clone()
+        };
+        // builds
+        if let Some(Node::List(builds)) = root.get("builds").cloned() {
+            let mut out = vec![];
+            for (i, mut b) in builds.into_iter().enumerate() {
+                let at = vec![Seg::Key("builds".into()), Seg::Index(i)];
+                self.build(&at, &mut b, &project);
+                out.push(b);
+            }
+            root.set("builds", Node::List(out));
+        } else if root.get("builds").is_none() {
+            // GoReleaser builds the project's main package for linux, darwin and windows by
+            // default; rel needs the build written (its default targets match).
+            let mut b = Node::Map(vec![]);
+            self.build(&[Seg::Key("builds".into())], &mut b, &project);
+            root.set("builds", Node::List(vec![b]));
+        }
+        // archives
+        match root.get("archives").cloned() {
+            Some(Node::List(list)) => {
+                let mut out = vec![];
+                for (i, mut a) in list.into_iter().enumerate() {
+                    let at = vec![Seg::Key("archives".into()), Seg::Index(i)];
+                    self.archive(&at, &mut a);
+                    out.push(a);
+                }
+                root.set("archives", Node::List(out));
+            }
+            None => {
+                let mut a = Node::Map(vec![]);
+                self.archive(&[Seg::Key("archives".into())], &mut a);
+                root.set("archives", Node::List(vec![a]));
+            }
+            _ => {}
+        }
+        // nfpms: GoReleaser's default file name (rel's default is each distribution's own).
+        if let Some(Node::List(list)) = root.get("nfpms").cloned() {
+            let list = list
+                .into_iter()
+                .map(|mut n| {
+                    if n.get("file_name_template").is_none() {
+                        let name = n
+                            .get("package_name")
+                            .and_then(|p| p.scalar())
+                            .unwrap_or_else(|| project.clone());
+                        n.set(
+                            "file_name_template",
+                            Node::Str(format!(
+                                "{name}_{{{{ .Version }}}}_{{{{ .Os }}}}_{{{{ .Arch }}}}{{{{ with .Arm }}}}v{{{{ . }}}}{{{{ end }}}}{{{{ if not (eq .Amd64 \"v1\") }}}}{{{{ .Amd64 }}}}{{{{ end }}}}"
+                            )),
+                        );
+                    }
+                    n
+                })
+                .collect();
+            root.set("nfpms", Node::List(list));
+        }
+        // snapshot
+        let mut snap = root.take("snapshot").unwrap_or(Node::Map(vec![]));
+        if let Some(t) = snap.take("name_template") {
+            snap.set("version_template", t);
+        }
+        if snap.get("version_template").is_none() {
+            snap.set(
+                "version_template",
+                Node::Str("{{ .Version }}-SNAPSHOT-{{ .ShortCommit }}".into()),
+            );
+        }
+        root.set("snapshot", snap);
+        // changelog
+        if let Some(mut c) = root.take("changelog") {
+            if let Some(skip) = c.take("skip") {
+                c.set("disable", skip);
+            }
+            if let Some(u) = c.get("use").and_then(|u| u.scalar())
+                && u == "git"
+            {
+                c.take("use");
+                self.note(
+                    &key(&[Seg::Key("changelog".into())], "use"),
+                    Outcome::Mapped,
+                );
+            }
+            root.set("changelog", c);
+        }
+        // release
+        let mut rel = root.take("release").unwrap_or(Node::Map(vec![]));
+        if rel.get("prerelease").is_none() {
+            // GoReleaser's default; rel's is `auto`.
+            rel.set("prerelease", Node::Bool(false));
+        }
+        root.set("release", rel);
+        // GoReleaser sorts tags by git's version order of their names; rel's default is
+        // semver precedence (which releases v1.0.0, not v1.0.0-rc.1, from a commit with both).
+        let mut git = root.take("git").unwrap_or(Node::Map(vec![]));
+        if git.get("tag_sort").is_none() {
+            git.set("tag_sort", Node::Str("-version:refname".into()));
+        }
+        root.set("git", git);
+        // Hook objects of `before`.
+        if let Some(mut before) = root.take("before") {
+            if let Some(h) = before.take("hooks") {
+                let at = vec![Seg::Key("before".into()), Seg::Key("hooks".into())];
+                before.set("hooks", self.hooks(&at, &h));
+            }
+            root.set("before", before);
+        }
+        // v1 names of the package managers' repositories.
+        for (section, old) in [
+            ("brews", "tap"),
+            ("scoops", "bucket"),
+            ("krews", "index"),
+            ("nix", "repository"),
+        ] {
+            if let Some(Node::List(list)) = root.get(section).cloned() {
+                let list = list
+                    .into_iter()
+                    .map(|mut e| {
+                        if old != "repository"
+                            && let Some(r) = e.take(old)
+                        {
+                            e.set("repository", r);
+                        }
+                        if let Some(f) = e.take("folder") {
+                            e.set("directory", f);
+                        }
+                        e
+                    })
+                    .collect();
+                root.set(section, Node::List(list));
+            }
+        }
+    }
+
+    fn hooks(&mut self, at: &[Seg], h: &Node) -> Node {
+        let list = match h {
+            Node::List(l) => l.clone(),
+            Node::Null => vec![],
+            other => vec![other.clone()],
+        };
+        let mut out = vec![];
+        for (i, item) in list.iter().enumerate() {
+            let mut p = at.to_vec();
+            p.push(Seg::Index(i));
+            match item {
+                Node::Map(_) => {
+                    let cmd = item.get("cmd").and_then(|c| c.scalar()).unwrap_or_default();
+                    let env = item.get("env").map(|e| e.strings()).unwrap_or_default();
+                    let dir = item.get("dir").and_then(|d| d.scalar());
+                    let mut text = String::new();
+                    if let Some(d) = &dir {
+                        text.push_str(&format!("sh -c 'cd {d} && exec \"$0\" \"$@\"' "));
+                    }
+                    if !env.is_empty() {
+                        text.push_str("env ");
+                        text.push_str(&env.join(" "));
+                        text.push(' ');
+                    }
+                    text.push_str(&cmd);
+                    if dir.is_some() || !env.is_empty() {
+                        self.approx(&p, "the hook object is written as one command line");
+                    }
+                    if item.get("output").is_some() {
+                        self.approx(
+                            &key(&p, "output"),
+                            "rel shows a hook's output when it fails (and with -v)",
+                        );
+                    }
+                    out.push(Node::Str(text));
+                }
+                other => out.push(Node::Str(other.scalar().unwrap_or_default())),
+            }
+        }
+        Node::List(out)
+    }
+
+    fn build(&mut self, at: &[Seg], b: &mut Node, project: &str) {
+        let builder = b
+            .get("builder")
+            .and_then(|x| x.scalar())
+            .unwrap_or_else(|| "go".into());
+        match builder.as_str() {
+            "go" => {}
+            "rust" => {
+                b.set("builder", Node::Str("cargo".into()));
+                self.note(&key(at, "builder"), Outcome::Mapped);
+            }
+            "prebuilt" => {
+                if let Some(p) = b.take("prebuilt").and_then(|p| p.get("path").cloned()) {
+                    b.set("path", p);
+                }
+            }
+            _ => {}
+        }
+        if b.get("binary").is_none() {
+            // GoReleaser names the binary after the project; rel after the build id.
+            b.set("binary", Node::Str(project.to_string()));
+        }
+        if builder == "go" {
+            if b.get("ldflags").is_none() {
+                b.set(
+                    "ldflags",
+                    Node::List(vec![Node::Str(
+                        "-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.Date}} -X main.builtBy=goreleaser".into(),
+                    )]),
+                );
+            }
+            let mut flags = b.take("flags").map(|f| f.strings()).unwrap_or_default();
+            let mut added = false;
+            if let Some(tags) = b.take("tags") {
+                let t = tags.strings();
+                if !t.is_empty() {
+                    flags.push(format!("-tags={}", t.join(",")));
+                    added = true;
+                }
+            }
+            for (k, flag) in [("gcflags", "-gcflags"), ("asmflags", "-asmflags")] {
+                if let Some(v) = b.take(k) {
+                    for f in v.strings() {
+                        flags.push(format!("{flag}={f}"));
+                        added = true;
+                    }
+                }
+            }
+            if let Some(m) = b.take("buildmode").and_then(|m| m.scalar()) {
+                flags.push(format!("-buildmode={m}"));
+                added = true;
+            }
+            let _ = added;
+            if !flags.is_empty() {
+                b.set(
+                    "flags",
+                    Node::List(flags.into_iter().map(Node::Str).collect()),
+                );
+            }
+            if let Some(c) = b.take("command") {
+                let c = c.scalar().unwrap_or_default();
+                if c != "build" {
+                    self.drop_key(
+                        &key(at, "command"),
+                        format!("rel runs `go build`, not `go {c}`"),
+                    );
+                }
+            }
+        }
+        if let Some(h) = b.take("hooks") {
+            let mut hooks = Node::Map(vec![]);
+            for which in ["pre", "post"] {
+                if let Some(x) = h.get(which) {
+                    let p = key(&key(at, "hooks"), which);
+                    hooks.set(which, self.hooks(&p, x));
+                }
+            }
+            b.set("hooks", hooks);
+        }
+        // goarm values: numbers become strings; `7,hardfloat` keeps the version only.
+        if let Some(arm) = b.take("goarm") {
+            let mut vals = vec![];
+            for (i, v) in arm.strings().into_iter().enumerate() {
+                if let Some((n, _)) = v.split_once(',') {
+                    self.approx(
+                        &[at, &[Seg::Key("goarm".into()), Seg::Index(i)]].concat(),
+                        format!("`{v}` is built as GOARM={n} (the float ABI suffix is left to Go's default)"),
+                    );
+                    vals.push(Node::Str(n.to_string()));
+                } else {
+                    vals.push(Node::Str(v));
+                }
+            }
+            b.set("goarm", Node::List(vals));
+        }
+        if let Some(t) = b.get("targets").cloned() {
+            let list = t.strings();
+            if list.iter().any(|x| x.starts_with("go_")) {
+                b.take("targets");
+                self.approx(
+                    &key(at, "targets"),
+                    format!(
+                        "`{}` is replaced by rel's goos × goarch matrix",
+                        list.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn archive(&mut self, at: &[Seg], a: &mut Node) {
+        if let Some(f) = a.take("format") {
+            a.set("formats", Node::List(vec![f]));
+        } else if let Some(f) = a.take("formats") {
+            a.set(
+                "formats",
+                Node::List(f.strings().into_iter().map(Node::Str).collect()),
+            );
+        }
+        if let Some(ids) = a.take("ids") {
+            a.set("builds", ids);
+        }
+        if let Some(Node::List(overrides)) = a.take("format_overrides") {
+            let list = overrides
+                .into_iter()
+                .map(|mut o| {
+                    if let Some(f) = o.take("format") {
+                        o.set("formats", Node::List(vec![f]));
+                    } else if let Some(f) = o.take("formats") {
+                        o.set(
+                            "formats",
+                            Node::List(f.strings().into_iter().map(Node::Str).collect()),
+                        );
+                    }
+                    o
+                })
+                .collect();
+            a.set("format_overrides", Node::List(list));
+        }
+        if a.take("rlcp").is_some() {
+            self.note(&key(at, "rlcp"), Outcome::Mapped);
+        }
+        if a.get("name_template").is_none() {
+            // GoReleaser's default name, with the amd64 level and the mips float mode.
+            a.set(
+                "name_template",
+                Node::Str(
+                    "{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}{{ with .Arm }}v{{ . }}{{ end }}{{ if not (eq .Amd64 \"v1\") }}{{ .Amd64 }}{{ end }}".into(),
+                ),
+            );
+        }
+        if let Some(Node::Map(repl)) = a.take("replacements") {
+            // v1 `replacements` rename os/arch values inside the name.
+            let mut name = a
+                .get("name_template")
+                .and_then(|n| n.scalar())
+                .unwrap_or_default();
+            for (field, _) in [("Os", ()), ("Arch", ()), ("Arm", ())] {
+                let relevant: Vec<(String, String)> = repl
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.scalar().unwrap_or_default()))
+                    .filter(|(k, _)| match field {
+                        "Os" => crate::target::known_goos().contains(&k.as_str()),
+                        "Arch" => {
+                            !crate::target::known_goos().contains(&k.as_str())
+                                && k.parse::<u32>().is_err()
+                        }
+                        _ => k.parse::<u32>().is_ok(),
+                    })
+                    .collect();
+                if relevant.is_empty() {
+                    continue;
+                }
+                let mut expr = String::new();
+                for (i, (from, to)) in relevant.iter().enumerate() {
+                    expr.push_str(&format!(
+                        "{{{{ {}if eq .{field} {:?} }}}}{}",
+                        if i == 0 { "" } else { "else " },
+                        from,
+                        to
+                    ));
+                }
+                expr.push_str(&format!("{{{{ else }}}}{{{{ .{field} }}}}{{{{ end }}}}"));
+                name = name.replace(&format!("{{{{ .{field} }}}}"), &expr);
+                name = name.replace(&format!("{{{{.{field}}}}}"), &expr);
+            }
+            a.set("name_template", Node::Str(name));
+            self.note(&key(at, "replacements"), Outcome::Mapped);
+        }
+        if let Some(files) = a.get("files")
+            && matches!(files, Node::List(l) if !l.is_empty())
+        {
+            self.approx(
+                &key(at, "files"),
+                "GoReleaser lets a glob match nothing; rel stops on a glob that matches nothing",
+            );
+        }
+    }
+
+    /// Walk `node` at `path` against rel's schema node: keep what rel has, drop the rest.
+    fn walk(&mut self, path: &[Seg], node: Node, schema: &Value) -> Option<Node> {
+        let schema = self.resolve(schema, &node);
+        match node {
+            Node::Map(m) => {
+                let props = schema.get("properties").cloned();
+                let extra = schema.get("additionalProperties").cloned();
+                let mut out = vec![];
+                for (k, v) in m {
+                    let p = key(path, &k);
+                    let sub = props
+                        .as_ref()
+                        .and_then(|ps| ps.get(&k))
+                        .cloned()
+                        .or_else(|| extra.clone().filter(|e| e.is_object()));
+                    match sub {
+                        Some(s) => {
+                            if let Some(v) = self.walk(&p, v, &s) {
+                                out.push((k, v));
+                            }
+                        }
+                        None => {
+                            let why = if path.is_empty() {
+                                section_reason(&k)
+                                    .map(String::from)
+                                    .unwrap_or_else(|| format!("rel has no `{k}`"))
+                            } else {
+                                format!(
+                                    "rel has no `{}`",
+                                    segs(&p)
+                                        .split('[')
+                                        .next()
+                                        .unwrap_or(&k)
+                                        .rsplit('.')
+                                        .next()
+                                        .unwrap_or(&k)
+                                )
+                            };
+                            self.drop_key(&p, why);
+                        }
+                    }
+                }
+                Some(Node::Map(out))
+            }
+            Node::List(l) => {
+                let items = schema.get("items").cloned().unwrap_or(Value::Null);
+                if schema.get("type") == Some(&Value::String("string".into())) {
+                    // rel reads one string where GoReleaser had a list: joined with spaces.
+                    let joined = Node::Str(
+                        l.iter()
+                            .filter_map(|n| n.scalar())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    );
+                    return self.walk(path, joined, &schema);
+                }
+                let mut out = vec![];
+                for (i, v) in l.into_iter().enumerate() {
+                    let mut p = path.to_vec();
+                    p.push(Seg::Index(i));
+                    if let Some(v) = self.walk(&p, v, &items) {
+                        out.push(v);
+                    }
+                }
+                Some(Node::List(out))
+            }
+            Node::Str(s) => {
+                let wants_list = schema.get("type") == Some(&Value::String("array".into()));
+                let text = self.template(path, &s);
+                if wants_list {
+                    Some(Node::List(vec![Node::Str(text)]))
+                } else if schema.get("type") == Some(&Value::String("boolean".into())) {
+                    match text.as_str() {
+                        "true" => Some(Node::Bool(true)),
+                        "false" | "" => Some(Node::Bool(false)),
+                        _ => {
+                            self.drop_key(
+                                path,
+                                format!("rel takes a boolean here, not the template `{s}`"),
+                            );
+                            None
+                        }
+                    }
+                } else {
+                    Some(Node::Str(text))
+                }
+            }
+            Node::Int(i) if schema.get("type") == Some(&Value::String("string".into())) => {
+                Some(Node::Str(i.to_string()))
+            }
+            Node::Float(f) if schema.get("type") == Some(&Value::String("string".into())) => {
+                Some(Node::Str(f.to_string()))
+            }
+            other => Some(other),
+        }
+    }
+
+    /// Follow `$ref`s and pick the `anyOf`/`oneOf` branch that fits `node`.
+    fn resolve(&self, schema: &Value, node: &Node) -> Value {
+        let mut s = schema.clone();
+        for _ in 0..16 {
+            if let Some(r) = s.get("$ref").and_then(|r| r.as_str()) {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                let defs = self
+                    .schema
+                    .get("$defs")
+                    .or_else(|| self.schema.get("definitions"));
+                match defs.and_then(|d| d.get(name)) {
+                    Some(d) => {
+                        s = d.clone();
+                        continue;
+                    }
+                    None => return Value::Null,
+                }
+            }
+            let alts = s
+                .get("anyOf")
+                .or_else(|| s.get("oneOf"))
+                .and_then(|a| a.as_array())
+                .cloned();
+            if let Some(alts) = alts {
+                let want = match node {
+                    Node::Map(_) => "object",
+                    Node::List(_) => "array",
+                    Node::Str(_) => "string",
+                    Node::Bool(_) => "boolean",
+                    Node::Int(_) | Node::Float(_) => "number",
+                    Node::Null => "null",
+                };
+                let fits = |v: &Value| -> bool {
+                    let v = self.deref(v);
+                    match v.get("type") {
+                        Some(Value::String(t)) => t == want || (want == "number" && t == "integer"),
+                        Some(Value::Array(ts)) => ts
+                            .iter()
+                            .any(|t| t == want || (want == "number" && t == "integer")),
+                        None => want == "object" && v.get("properties").is_some(),
+                        _ => false,
+                    }
+                };
+                let pick = alts
+                    .iter()
+                    .find(|a| fits(a))
+                    .or_else(|| {
+                        alts.iter().find(|a| {
+                            self.deref(a).get("type") != Some(&Value::String("null".into()))
+                        })
+                    })
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                s = pick;
+                continue;
+            }
+            break;
+        }
+        if let Some(Value::Array(ts)) = s.get("type") {
+            // `["string", "null"]`: the non-null one.
+            if let Some(t) = ts.iter().find(|t| *t != "null") {
+                let mut c = s.clone();
+                c["type"] = t.clone();
+                return c;
+            }
+        }
+        s
+    }
+
+    fn deref(&self, v: &Value) -> Value {
+        match v.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                self.schema
+                    .get("$defs")
+                    .or_else(|| self.schema.get("definitions"))
+                    .and_then(|d| d.get(name))
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            }
+            None => v.clone(),
+        }
+    }
+
+    /// A string value: Go's `text/template` translated to rel's templates.
+    fn template(&mut self, path: &[Seg], s: &str) -> String {
+        if !s.contains("{{") {
+            return s.to_string();
+        }
+        let vars = self.vars.clone();
+        let t = gotmpl::translate(s, &|p: &[&str]| var_of(p, &vars));
+        for p in &t.problems {
+            self.approx(
+                path,
+                format!("template {}:{}: {}", p.line, p.column, p.message),
+            );
+        }
+        t.text
+    }
+}
+
+/// GoReleaser's release notes when no `groups` are given: one flat list under `## Changelog`,
+/// each line the short hash and the subject.
+const FLAT_CHANGELOG: &str =
+    "## Changelog\n{% for c in commits %}\n* {{ c.short_sha }} {{ c.subject }}\n{% endfor %}\n";

@@ -1,0 +1,263 @@
+//! `rel import`: GoReleaser configs in the style of real projects' (v2, v1 spellings, includes
+//! and variables) become `.release.yaml` files that pass `rel check`, whose dry run names every
+//! archive, package and checksum file as GoReleaser would for the same commit (derived by hand
+//! below), and whose report lists exactly the keys dropped.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// A Go project in `dir` with the fixture's files, committed and tagged v1.0.0.
+fn project(dir: &Path, fixture: &str, main_dir: &str) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(fixture);
+    copy_tree(&from, dir);
+    write(dir, "go.mod", "module example.com/tool\n\ngo 1.21\n");
+    write(
+        dir,
+        &format!("{main_dir}/main.go"),
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(version) }\n",
+    );
+    write(dir, ".gitignore", "dist/\n");
+    write(dir, "README.md", "# tool\n");
+    write(dir, "LICENSE", "MIT\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(from).unwrap();
+        let dst = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+fn rel_cmd(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut c = rel(dir);
+    c.args(args);
+    run(c)
+}
+
+/// The keys the report says were dropped.
+fn dropped(report: &str) -> Vec<String> {
+    let mut v: Vec<String> = report
+        .lines()
+        .filter_map(|l| l.split_once(": dropped `"))
+        .map(|(_, rest)| rest.split('`').next().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The file names under a `<heading> (N):` section of the dry run, `dist/` stripped.
+fn section(out: &str, heading: &str) -> Vec<String> {
+    let mut names: Vec<String> = out
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("{heading} (")))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            l.trim()
+                .split(' ')
+                .next()
+                .unwrap()
+                .trim_start_matches("dist/")
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn checksum_name(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("checksum: dist/"))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Import, check, and dry-run a snapshot: (report, dry-run output).
+fn import_and_plan(dir: &Path) -> (String, String) {
+    let (code, out, report) = rel_cmd(dir, &["import"]);
+    assert_eq!(code, 0, "{out}{report}");
+    let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    let (code, out, err) = rel_cmd(dir, &["check"]);
+    assert_eq!(code, 0, "{written}\n{out}{err}");
+    let (code, out, err) = rel_cmd(dir, &["release", "--snapshot", "--dry-run"]);
+    assert_eq!(code, 0, "{written}\n{out}{err}");
+    (report, out)
+}
+
+#[test]
+fn a_v2_config_imports_to_the_names_goreleaser_makes() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, "v2-cli", "cmd/tool");
+    let (report, out) = import_and_plan(dir);
+    assert_eq!(dropped(&report), ["announce"], "{report}");
+    assert!(
+        report.contains(".goreleaser.yaml:") && report.contains("dropped `announce`"),
+        "{report}"
+    );
+    // `title .Os`, the uname-style arch, zip for windows; the snapshot version is not in the
+    // archive names here.
+    assert_eq!(
+        section(&out, "archives"),
+        sorted(&[
+            "tool_Darwin_arm64.tar.gz",
+            "tool_Darwin_x86_64.tar.gz",
+            "tool_Linux_arm64.tar.gz",
+            "tool_Linux_x86_64.tar.gz",
+            "tool_Windows_arm64.zip",
+            "tool_Windows_x86_64.zip",
+        ]),
+        "{out}"
+    );
+    // GoReleaser's default package names with `incpatch .Version`-next.
+    assert_eq!(
+        section(&out, "packages"),
+        sorted(&[
+            "tool_1.0.1-next_linux_amd64.deb",
+            "tool_1.0.1-next_linux_arm64.deb",
+            "tool_1.0.1-next_linux_amd64.rpm",
+            "tool_1.0.1-next_linux_arm64.rpm",
+        ]),
+        "{out}"
+    );
+    assert_eq!(checksum_name(&out), "checksums.txt", "{out}");
+    // The written config says where it came from and keeps GoReleaser's defaults.
+    let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    assert!(
+        written.starts_with("# Imported from .goreleaser.yaml"),
+        "{written}"
+    );
+    assert!(written.contains("prerelease: false"), "{written}");
+    assert!(written.contains("binary: tool"), "{written}");
+
+    // The same config works in memory, its differences as warnings.
+    std::fs::remove_file(dir.join(".release.yaml")).unwrap();
+    let (code, out, err) = rel_cmd(dir, &["check"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(".goreleaser.yaml is there") && err.contains("rel import"),
+        "{err}"
+    );
+    let (code, out, err) = rel_cmd(dir, &["check", "--config", ".goreleaser.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("dropped `announce`"), "{err}");
+    let (code, out2, err) = rel_cmd(
+        dir,
+        &[
+            "release",
+            "--snapshot",
+            "--dry-run",
+            "--config",
+            ".goreleaser.yaml",
+        ],
+    );
+    assert_eq!(code, 0, "{out2}{err}");
+    assert_eq!(section(&out2, "archives"), section(&out, "archives"));
+}
+
+#[test]
+fn v1_spellings_import_and_keep_their_meaning() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, "v1-legacy", ".");
+    let (report, out) = import_and_plan(dir);
+    assert_eq!(dropped(&report), ["milestones"], "{report}");
+    // `replacements` renamed os and arch inside the name; `format` became `formats`.
+    assert_eq!(
+        section(&out, "archives"),
+        sorted(&[
+            "legacy_1.0.0-next_Linux_x86_64.tar.gz",
+            "legacy_1.0.0-next_Linux_armv7.tar.gz",
+            "legacy_1.0.0-next_Windows_x86_64.zip",
+        ]),
+        "{out}"
+    );
+    assert_eq!(checksum_name(&out), "legacy_1.0.0-next_SHA256SUMS", "{out}");
+    let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    // `tags` became a build flag, the hook object a command line, `tap` the repository,
+    // `changelog.skip` `disable`.
+    assert!(written.contains("-tags=netgo,osusergo"), "{written}");
+    assert!(written.contains("- go mod download"), "{written}");
+    assert!(
+        written.contains("repository:\n      owner: acme"),
+        "{written}"
+    );
+    assert!(written.contains("disable: true"), "{written}");
+    assert!(
+        report.contains("approximated `before.hooks[0].output`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn includes_and_variables_are_resolved_and_a_url_include_is_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, "includes", ".");
+    let (report, out) = import_and_plan(dir);
+    assert_eq!(dropped(&report), ["includes[1]"], "{report}");
+    assert!(
+        report.contains("download https://example.com/goreleaser/base.yaml"),
+        "{report}"
+    );
+    let short = git(dir, &["rev-parse", "--short=7", "HEAD"]);
+    let v = format!("1.0.0-SNAPSHOT-{short}");
+    // The builds came from the included file; trim markers and `eq` with two values.
+    assert_eq!(
+        section(&out, "archives"),
+        sorted(&[
+            &format!("inc-{v}-dev-linux-amd64-64bit.zip"),
+            &format!("inc-{v}-dev-linux-arm64-64bit.zip"),
+        ]),
+        "{out}"
+    );
+    assert_eq!(
+        section(&out, "packages"),
+        sorted(&[
+            &format!("acme-inc_{v}_linux_amd64.deb"),
+            &format!("acme-inc_{v}_linux_arm64.deb"),
+        ]),
+        "{out}"
+    );
+    assert_eq!(
+        checksum_name(&out),
+        format!("inc_{v}_checksums.txt"),
+        "{out}"
+    );
+}
+
+#[test]
+fn import_refuses_to_overwrite_and_writes_to_stdout() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, "v2-cli", "cmd/tool");
+    write(dir, ".release.yaml", "project_name: mine\n");
+    let (code, _, err) = rel_cmd(dir, &["import"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".release.yaml")).unwrap(),
+        "project_name: mine\n"
+    );
+    let (code, out, err) = rel_cmd(dir, &["import", "-o", "-"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("project_name: tool"), "{out}");
+    assert!(err.contains("1 dropped"), "{err}");
+}
