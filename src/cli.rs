@@ -56,8 +56,9 @@ pub struct Global {
     /// Parallel jobs (default: CPUs, capped by available memory).
     #[arg(short = 'p', long, global = true, value_name = "N")]
     pub parallelism: Option<usize>,
-    /// Stages to skip: build, archive, nfpm, repository, sbom, checksum, sign, pkgmgr, tap,
-    /// referrers, provenance, changelog, images, dockers, publish, validate, before.
+    /// Stages to skip: build, universal, source, archive, nfpm, repository, sbom, checksum, sign,
+    /// pkgmgr, tap, gitops, referrers, provenance, changelog, images, dockers, publish, validate,
+    /// before.
     #[arg(long, global = true, value_delimiter = ',', value_name = "STAGES")]
     pub skip: Vec<String>,
     /// Give up after this long (e.g. 30m, 1h).

@@ -713,7 +713,12 @@ fn rel_verify_reports_a_config_file_that_no_longer_holds_the_digest() {
     let work = t.path().join("back");
     git(
         t.path(),
-        &["clone", "-q", bare.to_str().unwrap(), work.to_str().unwrap()],
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
     );
     write(&work, "infra/app.tf", TERRAFORM);
     git(&work, &["commit", "-qam", "roll back"]);

@@ -161,15 +161,18 @@ fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
         format!("`{theirs}` is GoReleaser's name for what rel calls `{ours}`")
     };
     Some(match field {
+        _ if field == "includes" || field == "variables" => format!(
+            "`{field}` is GoReleaser's; `rel import` resolves it into a rel config (and `--config .goreleaser.yaml` does so in memory)"
+        ),
         "ids" if has("builds") => renamed("ids", "builds"),
         "format" if has("formats") => renamed("format", "formats: [..]"),
         "kos" if has("images") => renamed(field, "images"),
         "name_template" if has("version_template") => renamed("name_template", "version_template"),
         "builds_info" => "rel has no `builds_info`: binaries are stored with mode 0755, owner 0:0 and the commit time".into(),
         "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs"
-        | "notarize" | "universal_binaries" | "upx" | "announce" | "milestones" | "blobs"
-        | "uploads" | "publishers" | "artifactories" | "gomod" | "source"
-        | "nightly" | "partial" | "env_files" | "includes"
+        | "notarize" | "upx" | "announce" | "milestones" | "blobs"
+        | "uploads" | "publishers" | "artifactories" | "gomod"
+        | "nightly" | "partial" | "env_files"
         | "dockerhub" | "furies" | "cloudsmiths" | "npms" | "makeselfs" | "flatpaks" => {
             format!("GoReleaser's `{field}` has no equivalent in rel yet; `rel schema` lists every key rel reads")
         }

@@ -85,8 +85,8 @@ fn read(s: &Session, e: &Expected) -> std::result::Result<Option<Vec<u8>>, Strin
             .cloned()
             .unwrap_or_default(),
     };
-    let token = Token::given(&token)
-        .ok_or_else(|| format!("reading {} needs its token", e.repository))?;
+    let token =
+        Token::given(&token).ok_or_else(|| format!("reading {} needs its token", e.repository))?;
     let client = s.github_client(token)?;
     s.github_file(&client, &e.repository, &e.file, Some(&e.branch))
 }

@@ -137,6 +137,13 @@ pub fn pick<'a>(all: &'a [Download], os: &str, arch: &str) -> Option<&'a Downloa
         .iter()
         .filter(|d| d.os == os && d.arch == arch)
         .collect();
+    if found.is_empty() && os == "darwin" {
+        // A universal binary's archive (`universal_binaries` with `replace`) serves both Macs.
+        found = all
+            .iter()
+            .filter(|d| d.os == "darwin" && d.arch == "all")
+            .collect();
+    }
     found.sort_by(|a, b| {
         (
             a.amd64.clone().unwrap_or_default(),
@@ -518,5 +525,43 @@ impl Stage for PkgmgrStage {
             ctx.artifacts.add(a);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod pick_tests {
+    use super::*;
+
+    fn dl(os: &str, arch: &str) -> Download {
+        Download {
+            name: format!("t_{os}_{arch}.tar.gz"),
+            url: String::new(),
+            sha256: String::new(),
+            os: os.into(),
+            arch: arch.into(),
+            arm: None,
+            amd64: None,
+            binaries: vec![],
+            format: "tar.gz".into(),
+        }
+    }
+
+    #[test]
+    fn a_universal_archive_serves_both_macs_when_no_thin_one_is_there() {
+        let all = vec![dl("linux", "amd64"), dl("darwin", "all")];
+        assert_eq!(
+            pick(&all, "darwin", "arm64").unwrap().name,
+            "t_darwin_all.tar.gz"
+        );
+        assert_eq!(
+            pick(&all, "darwin", "amd64").unwrap().name,
+            "t_darwin_all.tar.gz"
+        );
+        assert!(pick(&all, "windows", "amd64").is_none());
+        let thin = vec![dl("darwin", "arm64"), dl("darwin", "all")];
+        assert_eq!(
+            pick(&thin, "darwin", "arm64").unwrap().name,
+            "t_darwin_arm64.tar.gz"
+        );
     }
 }
