@@ -58,8 +58,10 @@ fn artifact_id(a: &Artifact) -> Option<&str> {
 /// Whether `checksum.ids` keeps `a`: every artifact without `ids`; with them, the artifacts
 /// of those ids and, as in GoReleaser, `release.extra_files` (they belong to no id).
 fn picked(ids: &[String], a: &Artifact) -> bool {
+    // Extra files and the source archive are listed whatever `ids` says, as GoReleaser does.
     ids.is_empty()
         || a.kind == Kind::ExtraFile
+        || a.kind == Kind::SourceArchive
         || artifact_id(a).is_some_and(|id| ids.iter().any(|i| i == id))
 }
 
@@ -302,5 +304,17 @@ mod tests {
         m.insert("A.tar.gz".to_string(), "11".to_string());
         m.insert("a.tar.gz".to_string(), "33".to_string());
         assert_eq!(render_lines(&m), "11  A.tar.gz\n33  a.tar.gz\n22  b.zip\n");
+    }
+
+    #[test]
+    fn ids_keep_extra_files_and_source_archives() {
+        let ids = vec!["cli".to_string()];
+        let src = Artifact::new(Kind::SourceArchive, "t-1.0.tar.gz", "dist/t-1.0.tar.gz");
+        let extra = Artifact::new(Kind::ExtraFile, "notes.txt", "notes.txt");
+        let mut other = Artifact::new(Kind::Archive, "t_linux.tar.gz", "dist/t_linux.tar.gz");
+        other.extra.insert("id".into(), "server".into());
+        assert!(picked(&ids, &src));
+        assert!(picked(&ids, &extra));
+        assert!(!picked(&ids, &other));
     }
 }

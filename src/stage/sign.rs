@@ -22,7 +22,7 @@ use std::path::Path;
 pub struct SignStage;
 
 const WHAT: &[&str] = &[
-    "checksum", "all", "archive", "binary", "package", "sbom", "none",
+    "checksum", "all", "archive", "binary", "package", "sbom", "source", "none",
 ];
 const SIGNERS: &[&str] = &["openpgp", "minisign", "sigstore"];
 
@@ -93,6 +93,7 @@ fn covers(what: &str, kind: Kind) -> bool {
         "binary" => kind == Kind::Binary,
         "package" => kind == Kind::LinuxPackage,
         "sbom" => kind == Kind::Sbom,
+        "source" => kind == Kind::SourceArchive,
         "all" => kind.uploadable() && kind != Kind::Signature,
         _ => false,
     }
@@ -198,11 +199,7 @@ impl Stage for SignStage {
             if let Some(w) = &s.artifacts
                 && !WHAT.contains(&w.as_str())
             {
-                let hint = if w == "source" {
-                    "rel makes no source archive".to_string()
-                } else {
-                    format!("use one of: {}", WHAT.join(", "))
-                };
+                let hint = format!("use one of: {}", WHAT.join(", "));
                 c.push(
                     at("artifacts"),
                     format!("`artifacts: {w}` is not one rel signs"),
@@ -501,4 +498,17 @@ fn sign_cmd(ctx: &Context, i: usize, a: &Artifact, file: &Path, out: &Path) -> R
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod covers_tests {
+    use super::*;
+
+    #[test]
+    fn source_signs_the_source_archives_only() {
+        assert!(covers("source", Kind::SourceArchive));
+        assert!(!covers("source", Kind::Archive));
+        assert!(covers("all", Kind::SourceArchive));
+        assert!(!covers("archive", Kind::SourceArchive));
+    }
 }
