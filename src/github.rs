@@ -460,6 +460,37 @@ pub async fn download(
     )))
 }
 
+/// The bytes of a file answered by the contents API (`content`, base64 in lines).
+pub fn contents_bytes(v: &serde_json::Value) -> std::result::Result<Vec<u8>, String> {
+    use base64::Engine;
+    let content: String = v["content"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(content)
+        .map_err(|e| format!("the contents API sent something that is not base64: {e}"))
+}
+
+/// The token for another repository (a tap, a config repository): its own rendered
+/// `repository.token` when the config gives one, else GITHUB_TOKEN (or GH_TOKEN); with the
+/// name of where it came from, for messages.
+pub fn token_for(
+    own: Option<(String, String)>,
+    env: impl Fn(&str) -> Option<String>,
+) -> (String, String) {
+    match own {
+        Some(t) => t,
+        None => (
+            env("GITHUB_TOKEN")
+                .or_else(|| env("GH_TOKEN"))
+                .unwrap_or_default(),
+            "GITHUB_TOKEN".to_string(),
+        ),
+    }
+}
+
 /// The deepest cause of a transport error, which is the informative part ("connection
 /// reset by peer") rather than the wrapper's name.
 fn transport(e: &(dyn std::error::Error + 'static)) -> String {

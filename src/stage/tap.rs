@@ -135,20 +135,15 @@ fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
                 "`{key}.repository` needs `owner` and `name`"
             )));
         }
-        let (token, token_key) = match &repo.token {
-            Some(t) => (
-                ctx.render(&format!("{key}.repository.token"), t)?,
-                format!("{key}.repository.token"),
-            ),
-            None => (
-                ctx.env
-                    .get("GITHUB_TOKEN")
-                    .or_else(|| ctx.env.get("GH_TOKEN"))
-                    .cloned()
-                    .unwrap_or_default(),
-                "GITHUB_TOKEN".to_string(),
-            ),
-        };
+        let own = repo
+            .token
+            .as_deref()
+            .map(|t| {
+                let k = format!("{key}.repository.token");
+                Ok::<_, Error>((ctx.render(&k, t)?, k))
+            })
+            .transpose()?;
+        let (token, token_key) = crate::github::token_for(own, |k| ctx.env.get(k).cloned());
         let message = ctx.render(
             &format!("{key}.commit_msg_template"),
             msg.as_deref().unwrap_or(default_msg),
@@ -364,17 +359,8 @@ async fn read(c: &Client, t: &Target) -> Result<Option<(Vec<u8>, String)>> {
         return Err(failed(t, c.status_error(&Method::GET, &url, &r)));
     }
     let v = r.json().map_err(|f| failed(t, f))?;
-    let content: String = v["content"]
-        .as_str()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let bytes = B64.decode(content).map_err(|e| {
-        Error::Failed(format!(
-            "{}: {} sent content that is not base64: {e}",
-            t.key, t.repo
-        ))
-    })?;
+    let bytes = crate::github::contents_bytes(&v)
+        .map_err(|e| Error::Failed(format!("{}: {}: {e}", t.key, t.repo)))?;
     Ok(Some((
         bytes,
         v["sha"].as_str().unwrap_or_default().to_string(),

@@ -73,18 +73,16 @@ fn read(s: &Session, e: &Expected) -> std::result::Result<Option<Vec<u8>>, Strin
         .map_err(|err| err.to_string())?;
         return s.git_file(&remote, &e.branch, &e.file);
     }
-    let token = match &r.token {
-        Some(t) => s
-            .render(&format!("{key}.repository.token"), t, &[])
-            .map_err(|err| err.to_string())?,
-        None => s
-            .ctx
-            .env
-            .get("GITHUB_TOKEN")
-            .or_else(|| s.ctx.env.get("GH_TOKEN"))
-            .cloned()
-            .unwrap_or_default(),
-    };
+    let own = r
+        .token
+        .as_deref()
+        .map(|t| {
+            let k = format!("{key}.repository.token");
+            s.render(&k, t, &[]).map(|v| (v, k))
+        })
+        .transpose()
+        .map_err(|err| err.to_string())?;
+    let (token, _) = crate::github::token_for(own, |k| s.ctx.env.get(k).cloned());
     let token =
         Token::given(&token).ok_or_else(|| format!("reading {} needs its token", e.repository))?;
     let client = s.github_client(token)?;

@@ -367,7 +367,6 @@ impl Session<'_> {
         path: &str,
         branch: Option<&str>,
     ) -> std::result::Result<Option<Vec<u8>>, String> {
-        use base64::Engine;
         let mut url = client.api(&format!("/repos/{repo}/contents/{path}"));
         if let Some(b) = branch {
             url.push_str(&format!("?ref={b}"));
@@ -398,15 +397,9 @@ impl Session<'_> {
                 .to_string());
         }
         let v = r.json().map_err(|e| e.message().to_string())?;
-        let content: String = v["content"]
-            .as_str()
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(content)
+        crate::github::contents_bytes(&v)
             .map(Some)
-            .map_err(|e| format!("{repo} sent content that is not base64: {e}"))
+            .map_err(|e| format!("{repo}: {e}"))
     }
 
     /// A file at the tip of `branch` of a git remote (one shallow fetch per remote and branch,

@@ -8,8 +8,6 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::github::{Client, Token, Urls};
 use crate::retry::Failure;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use http::Method;
 use serde_json::{Value, json};
 
@@ -176,17 +174,8 @@ impl Repo for Api {
         else {
             return Ok(None);
         };
-        let content: String = v["content"]
-            .as_str()
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect();
-        let bytes = B64.decode(content).map_err(|e| {
-            Error::Failed(format!(
-                "{}: {} sent {path} in something that is not base64: {e}",
-                self.key, self.repo
-            ))
-        })?;
+        let bytes = crate::github::contents_bytes(&v)
+            .map_err(|e| Error::Failed(format!("{}: {} ({path}): {e}", self.key, self.repo)))?;
         String::from_utf8(bytes).map(Some).map_err(|_| {
             Error::Failed(format!(
                 "`{}`: {path} in {} is not UTF-8 text",

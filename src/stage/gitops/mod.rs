@@ -187,20 +187,15 @@ fn entries(ctx: &Context, plan: &Plan) -> Result<Vec<Entry>> {
                     &format!("{key}.repository.name"),
                     repo.name.as_deref().unwrap_or_default(),
                 )?;
-                let (token, token_key) = match &repo.token {
-                    Some(t) => (
-                        ctx.render(&format!("{key}.repository.token"), t)?,
-                        format!("{key}.repository.token"),
-                    ),
-                    None => (
-                        ctx.env
-                            .get("GITHUB_TOKEN")
-                            .or_else(|| ctx.env.get("GH_TOKEN"))
-                            .cloned()
-                            .unwrap_or_default(),
-                        "GITHUB_TOKEN".to_string(),
-                    ),
-                };
+                let own = repo
+                    .token
+                    .as_deref()
+                    .map(|t| {
+                        let k = format!("{key}.repository.token");
+                        Ok::<_, Error>((ctx.render(&k, t)?, k))
+                    })
+                    .transpose()?;
+                let (token, token_key) = crate::github::token_for(own, |k| ctx.env.get(k).cloned());
                 Place::GitHub {
                     repo: format!("{owner}/{name}"),
                     token,
@@ -372,15 +367,9 @@ fn edited(
         let i = match files.iter().position(|(f, _, _)| *f == u.file) {
             Some(i) => i,
             None => {
-                let text = repo.read(&u.file)?.ok_or_else(|| {
-                    Error::Failed(format!(
-                        "`{}.file`: {} holds no {} on {}",
-                        u.key,
-                        e.display(),
-                        u.file,
-                        repo.branch()
-                    ))
-                })?;
+                let text = repo
+                    .read(&u.file)?
+                    .ok_or_else(|| missing(u, e, repo.branch()))?;
                 files.push((u.file.clone(), text.clone(), text));
                 files.len() - 1
             }
@@ -390,6 +379,16 @@ fn edited(
         files[i].2 = next;
     }
     Ok(files)
+}
+
+/// A file an update names is not in the repository.
+fn missing(u: &Update, e: &Entry, branch: &str) -> Error {
+    Error::Failed(format!(
+        "`{}.file`: {} holds no {} on {branch}",
+        u.key,
+        e.display(),
+        u.file
+    ))
 }
 
 /// The digest rel pushed for `u`'s image, from the registry of this run.
@@ -657,15 +656,9 @@ impl Stage for GitopsStage {
                     repo.can_push()?;
                 }
                 for u in &e.updates {
-                    let text = repo.read(&u.file)?.ok_or_else(|| {
-                        Error::Failed(format!(
-                            "`{}.file`: {} holds no {} on {}",
-                            u.key,
-                            e.display(),
-                            u.file,
-                            repo.branch()
-                        ))
-                    })?;
+                    let text = repo
+                        .read(&u.file)?
+                        .ok_or_else(|| missing(u, &e, repo.branch()))?;
                     let n = edit::locate(&text, &u.format)
                         .map_err(|err| Error::Failed(format!("`{}`: {}:{err}", u.key, u.file)))?;
                     let marker = matches!(u.format, edit::Format::Marker { .. });
