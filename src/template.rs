@@ -77,6 +77,22 @@ fn bump(v: &str, which: u8) -> std::result::Result<String, minijinja::Error> {
     Ok(format!("{prefix}{ver}"))
 }
 
+/// `date|strftime("%Y-%m-%d")`: an RFC 3339 date (or unix seconds) formatted in UTC, so that
+/// `date` and `commit_date` can be written in any layout (GoReleaser's `time "2006-01-02"`).
+fn strftime(value: Value, format: String) -> std::result::Result<String, minijinja::Error> {
+    let invalid = |msg: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg);
+    let ts = if let Some(s) = value.as_str() {
+        s.parse::<jiff::Timestamp>()
+            .map_err(|e| invalid(format!("`{s}` is not an RFC 3339 date: {e}")))?
+    } else {
+        let secs = i64::try_from(value.clone())
+            .map_err(|_| invalid(format!("`{value}` is neither a date nor unix seconds")))?;
+        jiff::Timestamp::from_second(secs).map_err(|e| invalid(e.to_string()))?
+    };
+    jiff::fmt::strtime::format(format.as_str(), &ts.to_zoned(jiff::tz::TimeZone::UTC))
+        .map_err(|e| invalid(format!("strftime format `{format}`: {e}")))
+}
+
 /// The next patch version of `v` (used in messages).
 pub fn incpatch(v: &semver::Version) -> String {
     bump(&v.to_string(), 2).unwrap_or_default()
@@ -102,6 +118,7 @@ pub fn base_environment(trim_blocks: bool) -> Environment<'static> {
     env.add_filter("trimsuffix", |s: String, p: String| {
         s.strip_suffix(&p).map(String::from).unwrap_or(s)
     });
+    env.add_filter("strftime", strftime);
     env.add_function("incmajor", |v: String| bump(&v, 0));
     env.add_function("incminor", |v: String| bump(&v, 1));
     env.add_function("incpatch", |v: String| bump(&v, 2));
@@ -309,6 +326,18 @@ mod tests {
             .render("k", "{{ incpatch(version) }} {{ incminor(tag) }} {{ incmajor(version) }} {{ tag | trimprefix('v') }} {{ 'a.tar.gz' | trimsuffix('.gz') }}", &vars())
             .unwrap();
         assert_eq!(out, "1.2.4 v1.3.0 2.0.0 1.2.3 a.tar");
+        let mut v = vars();
+        v.insert("date".into(), Value::from("2024-03-05T07:08:09Z"));
+        v.insert("timestamp".into(), Value::from(1_709_622_489));
+        assert_eq!(
+            t.render(
+                "k",
+                "{{ date|strftime('%Y%m%d %-I%P %b %Z') }} {{ timestamp|strftime('%F %T') }}",
+                &v
+            )
+            .unwrap(),
+            "20240305 7am Mar UTC 2024-03-05 07:08:09"
+        );
         assert_eq!(
             t.render(
                 "k",

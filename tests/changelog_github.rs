@@ -70,7 +70,12 @@ fn project(fake: &Fake, changelog: &str) -> (tempfile::TempDir, Vec<String>) {
     commit(p, "feat: first", "Test <test@example.com>", 1);
     git(p, &["tag", "v0.1.0"]);
     let shas = vec![
-        commit(p, "feat: sign in with a passkey", "Ann <ann@example.com>", 2),
+        commit(
+            p,
+            "feat: sign in with a passkey",
+            "Ann <ann@example.com>",
+            2,
+        ),
         commit(
             p,
             "fix: crash on empty input\n\nCo-authored-by: Cy <7+cy-gh@users.noreply.github.com>",
@@ -244,7 +249,10 @@ fn format_and_abbrev_write_the_lines() {
     );
     let (out, _) = ok(changelog(p, None));
     assert!(out.contains("\n* docs: readme (Test)\n"), "{out}");
-    assert!(out.contains("\n* fix: crash on empty input (Bob)\n"), "{out}");
+    assert!(
+        out.contains("\n* fix: crash on empty input (Bob)\n"),
+        "{out}"
+    );
     assert_eq!(fake.requests().len(), 2, "git reads no API");
 }
 
@@ -310,7 +318,10 @@ fn without_a_token_a_snapshot_and_rel_changelog_fall_back_to_git() {
         "{notes}"
     );
     let (out, err) = ok(changelog(p, None));
-    assert!(err.contains("GITHUB_TOKEN (or GH_TOKEN) is not set"), "{err}");
+    assert!(
+        err.contains("GITHUB_TOKEN (or GH_TOKEN) is not set"),
+        "{err}"
+    );
     assert!(out.contains("(Ann <ann@example.com>)"), "{out}");
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }
@@ -339,8 +350,14 @@ fn a_rejected_token_is_a_clear_error_that_never_prints_it() {
 fn bad_changelog_settings_are_config_errors() {
     let fake = Fake::start(Options::default());
     for (changelog, want) in [
-        ("  use: gitlab", &["invalid value `gitlab`", ":4:8", "github-native"][..]),
-        ("  abbrev: -2", &["changelog.abbrev", ":4:11", "-1 leaves the hash out"]),
+        (
+            "  use: gitlab",
+            &["invalid value `gitlab`", ":4:8", "github-native"][..],
+        ),
+        (
+            "  abbrev: -2",
+            &["changelog.abbrev", ":4:11", "-1 leaves the hash out"],
+        ),
         (
             "  format: \"{{ short_sha }} {{ nope }}\"",
             &["changelog.format", "undefined", ":4:11"],

@@ -149,14 +149,14 @@ fn a_v2_config_imports_to_the_names_goreleaser_makes() {
 
     // The same config works in memory, its differences as warnings.
     std::fs::remove_file(dir.join(".release.yaml")).unwrap();
-    let (code, out, err) = rel_cmd(dir, &["check"]);
-    assert_eq!(code, 2, "{out}{err}");
+    let (code, check_out, err) = rel_cmd(dir, &["check"]);
+    assert_eq!(code, 2, "{check_out}{err}");
     assert!(
         err.contains(".goreleaser.yaml is there") && err.contains("rel import"),
         "{err}"
     );
-    let (code, out, err) = rel_cmd(dir, &["check", "--config", ".goreleaser.yaml"]);
-    assert_eq!(code, 0, "{out}{err}");
+    let (code, check_out, err) = rel_cmd(dir, &["check", "--config", ".goreleaser.yaml"]);
+    assert_eq!(code, 0, "{check_out}{err}");
     assert!(err.contains("dropped `announce`"), "{err}");
     let (code, out2, err) = rel_cmd(
         dir,
@@ -194,7 +194,7 @@ fn v1_spellings_import_and_keep_their_meaning() {
     // `tags` became a build flag, the hook object a command line, `tap` the repository,
     // `changelog.skip` `disable`.
     assert!(written.contains("-tags=netgo,osusergo"), "{written}");
-    assert!(written.contains("- go mod download"), "{written}");
+    assert!(written.contains("- \"go mod download\""), "{written}");
     assert!(
         written.contains("repository:\n      owner: acme"),
         "{written}"

@@ -59,7 +59,13 @@ impl Api {
     }
 
     /// One JSON call under the retry policy of every GitHub call.
-    fn call(&self, what: &str, method: Method, url: &str, body: Option<&Value>) -> Result<Response> {
+    fn call(
+        &self,
+        what: &str,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Response> {
         self.rt
             .block_on(retry::run(Policy::default(), None, what, || {
                 self.client.json(method.clone(), url, body)

@@ -259,7 +259,6 @@ impl minijinja::value::Object for CommitView {
     }
 }
 
-
 fn compile(key: &str, re: &str) -> Result<Regex> {
     Regex::new(re).map_err(|e| {
         Error::Usage(format!(
@@ -277,13 +276,16 @@ pub fn environment(
     Ok(env)
 }
 
-/// Read a user template (relative to `base`); `None` gives the built-in one.
+/// Read a user template (relative to `base`); `None` gives the built-in one. A value of more
+/// than one line is the template itself (a file name never spans lines), so a config can
+/// carry its layout inline, as `rel import` writes GoReleaser's flat notes.
 pub fn load_template(base: &Path, template: Option<&str>) -> Result<(String, String)> {
     match template {
         None => Ok((
             "built-in changelog template".into(),
             DEFAULT_TEMPLATE.into(),
         )),
+        Some(t) if t.contains('\n') => Ok(("changelog.template".into(), t.to_string())),
         Some(t) => {
             let p = base.join(t);
             let text = std::fs::read_to_string(&p).map_err(|e| {

@@ -431,6 +431,28 @@ impl Importer {
             }
             root.set("before", before);
         }
+        // Hook objects of universal binaries.
+        if let Some(Node::List(list)) = root.get("universal_binaries").cloned() {
+            let mut out = vec![];
+            for (i, mut u) in list.into_iter().enumerate() {
+                if let Some(h) = u.take("hooks") {
+                    let at = vec![
+                        Seg::Key("universal_binaries".into()),
+                        Seg::Index(i),
+                        Seg::Key("hooks".into()),
+                    ];
+                    let mut hooks = Node::Map(vec![]);
+                    for which in ["pre", "post"] {
+                        if let Some(x) = h.get(which) {
+                            hooks.set(which, self.hooks(&key(&at, which), x));
+                        }
+                    }
+                    u.set("hooks", hooks);
+                }
+                out.push(u);
+            }
+            root.set("universal_binaries", Node::List(out));
+        }
         // v1 names of the package managers' repositories.
         for (section, old) in [
             ("brews", "tap"),
@@ -899,5 +921,4 @@ impl Importer {
 
 /// GoReleaser's release notes when no `groups` are given: one flat list under `## Changelog`,
 /// each line the short hash and the subject.
-const FLAT_CHANGELOG: &str =
-    "## Changelog\n{% for c in commits %}\n* {{ c.short_sha }} {{ c.subject }}\n{% endfor %}\n";
+const FLAT_CHANGELOG: &str = "## Changelog\n{% for c in commits %}\n* {{ c.line }}\n{% endfor %}\n";

@@ -90,7 +90,10 @@ impl Stage for ChangelogStage {
                     "changelog.abbrev is {}: it is a hash length",
                     config.changelog.abbrev
                 ),
-                Some("0 keeps git's abbreviation, -1 leaves the hash out, N keeps N characters".into()),
+                Some(
+                    "0 keeps git's abbreviation, -1 leaves the hash out, N keeps N characters"
+                        .into(),
+                ),
             );
         }
         if let Some(t) = &config.changelog.template {
@@ -307,7 +310,9 @@ fn native(ctx: &Context, api: &Api) -> Result<()> {
         "changelog: {} (written by GitHub for {} since {})",
         ctx.rel_path(&path),
         ctx.tag,
-        ctx.previous_tag.as_deref().unwrap_or("its previous release")
+        ctx.previous_tag
+            .as_deref()
+            .unwrap_or("its previous release")
     );
     Ok(())
 }
