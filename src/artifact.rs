@@ -131,6 +131,9 @@ pub struct Artifact {
     /// amd64 level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amd64: Option<String>,
+    /// mips float ABI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mips: Option<String>,
     /// Size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
@@ -150,6 +153,7 @@ impl Artifact {
         self.arch = Some(t.arch.clone());
         self.arm = t.arm.clone();
         self.amd64 = t.amd64.clone();
+        self.mips = t.mips.clone();
     }
 
     /// A new artifact with only name, path and kind set.
@@ -164,6 +168,7 @@ impl Artifact {
             arch: None,
             arm: None,
             amd64: None,
+            mips: None,
             size: None,
             sha256: None,
             extra: BTreeMap::new(),
@@ -424,6 +429,7 @@ impl Registry {
                         ("goarch", &a.arch),
                         ("goarm", &a.arm),
                         ("goamd64", &a.amd64),
+                        ("gomips", &a.mips),
                     ] {
                         if let Some(x) = x {
                             m.insert(k.into(), x.clone().into());

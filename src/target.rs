@@ -58,8 +58,25 @@ pub const GO_PAIRS: &[(&str, &str)] = &[
     ("windows", "arm64"),
 ];
 
-/// Valid `goarm` values.
+/// Valid `goarm` versions; each may carry Go's float ABI, as in `7,hardfloat`.
 pub const GOARM: &[&str] = &["5", "6", "7"];
+/// Valid `gomips` values (GOMIPS for mips/mipsle, GOMIPS64 for mips64/mips64le).
+pub const GOMIPS: &[&str] = &["hardfloat", "softfloat"];
+
+/// Whether `v` is a GOARM value Go accepts: `5`–`7`, optionally `,softfloat`/`,hardfloat`
+/// (Go 1.22 and later).
+pub fn valid_goarm(v: &str) -> bool {
+    let (version, abi) = match v.split_once(',') {
+        Some((n, abi)) => (n, Some(abi)),
+        None => (v, None),
+    };
+    GOARM.contains(&version) && abi.is_none_or(|a| GOMIPS.contains(&a))
+}
+
+/// Whether the architecture takes a `gomips` variant.
+pub fn is_mips(arch: &str) -> bool {
+    matches!(arch, "mips" | "mipsle" | "mips64" | "mips64le")
+}
 /// Valid `goamd64` values.
 pub const GOAMD64: &[&str] = &["v1", "v2", "v3", "v4"];
 
@@ -96,6 +113,9 @@ pub struct Target {
     /// amd64 level for `amd64` (Go builds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amd64: Option<String>,
+    /// Float ABI for the mips family (`hardfloat`, `softfloat`), when the build names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mips: Option<String>,
     /// The Rust target triple (cargo builds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triple: Option<String>,
@@ -109,7 +129,16 @@ impl Target {
             arch: arch.into(),
             arm: arm.map(Into::into),
             amd64: amd64.map(Into::into),
+            mips: None,
             triple: None,
+        }
+    }
+
+    /// A Go target of the mips family with its float ABI.
+    pub fn go_mips(os: &str, arch: &str, mips: &str) -> Self {
+        Target {
+            mips: Some(mips.into()),
+            ..Target::go(os, arch, None, None)
         }
     }
 
@@ -119,7 +148,12 @@ impl Target {
             return t.clone();
         }
         let mut s = format!("{}_{}", self.os, self.arch);
-        if let Some(v) = self.arm.as_ref().or(self.amd64.as_ref()) {
+        if let Some(v) = self
+            .arm
+            .as_ref()
+            .or(self.amd64.as_ref())
+            .or(self.mips.as_ref())
+        {
             s.push('_');
             s.push_str(v);
         }
@@ -134,7 +168,10 @@ impl Target {
     /// The OCI platform string: `linux/arm/v7`, `linux/amd64`.
     pub fn platform(&self) -> String {
         match &self.arm {
-            Some(v) => format!("{}/{}/v{v}", self.os, self.arch),
+            Some(v) => {
+                let version = v.split(',').next().unwrap_or(v);
+                format!("{}/{}/v{version}", self.os, self.arch)
+            }
             None => format!("{}/{}", self.os, self.arch),
         }
     }
@@ -157,7 +194,7 @@ impl Target {
         match (arch, variant) {
             ("arm", v) => {
                 let v = v.unwrap_or("6");
-                if !GOARM.contains(&v) {
+                if !valid_goarm(v) {
                     return Err(format!(
                         "`{v}` is not a valid goarm (expected one of {})",
                         GOARM.join(", ")
@@ -174,6 +211,15 @@ impl Target {
                     ));
                 }
                 Ok(Target::go(os, arch, None, Some(v)))
+            }
+            (a, Some(v)) if is_mips(a) => {
+                if !GOMIPS.contains(&v) {
+                    return Err(format!(
+                        "`{v}` is not a valid gomips (expected one of {})",
+                        GOMIPS.join(", ")
+                    ));
+                }
+                Ok(Target::go_mips(os, arch, v))
             }
             (_, None) => Ok(Target::go(os, arch, None, None)),
             (_, Some(v)) => Err(format!("`{arch}` takes no variant, found `{v}`")),
@@ -225,6 +271,7 @@ impl Target {
             arch: arch.into(),
             arm,
             amd64: None,
+            mips: None,
             triple: Some(triple.into()),
         })
     }

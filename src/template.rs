@@ -37,7 +37,9 @@ pub const GLOBALS: &[&str] = &[
 ];
 
 /// Per-target variable names.
-pub const TARGET_VARS: &[&str] = &["os", "arch", "arm", "amd64", "target", "binary", "ext"];
+pub const TARGET_VARS: &[&str] = &[
+    "os", "arch", "arm", "amd64", "mips", "target", "binary", "ext",
+];
 
 /// The template environment.
 pub struct Templates {

@@ -34,6 +34,9 @@ pub struct Config {
     /// `universal_binaries`).
     #[serde(default)]
     pub universal_binaries: Vec<UniversalBinary>,
+    /// Go builds from the module proxy at the tagged version (GoReleaser's `gomod`).
+    #[serde(default)]
+    pub gomod: GoMod,
     /// How to package the binaries.
     #[serde(default)]
     pub archives: Vec<Archive>,
@@ -1431,6 +1434,9 @@ pub struct Ignore {
     /// amd64 level to ignore.
     #[serde(default)]
     pub goamd64: Option<String>,
+    /// mips float ABI to ignore.
+    #[serde(default)]
+    pub gomips: Option<String>,
 }
 
 /// Per-build hooks, run once per target.
@@ -1520,6 +1526,15 @@ pub struct Build {
     /// amd64 microarchitecture levels. Default: v1.
     #[serde(default)]
     pub goamd64: Vec<String>,
+    /// Float ABIs for the mips family (`hardfloat`, `softfloat`), each a target of its own
+    /// (`linux_mips_softfloat`). Default: none, i.e. Go's default ABI and a plain
+    /// `linux_mips` target.
+    #[serde(default)]
+    pub gomips: Vec<String>,
+    /// Write each binary straight into `dist/` instead of `dist/<id>_<target>/`, as
+    /// GoReleaser's `no_unique_dist_dir`; the binary's name must then differ per target.
+    #[serde(default)]
+    pub no_unique_dist_dir: bool,
     /// Targets removed from the matrix.
     #[serde(default)]
     pub ignore: Vec<Ignore>,
@@ -1553,6 +1568,30 @@ pub struct Build {
     /// Skip this build.
     #[serde(default)]
     pub skip: bool,
+}
+
+/// `gomod`: build Go binaries from the published module rather than the working tree, so a
+/// binary says which module version it is (`go version -m`) and anyone can rebuild it from
+/// the proxy. Snapshots build from the working tree, as the tag is not published yet.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoMod {
+    /// Build from the module proxy at the tag.
+    #[serde(default)]
+    pub proxy: bool,
+    /// Environment for `go mod tidy` and the builds, `KEY=value` (templated), e.g.
+    /// `GOPROXY=https://proxy.golang.org,direct`, `GOSUMDB=sum.golang.org`.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// The Go binary that resolves the module. Default: `go`.
+    #[serde(default)]
+    pub gobinary: Option<String>,
+    /// `-mod` mode of the builds (`mod`, `readonly`, `vendor`), passed as `GOFLAGS=-mod=…`.
+    #[serde(default)]
+    pub r#mod: Option<String>,
+    /// Folder of the project's `go.mod`. Default: the build's `dir`, else the project root.
+    #[serde(default)]
+    pub dir: Option<String>,
 }
 
 /// Archive formats.

@@ -601,21 +601,21 @@ impl Importer {
             }
             b.set("hooks", hooks);
         }
-        // goarm values: numbers become strings; `7,hardfloat` keeps the version only.
+        // goarm values: numbers become strings (`7,hardfloat` is kept: rel passes it to Go).
         if let Some(arm) = b.take("goarm") {
-            let mut vals = vec![];
-            for (i, v) in arm.strings().into_iter().enumerate() {
-                if let Some((n, _)) = v.split_once(',') {
-                    self.approx(
-                        &[at, &[Seg::Key("goarm".into()), Seg::Index(i)]].concat(),
-                        format!("`{v}` is built as GOARM={n} (the float ABI suffix is left to Go's default)"),
-                    );
-                    vals.push(Node::Str(n.to_string()));
-                } else {
-                    vals.push(Node::Str(v));
-                }
-            }
+            let vals = arm.strings().into_iter().map(Node::Str).collect();
             b.set("goarm", Node::List(vals));
+        }
+        // GoReleaser builds the mips family as `hardfloat` unless told otherwise, and names
+        // the targets so (`linux_mips_hardfloat`); rel's default is Go's, with plain names.
+        let mips = b
+            .get("goarch")
+            .map(|a| a.strings())
+            .unwrap_or_default()
+            .iter()
+            .any(|a| matches!(a.as_str(), "mips" | "mipsle" | "mips64" | "mips64le"));
+        if mips && b.get("gomips").is_none() {
+            b.set("gomips", Node::List(vec![Node::Str("hardfloat".into())]));
         }
         if let Some(t) = b.get("targets").cloned() {
             let list = t.strings();

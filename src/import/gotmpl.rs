@@ -1441,6 +1441,7 @@ pub fn goreleaser_var(path: &[&str]) -> Option<String> {
             "Arch" => "arch",
             "Arm" => "arm",
             "Amd64" => "amd64",
+            "Mips" => "mips",
             "Target" => "target",
             "Binary" => "binary",
             "Ext" | "ArtifactExt" => "ext",

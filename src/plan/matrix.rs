@@ -85,12 +85,24 @@ pub fn expand(build: &Build) -> Result<Vec<Target>, Vec<MatrixError>> {
             }
         }
         for (i, v) in build.goarm.iter().enumerate() {
-            if !target::GOARM.contains(&v.as_str()) {
+            if !target::valid_goarm(v) {
                 errors.push(err(
                     vec!["goarm".into(), i.into()],
-                    format!("invalid goarm `{v}` (expected 5, 6 or 7)"),
+                    format!(
+                        "invalid goarm `{v}` (expected 5, 6 or 7, optionally with `,softfloat` or `,hardfloat`)"
+                    ),
                     v,
                     vec![],
+                ));
+            }
+        }
+        for (i, v) in build.gomips.iter().enumerate() {
+            if !target::GOMIPS.contains(&v.as_str()) {
+                errors.push(err(
+                    vec!["gomips".into(), i.into()],
+                    format!("invalid gomips `{v}` (expected hardfloat or softfloat)"),
+                    v,
+                    target::GOMIPS.to_vec(),
                 ));
             }
         }
@@ -143,6 +155,11 @@ pub fn expand(build: &Build) -> Result<Vec<Target>, Vec<MatrixError>> {
                         .iter()
                         .map(|v| Target::go(os, arch, None, Some(v)))
                         .collect(),
+                    a if target::is_mips(a) && !build.gomips.is_empty() => build
+                        .gomips
+                        .iter()
+                        .map(|v| Target::go_mips(os, arch, v))
+                        .collect(),
                     _ => vec![Target::go(os, arch, None, None)],
                 };
                 targets.extend(variants.into_iter().filter(|t| !ignored(build, t)));
@@ -179,6 +196,7 @@ fn ignored(build: &Build, t: &Target) -> bool {
             && m(&ig.goarch, Some(&t.arch))
             && m(&ig.goarm, t.arm.as_deref())
             && m(&ig.goamd64, t.amd64.as_deref())
+            && m(&ig.gomips, t.mips.as_deref())
     })
 }
 
@@ -188,6 +206,46 @@ mod tests {
 
     fn names(b: &Build) -> Vec<String> {
         expand(b).unwrap().iter().map(Target::name).collect()
+    }
+
+    #[test]
+    fn mips_abis_and_arm_float_abis_are_targets() {
+        let b = Build {
+            goos: vec!["linux".into()],
+            goarch: vec!["mips".into(), "mips64le".into(), "arm".into()],
+            goarm: vec!["7,hardfloat".into(), "6".into()],
+            gomips: vec!["softfloat".into(), "hardfloat".into()],
+            ignore: vec![crate::config::Ignore {
+                goarch: Some("mips64le".into()),
+                gomips: Some("softfloat".into()),
+                ..Default::default()
+            }],
+            ..Build::default()
+        };
+        assert_eq!(
+            names(&b),
+            [
+                "linux_mips_softfloat",
+                "linux_mips_hardfloat",
+                "linux_mips64le_hardfloat",
+                "linux_arm_7,hardfloat",
+                "linux_arm_6",
+            ]
+        );
+        let t = Target::parse_go("linux_mipsle_softfloat").unwrap();
+        assert_eq!(t.mips.as_deref(), Some("softfloat"));
+        assert_eq!(
+            Target::parse_go("linux_arm_7,hardfloat")
+                .unwrap()
+                .platform(),
+            "linux/arm/v7"
+        );
+        let bad = Build {
+            goarm: vec!["7,fast".into()],
+            gomips: vec!["hard".into()],
+            ..Build::default()
+        };
+        assert_eq!(expand(&bad).unwrap_err().len(), 2);
     }
 
     #[test]
@@ -220,6 +278,7 @@ mod tests {
                 goarch: Some("arm".into()),
                 goarm: Some("6".into()),
                 goamd64: None,
+                gomips: None,
             }],
             ..Default::default()
         };

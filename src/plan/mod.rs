@@ -327,6 +327,10 @@ pub fn target_vars(globals: &Vars, t: &Target) -> Vars {
         "amd64".into(),
         Value::from(t.amd64.clone().unwrap_or_default()),
     );
+    v.insert(
+        "mips".into(),
+        Value::from(t.mips.clone().unwrap_or_default()),
+    );
     v.insert("target".into(), Value::from(t.name()));
     v.insert("ext".into(), Value::from(t.ext()));
     v
@@ -399,7 +403,11 @@ impl Plan {
                 }
                 vars.insert("binary".into(), Value::from(name.clone()));
                 let binary = format!("{name}{}", t.ext());
-                let output = dist.join(format!("{id}_{}", t.name())).join(&binary);
+                let output = if b.no_unique_dist_dir {
+                    dist.join(&binary)
+                } else {
+                    dist.join(format!("{id}_{}", t.name())).join(&binary)
+                };
                 builds.push(PlannedBuild {
                     index,
                     id: id.clone(),
@@ -445,9 +453,16 @@ impl Plan {
             .builds
             .iter()
             .filter_map(|pb| {
-                let dir = pb.output.parent()?.file_name()?;
+                let parent = pb.output.parent()?;
+                // `no_unique_dist_dir` binaries take their own name in `dist/`.
+                if parent == dist {
+                    return Some((
+                        pb.binary.clone(),
+                        format!("the binary of build `{}` for {}", pb.id, pb.target.name()),
+                    ));
+                }
                 Some((
-                    dir.to_string_lossy().into_owned(),
+                    parent.file_name()?.to_string_lossy().into_owned(),
                     format!("the folder of build `{}` for {}", pb.id, pb.target.name()),
                 ))
             })

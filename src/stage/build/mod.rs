@@ -7,6 +7,7 @@ mod cargo;
 mod check;
 mod command;
 mod go;
+mod gomod;
 mod prebuilt;
 
 use super::Stage;
@@ -254,6 +255,13 @@ pub fn run_plan(ctx: &Context, plan: &Plan) -> Result<()> {
     // The run's one cancellation flag: a failed build stops the others, and any other
     // failed stage of a pipelined run stops the builds.
     let cancel = &ctx.cancel;
+    // `gomod.proxy`: each build's module is resolved once, before its targets build.
+    let mut prepared = std::collections::HashSet::new();
+    for pb in &plan.builds {
+        if gomod::applies(ctx, &ctx.config.builds[pb.index]) && prepared.insert(pb.index) {
+            gomod::prepare(ctx, pb, cancel)?;
+        }
+    }
     let mut progress = Progress::new(plan.builds.len() as u64, "building");
     let results: Vec<Result<Artifact>> = pool.install(|| {
         plan.builds
@@ -318,6 +326,17 @@ impl Stage for BuildStage {
     /// hook and timestamp is rendered so a template error stops the release before any build.
     fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
         prerender(ctx, plan)?;
+        if plan
+            .builds
+            .iter()
+            .any(|pb| gomod::applies(ctx, &ctx.config.builds[pb.index]))
+        {
+            plan.claim(
+                gomod::FOLDER,
+                "the module proxy builds (gomod.proxy)",
+                "rename the other output",
+            )?;
+        }
         warn_crate_version(ctx);
         Ok(())
     }
