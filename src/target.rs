@@ -73,6 +73,12 @@ pub fn valid_goarm(v: &str) -> bool {
     GOARM.contains(&version) && abi.is_none_or(|a| GOMIPS.contains(&a))
 }
 
+/// The ARM version of a `goarm` value without its float ABI (`7,hardfloat` is version 7):
+/// what package architectures (`armv7hl`, `armhf`) and image platforms go by.
+pub fn arm_version(arm: Option<&str>) -> Option<&str> {
+    arm.map(|a| a.split(',').next().unwrap_or(a))
+}
+
 /// Whether the architecture takes a `gomips` variant.
 pub fn is_mips(arch: &str) -> bool {
     matches!(arch, "mips" | "mipsle" | "mips64" | "mips64le")

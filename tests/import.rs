@@ -261,3 +261,82 @@ fn import_refuses_to_overwrite_and_writes_to_stdout() {
     assert!(out.contains("project_name: tool"), "{out}");
     assert!(err.contains("1 dropped"), "{err}");
 }
+
+#[test]
+fn a_full_v2_config_keeps_every_section_rel_has() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, "v2-full", "cmd/fleet");
+    let (report, out) = import_and_plan(dir);
+    assert_eq!(dropped(&report), ["announce"], "{report}");
+    // Hook `output`, a glob GoReleaser may let match nothing, and the draft rules differ.
+    for key in [
+        "builds[0].hooks.post[0].output",
+        "archives[0].files",
+        "release.replace_existing_draft",
+    ] {
+        assert!(
+            report.contains(&format!("approximated `{key}`")),
+            "{key}: {report}"
+        );
+    }
+    let v = "1.0.0-devel";
+    assert_eq!(
+        section(&out, "archives"),
+        sorted(&[
+            &format!("fleet_{v}_macOS_universal.tar.gz"),
+            &format!("fleet_{v}_linux_amd64.tar.gz"),
+            &format!("fleet_{v}_linux_arm64.tar.gz"),
+            &format!("fleet_{v}_linux_armv7,hardfloat.tar.gz"),
+            &format!("fleet_{v}_linux_mipsle_hardfloat.tar.gz"),
+            "fleetctl-linux-amd64",
+        ]),
+        "{out}"
+    );
+    // GoReleaser's default package names, `_hardfloat` for mips; only the `fleet` build.
+    let mut want = vec![];
+    for t in ["amd64", "arm64", "armv7,hardfloat", "mipsle_hardfloat"] {
+        for ext in ["deb", "rpm", "pkg.tar.zst"] {
+            want.push(format!("fleet_{v}_linux_{t}.{ext}"));
+        }
+    }
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    assert_eq!(section(&out, "packages"), sorted(&want), "{out}");
+    assert_eq!(
+        section(&out, "source archives"),
+        [format!("fleet-{v}-source.tar.gz")],
+        "{out}"
+    );
+    assert_eq!(
+        checksum_name(&out),
+        format!("fleet_{v}_checksums.txt"),
+        "{out}"
+    );
+    assert_eq!(
+        section(&out, "signatures"),
+        [format!("fleet_{v}_checksums.txt.sig")],
+        "{out}"
+    );
+    assert!(
+        out.contains("fleet linux_mipsle_hardfloat -> dist/fleet_linux_mipsle_hardfloat/fleet"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fleetctl linux_amd64_v1 -> dist/fleetctl_linux_amd64\n"),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    for want in [
+        "gomod:\n  proxy: true",
+        "gomips:\n      - hardfloat",
+        "\"7,hardfloat\"",
+        "\"echo built {{ output }}\"",
+        "format: \"{{ short_sha }}: {{ subject }} ({% if author.login %}@{{ author.login }}{% else %}{{ author.name }}{% endif %})\"",
+        "## Fleet {{ tag }} ({{ date }})",
+        "\"-tags=osusergo,netgo\"",
+        "no_unique_dist_dir: true",
+        "use: github",
+    ] {
+        assert!(written.contains(want), "{want}:\n{written}");
+    }
+}

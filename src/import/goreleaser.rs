@@ -138,6 +138,41 @@ fn section_reason(key: &str) -> Option<&'static str> {
     })
 }
 
+/// Variables GoReleaser gives only some templates: a build hook's `.Path` and `.Name`, a
+/// changelog line's commit fields.
+fn local_vars(path: &[Seg]) -> &'static [(&'static str, &'static str)] {
+    let keys: Vec<&str> = path
+        .iter()
+        .filter_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        })
+        .collect();
+    match keys.as_slice() {
+        ["builds", "hooks", ..] => &[("Path", "output"), ("Name", "binary")],
+        ["changelog", "format"] => &[
+            ("SHA", "short_sha"),
+            ("Message", "subject"),
+            ("AuthorUsername", "author.login"),
+            ("AuthorName", "author.name"),
+            ("AuthorEmail", "author.email"),
+            ("Logins", "logins"),
+        ],
+        _ => &[],
+    }
+}
+
+/// Why a nested key GoReleaser has is dropped, when there is more to say than "rel has no".
+fn key_reason(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "goarm64" | "goppc64" | "goriscv64" | "go386" => {
+            "rel builds these architectures at Go's default level"
+        }
+        "overrides" => "rel has no per-target build overrides: split the build into two builds",
+        _ => return None,
+    })
+}
+
 /// The GoReleaser variables rel has, as minijinja expressions.
 fn var_of(path: &[&str], vars: &BTreeMap<String, String>) -> Option<String> {
     if let ["Var", name] = path {
@@ -364,6 +399,9 @@ impl Importer {
             let list = list
                 .into_iter()
                 .map(|mut n| {
+                    if let Some(ids) = n.take("ids") {
+                        n.set("builds", ids);
+                    }
                     if n.get("file_name_template").is_none() {
                         let name = n
                             .get("package_name")
@@ -372,7 +410,7 @@ impl Importer {
                         n.set(
                             "file_name_template",
                             Node::Str(format!(
-                                "{name}_{{{{ .Version }}}}_{{{{ .Os }}}}_{{{{ .Arch }}}}{{{{ with .Arm }}}}v{{{{ . }}}}{{{{ end }}}}{{{{ if not (eq .Amd64 \"v1\") }}}}{{{{ .Amd64 }}}}{{{{ end }}}}"
+                                "{name}_{{{{ .Version }}}}_{{{{ .Os }}}}_{{{{ .Arch }}}}{{{{ with .Arm }}}}v{{{{ . }}}}{{{{ end }}}}{{{{ with .Mips }}}}_{{{{ . }}}}{{{{ end }}}}{{{{ if not (eq .Amd64 \"v1\") }}}}{{{{ .Amd64 }}}}{{{{ end }}}}"
                             )),
                         );
                     }
@@ -414,6 +452,20 @@ impl Importer {
         if rel.get("prerelease").is_none() {
             // GoReleaser's default; rel's is `auto`.
             rel.set("prerelease", Node::Bool(false));
+        }
+        // rel's own behaviour on a re-run: the tag's release (or draft) is found and reused,
+        // its files replaced by content; there is nothing to choose.
+        for k in [
+            "replace_existing_draft",
+            "use_existing_draft",
+            "replace_existing_artifacts",
+        ] {
+            if rel.take(k).is_some() {
+                self.approx(
+                    &[Seg::Key("release".into()), Seg::Key(k.into())],
+                    "rel always reuses the tag's release or draft and replaces files whose content changed",
+                );
+            }
         }
         root.set("release", rel);
         // GoReleaser sorts tags by git's version order of their names; rel's default is
@@ -748,16 +800,9 @@ impl Importer {
                                     .map(String::from)
                                     .unwrap_or_else(|| format!("rel has no `{k}`"))
                             } else {
-                                format!(
-                                    "rel has no `{}`",
-                                    segs(&p)
-                                        .split('[')
-                                        .next()
-                                        .unwrap_or(&k)
-                                        .rsplit('.')
-                                        .next()
-                                        .unwrap_or(&k)
-                                )
+                                key_reason(&k)
+                                    .map(String::from)
+                                    .unwrap_or_else(|| format!("rel has no `{k}` here"))
                             };
                             self.drop_key(&p, why);
                         }
@@ -908,7 +953,15 @@ impl Importer {
             return s.to_string();
         }
         let vars = self.vars.clone();
-        let t = gotmpl::translate(s, &|p: &[&str]| var_of(p, &vars));
+        let local = local_vars(path);
+        let t = gotmpl::translate(s, &|p: &[&str]| match p {
+            [one] => local
+                .iter()
+                .find(|(go, _)| go == one)
+                .map(|(_, rel)| rel.to_string())
+                .or_else(|| var_of(p, &vars)),
+            _ => var_of(p, &vars),
+        });
         for p in &t.problems {
             self.approx(
                 path,

@@ -40,7 +40,7 @@ pub struct Meta {
 
 /// The apk architecture of a Go arch/arm.
 pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
-    Some(match (arch, arm) {
+    Some(match (arch, crate::target::arm_version(arm)) {
         ("amd64", _) => "x86_64",
         ("arm64", _) => "aarch64",
         ("386", _) => "x86",

@@ -145,7 +145,7 @@ impl Control {
 
 /// The Debian architecture of a Go os/arch/arm.
 pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
-    Some(match (arch, arm) {
+    Some(match (arch, crate::target::arm_version(arm)) {
         ("amd64", _) => "amd64",
         ("arm64", _) => "arm64",
         ("386", _) => "i386",

@@ -43,7 +43,7 @@ pub struct Meta {
 
 /// The rpm architecture of a Go arch/arm.
 pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
-    Some(match (arch, arm) {
+    Some(match (arch, crate::target::arm_version(arm)) {
         ("amd64", _) => "x86_64",
         ("arm64", _) => "aarch64",
         ("386", _) => "i386",
@@ -54,6 +54,10 @@ pub fn arch(arch: &str, arm: Option<&str>) -> Option<&'static str> {
         ("s390x", _) => "s390x",
         ("riscv64", _) => "riscv64",
         ("loong64", _) => "loongarch64",
+        ("mipsle", _) => "mipsel",
+        ("mips64le", _) => "mips64el",
+        ("mips", _) => "mips",
+        ("mips64", _) => "mips64",
         _ => return None,
     })
 }

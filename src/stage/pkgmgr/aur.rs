@@ -24,14 +24,19 @@ pub struct Package {
 
 /// pacman's architecture of a Go arch and arm version.
 fn arch(d: &Download) -> Option<&'static str> {
-    Some(match (d.arch.as_str(), d.arm.as_deref()) {
-        ("amd64", _) => "x86_64",
-        ("arm64", _) => "aarch64",
-        ("386", _) => "i686",
-        ("arm", Some("7")) => "armv7h",
-        ("arm", Some("6")) => "armv6h",
-        _ => return None,
-    })
+    Some(
+        match (
+            d.arch.as_str(),
+            crate::target::arm_version(d.arm.as_deref()),
+        ) {
+            ("amd64", _) => "x86_64",
+            ("arm64", _) => "aarch64",
+            ("386", _) => "i686",
+            ("arm", Some("7")) => "armv7h",
+            ("arm", Some("6")) => "armv6h",
+            _ => return None,
+        },
+    )
 }
 
 /// A bash single-quoted word.
