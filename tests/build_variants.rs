@@ -3,23 +3,6 @@
 
 mod common;
 use common::*;
-use std::path::Path;
-use std::process::Command;
-
-fn build_settings(bin: &Path) -> String {
-    let out = Command::new(require_go())
-        .args(["version", "-m"])
-        .arg(bin)
-        .envs(go_env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn mips_and_arm_float_abis_are_targets_of_their_own() {
@@ -63,12 +46,12 @@ archives:
         !dir.join("dist/v_linux_mipsle_hardfloat_abi-hardfloat")
             .exists()
     );
-    let m = build_settings(&mipsle);
+    let m = go_version_m(&mipsle);
     assert!(
         m.contains("GOARCH=mipsle") && m.contains("GOMIPS=softfloat"),
         "{m}"
     );
-    let a = build_settings(&arm);
+    let a = go_version_m(&arm);
     assert!(a.contains("GOARM=7,hardfloat"), "{a}");
 
     // artifacts.json carries GoReleaser's `gomips` and `goarm` keys.

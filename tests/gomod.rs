@@ -79,21 +79,6 @@ impl Drop for Writable<'_> {
     }
 }
 
-fn go_version_m(bin: &Path) -> String {
-    let out = Command::new(require_go())
-        .args(["version", "-m"])
-        .arg(bin)
-        .envs(go_env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn a_tagged_build_comes_from_the_module_proxy_and_a_snapshot_from_the_tree() {
     require_go();

