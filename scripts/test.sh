@@ -13,7 +13,8 @@ for pair in file:file bsdtar:libarchive-tools zip:zip unzip:unzip zstd:zstd xz:x
             pacman:pacman-package-manager debsig-verify:debsig-verify dnf:dnf \
             gpg:gnupg openssl:openssl ar:binutils ruby:ruby \
             buildah:buildah busybox:busybox-static podman:podman \
-            sshd:openssh-server ssh-keygen:openssh-client llvm-lipo-14:llvm-14; do
+            sshd:openssh-server ssh-keygen:openssh-client llvm-lipo-14:llvm-14 \
+            minisign:minisign sqv:sqv; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

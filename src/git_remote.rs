@@ -102,3 +102,100 @@ impl Remote {
         ))
     }
 }
+
+/// Where a `repository:` block (taps, manifests, GitOps) points, its templates rendered: one
+/// rule for the stages that write there and for `rel verify`, which reads back.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A GitHub repository, reached through its API.
+    GitHub {
+        owner: String,
+        name: String,
+        token: String,
+        /// Where the token came from (`brews[0].repository.token`, `GITHUB_TOKEN`).
+        token_key: String,
+    },
+    /// Any git remote, reached by clone and push.
+    Git {
+        url: String,
+        private_key: Option<String>,
+        ssh_command: Option<String>,
+    },
+}
+
+impl Place {
+    /// The place of `repo`, the block at `key` (`brews[0]`).
+    pub fn of(
+        ctx: &crate::context::Context,
+        key: &str,
+        repo: &crate::config::ManifestRepository,
+    ) -> Result<Place> {
+        if let Some(g) = &repo.git {
+            let url = g
+                .url
+                .as_deref()
+                .ok_or_else(|| Error::Config(format!("`{key}.repository.git` needs a `url`")))?;
+            return Ok(Place::Git {
+                url: ctx.render(&format!("{key}.repository.git.url"), url)?,
+                private_key: g
+                    .private_key
+                    .as_deref()
+                    .map(|k| ctx.render(&format!("{key}.repository.git.private_key"), k))
+                    .transpose()?
+                    .filter(|k| !k.trim().is_empty()),
+                ssh_command: g.ssh_command.clone(),
+            });
+        }
+        let owner = ctx.render(
+            &format!("{key}.repository.owner"),
+            repo.owner.as_deref().unwrap_or_default(),
+        )?;
+        let name = ctx.render(
+            &format!("{key}.repository.name"),
+            repo.name.as_deref().unwrap_or_default(),
+        )?;
+        if owner.trim().is_empty() || name.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "`{key}.repository` needs `owner` and `name`"
+            )));
+        }
+        let own = repo
+            .token
+            .as_deref()
+            .map(|t| {
+                let k = format!("{key}.repository.token");
+                Ok::<_, Error>((ctx.render(&k, t)?, k))
+            })
+            .transpose()?;
+        let (token, token_key) = crate::github::token_for(own, |k| ctx.env.get(k).cloned());
+        Ok(Place::GitHub {
+            owner,
+            name,
+            token,
+            token_key,
+        })
+    }
+}
+
+/// The `owner/name` a pull request of `repo` (at `key`, itself `owner/name`) goes to: its
+/// `pull_request.base`, each part defaulting to the repository's own.
+pub fn pull_request_base(
+    ctx: &crate::context::Context,
+    key: &str,
+    base: Option<&crate::config::PullRequestBase>,
+    owner: &str,
+    name: &str,
+) -> Result<String> {
+    let render = |part: &str, v: &Option<String>, default: &str| match v {
+        Some(t) => ctx.render(&format!("{key}.repository.pull_request.base.{part}"), t),
+        None => Ok(default.to_string()),
+    };
+    let (o, n) = match base {
+        Some(b) => (
+            render("owner", &b.owner, owner)?,
+            render("name", &b.name, name)?,
+        ),
+        None => (owner.to_string(), name.to_string()),
+    };
+    Ok(format!("{o}/{n}"))
+}

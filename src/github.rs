@@ -484,6 +484,7 @@ pub fn token_for(
         Some(t) => t,
         None => (
             env("GITHUB_TOKEN")
+                .filter(|v| !v.trim().is_empty())
                 .or_else(|| env("GH_TOKEN"))
                 .unwrap_or_default(),
             "GITHUB_TOKEN".to_string(),

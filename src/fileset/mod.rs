@@ -157,6 +157,45 @@ pub fn glob_files(root: &Path, glob: &str) -> std::result::Result<Vec<String>, S
     Ok(found)
 }
 
+/// Files named by a list of `{glob, name_template}` entries (`release.extra_files`,
+/// `checksum.extra_files`), as (asset name, path relative to the root). A glob that matches
+/// nothing is an error naming `key[i]`; `name_template` sees `filename`.
+pub fn extra_files(
+    root: &Path,
+    templates: &crate::template::Templates,
+    globals: &crate::template::Vars,
+    key: &str,
+    list: &[crate::config::ExtraFile],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (i, f) in list.iter().enumerate() {
+        let found = glob_files(root, &f.glob)
+            .map_err(|e| Error::Config(format!("{key}[{i}].glob: {e}")))?;
+        if found.is_empty() {
+            return Err(Error::Failed(format!(
+                "{key}[{i}]: `{}` matches no file",
+                f.glob
+            )));
+        }
+        for path in found {
+            let file = Path::new(&path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = match &f.name_template {
+                Some(t) => {
+                    let mut vars = globals.clone();
+                    vars.insert("filename".into(), minijinja::Value::from(file.clone()));
+                    templates.render(&format!("{key}[{i}].name_template"), t, &vars)?
+                }
+                None => file,
+            };
+            out.push((name, path));
+        }
+    }
+    Ok(out)
+}
+
 /// The part of a glob before its first wildcard component, and whether the glob has any.
 fn literal_base(src: &str) -> (PathBuf, bool) {
     let mut base = PathBuf::new();

@@ -67,37 +67,13 @@ fn picked(ids: &[String], a: &Artifact) -> bool {
 
 /// `checksum.extra_files`: (name, path relative to the root). Listed, never uploaded.
 fn extra_files(ctx: &Context) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for (i, f) in ctx.config.checksum.extra_files.iter().enumerate() {
-        let found = crate::fileset::glob_files(&ctx.root, &f.glob)
-            .map_err(|e| Error::Config(format!("checksum.extra_files[{i}].glob: {e}")))?;
-        if found.is_empty() {
-            return Err(Error::Failed(format!(
-                "checksum.extra_files[{i}]: `{}` matches no file",
-                f.glob
-            )));
-        }
-        for path in found {
-            let file = Path::new(&path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let name = match &f.name_template {
-                Some(t) => {
-                    let mut vars = ctx.vars.clone();
-                    vars.insert("filename".into(), minijinja::Value::from(file.clone()));
-                    ctx.templates.render(
-                        &format!("checksum.extra_files[{i}].name_template"),
-                        t,
-                        &vars,
-                    )?
-                }
-                None => file,
-            };
-            out.push((name, path));
-        }
-    }
-    Ok(out)
+    crate::fileset::extra_files(
+        &ctx.root,
+        &ctx.templates,
+        &ctx.vars,
+        "checksum.extra_files",
+        &ctx.config.checksum.extra_files,
+    )
 }
 
 /// The checksum stage.

@@ -9,45 +9,20 @@ use super::Stage;
 use crate::artifact::{Artifact, Filter, Kind};
 use crate::config::validate::{Checker, globals};
 use crate::context::Context;
-use crate::error::{Error, Result};
-use std::path::Path;
+use crate::error::Result;
 
 /// Registers `release.extra_files`.
 pub struct ExtraFiles;
 
 /// Files matching `release.extra_files`, as (asset name, path relative to the root).
 pub fn resolve(ctx: &Context) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for (i, f) in ctx.config.release.extra_files.iter().enumerate() {
-        let found = crate::fileset::glob_files(&ctx.root, &f.glob)
-            .map_err(|e| Error::Config(format!("release.extra_files[{i}].glob: {e}")))?;
-        if found.is_empty() {
-            return Err(Error::Failed(format!(
-                "release.extra_files[{i}]: `{}` matches no file",
-                f.glob
-            )));
-        }
-        for path in found {
-            let file = Path::new(&path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let name = match &f.name_template {
-                Some(t) => {
-                    let mut vars = ctx.vars.clone();
-                    vars.insert("filename".into(), minijinja::Value::from(file.clone()));
-                    ctx.templates.render(
-                        &format!("release.extra_files[{i}].name_template"),
-                        t,
-                        &vars,
-                    )?
-                }
-                None => file,
-            };
-            out.push((name, path));
-        }
-    }
-    Ok(out)
+    crate::fileset::extra_files(
+        &ctx.root,
+        &ctx.templates,
+        &ctx.vars,
+        "release.extra_files",
+        &ctx.config.release.extra_files,
+    )
 }
 
 impl Stage for ExtraFiles {

@@ -16,7 +16,7 @@ use super::Stage;
 use crate::config::ManifestRepository;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::git_remote::Remote;
+use crate::git_remote::{Place, Remote};
 use crate::github::{Client, Token, Urls};
 use crate::retry::Failure;
 use base64::Engine;
@@ -96,76 +96,43 @@ fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
                    default_msg: &str,
                    author: &Option<crate::config::CommitAuthor>|
      -> Result<()> {
-        if let Some(g) = &repo.git {
-            let url = g
-                .url
-                .as_deref()
-                .ok_or_else(|| Error::Config(format!("`{key}.repository.git` needs a `url`")))?;
-            let message = ctx.render(
-                &format!("{key}.commit_msg_template"),
-                msg.as_deref().unwrap_or(default_msg),
-            )?;
-            git_out.push(GitTarget {
-                url: ctx.render(&format!("{key}.repository.git.url"), url)?,
-                key_text: g
-                    .private_key
-                    .as_deref()
-                    .map(|k| ctx.render(&format!("{key}.repository.git.private_key"), k))
-                    .transpose()?
-                    .filter(|k| !k.trim().is_empty()),
-                ssh_command: g.ssh_command.clone(),
-                files: vec![(file, path)],
-                branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
-                message,
-                author: author_of(author),
-                key,
-            });
-            return Ok(());
-        }
-        let owner = ctx.render(
-            &format!("{key}.repository.owner"),
-            repo.owner.as_deref().unwrap_or_default(),
-        )?;
-        let name = ctx.render(
-            &format!("{key}.repository.name"),
-            repo.name.as_deref().unwrap_or_default(),
-        )?;
-        if owner.trim().is_empty() || name.trim().is_empty() {
-            return Err(Error::Config(format!(
-                "`{key}.repository` needs `owner` and `name`"
-            )));
-        }
-        let own = repo
-            .token
-            .as_deref()
-            .map(|t| {
-                let k = format!("{key}.repository.token");
-                Ok::<_, Error>((ctx.render(&k, t)?, k))
-            })
-            .transpose()?;
-        let (token, token_key) = crate::github::token_for(own, |k| ctx.env.get(k).cloned());
         let message = ctx.render(
             &format!("{key}.commit_msg_template"),
             msg.as_deref().unwrap_or(default_msg),
         )?;
+        let (owner, name, token, token_key) = match Place::of(ctx, &key, repo)? {
+            Place::Git {
+                url,
+                private_key,
+                ssh_command,
+            } => {
+                git_out.push(GitTarget {
+                    url,
+                    key_text: private_key,
+                    ssh_command,
+                    files: vec![(file, path)],
+                    branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
+                    message,
+                    author: author_of(author),
+                    key,
+                });
+                return Ok(());
+            }
+            Place::GitHub {
+                owner,
+                name,
+                token,
+                token_key,
+            } => (owner, name, token, token_key),
+        };
         let pr = match &repo.pull_request {
             Some(p) if p.enabled => {
-                let base = p.base.clone().unwrap_or_default();
-                let base_owner = match &base.owner {
-                    Some(o) => {
-                        ctx.render(&format!("{key}.repository.pull_request.base.owner"), o)?
-                    }
-                    None => owner.clone(),
-                };
-                let base_name = match &base.name {
-                    Some(n) => {
-                        ctx.render(&format!("{key}.repository.pull_request.base.name"), n)?
-                    }
-                    None => name.clone(),
-                };
+                let base = p.base.as_ref();
                 Some(Pr {
-                    base_repo: format!("{base_owner}/{base_name}"),
-                    base_branch: base.branch.clone(),
+                    base_repo: crate::git_remote::pull_request_base(
+                        ctx, &key, base, &owner, &name,
+                    )?,
+                    base_branch: base.and_then(|b| b.branch.clone()),
                     draft: p.draft,
                     title: message.clone(),
                 })

@@ -9,7 +9,7 @@
 
 use super::{Report, Session};
 use crate::config::{ManifestRepository, SkipUpload};
-use crate::git_remote::Remote;
+use crate::git_remote::{Place, Remote, pull_request_base};
 use crate::github::Token;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -81,70 +81,39 @@ fn targets(s: &Session) -> crate::error::Result<Vec<Target>> {
                    dist: PathBuf,
                    default_branch: Option<String>|
      -> crate::error::Result<()> {
-        if let Some(g) = &repo.git {
-            let Some(url) = g.url.as_deref() else {
-                return Ok(());
-            };
-            out.push(Target {
-                location: Location::Git {
-                    url: ctx.render(&format!("{key}.repository.git.url"), url)?,
-                    private_key: g
-                        .private_key
-                        .as_deref()
-                        .map(|k| ctx.render(&format!("{key}.repository.git.private_key"), k))
-                        .transpose()?,
-                    ssh_command: g.ssh_command.clone(),
-                    branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
-                },
-                key,
-                path,
-                dist,
-            });
+        if repo.git.as_ref().is_some_and(|g| g.url.is_none()) {
             return Ok(());
         }
-        let owner = ctx.render(
-            &format!("{key}.repository.owner"),
-            repo.owner.as_deref().unwrap_or_default(),
-        )?;
-        let name = ctx.render(
-            &format!("{key}.repository.name"),
-            repo.name.as_deref().unwrap_or_default(),
-        )?;
-        let (token, token_key) = match &repo.token {
-            Some(t) => (
-                ctx.render(&format!("{key}.repository.token"), t)?,
-                format!("{key}.repository.token"),
-            ),
-            None => (
-                ctx.env
-                    .get("GITHUB_TOKEN")
-                    .filter(|v| !v.trim().is_empty())
-                    .or_else(|| ctx.env.get("GH_TOKEN"))
-                    .cloned()
-                    .unwrap_or_default(),
-                "GITHUB_TOKEN".to_string(),
-            ),
+        let (owner, name, token, token_key) = match Place::of(ctx, &key, repo)? {
+            Place::Git {
+                url,
+                private_key,
+                ssh_command,
+            } => {
+                out.push(Target {
+                    location: Location::Git {
+                        url,
+                        private_key,
+                        ssh_command,
+                        branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
+                    },
+                    key,
+                    path,
+                    dist,
+                });
+                return Ok(());
+            }
+            Place::GitHub {
+                owner,
+                name,
+                token,
+                token_key,
+            } => (owner, name, token, token_key),
         };
         let pr = repo.pull_request.as_ref().filter(|p| p.enabled);
-        let base = match pr {
-            Some(p) => {
-                let b = p.base.clone().unwrap_or_default();
-                let o = match &b.owner {
-                    Some(o) => {
-                        ctx.render(&format!("{key}.repository.pull_request.base.owner"), o)?
-                    }
-                    None => owner.clone(),
-                };
-                let n = match &b.name {
-                    Some(n) => {
-                        ctx.render(&format!("{key}.repository.pull_request.base.name"), n)?
-                    }
-                    None => name.clone(),
-                };
-                Some(format!("{o}/{n}"))
-            }
-            None => None,
-        };
+        let base = pr
+            .map(|p| pull_request_base(ctx, &key, p.base.as_ref(), &owner, &name))
+            .transpose()?;
         let branch = match (&repo.branch, pr) {
             (Some(b), _) => Some(ctx.render(&format!("{key}.repository.branch"), b)?),
             (None, Some(_)) => {

@@ -25,29 +25,12 @@ use crate::config::validate::Checker;
 use crate::config::{GitopsFormat, GitopsMode};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::git_remote::Place;
 use crate::plan::{Plan, PlannedGitops};
 use std::path::PathBuf;
 
 /// The gitops stage.
 pub struct GitopsStage;
-
-/// Where an entry's repository is.
-#[derive(Debug, Clone)]
-enum Place {
-    /// A GitHub repository, changed through its API.
-    GitHub {
-        /// `owner/name`.
-        repo: String,
-        token: String,
-        token_key: String,
-    },
-    /// Any git remote, changed by a clone and a push.
-    Git {
-        url: String,
-        private_key: Option<String>,
-        ssh_command: Option<String>,
-    },
-}
 
 /// The pull request of an entry in `pull_request` mode.
 #[derive(Debug, Clone)]
@@ -89,7 +72,7 @@ struct Update {
 impl Entry {
     fn display(&self) -> String {
         match &self.place {
-            Place::GitHub { repo, .. } => repo.clone(),
+            Place::GitHub { owner, name, .. } => format!("{owner}/{name}"),
             Place::Git { url, .. } => crate::redact::redact(url),
         }
     }
@@ -164,45 +147,7 @@ fn entries(ctx: &Context, plan: &Plan) -> Result<Vec<Entry>> {
     for (i, g) in ctx.config.gitops.iter().enumerate() {
         let key = format!("gitops[{i}]");
         let repo = &g.repository;
-        let place = match &repo.git {
-            Some(r) => Place::Git {
-                url: ctx.render(
-                    &format!("{key}.repository.git.url"),
-                    r.url.as_deref().unwrap_or_default(),
-                )?,
-                private_key: r
-                    .private_key
-                    .as_deref()
-                    .map(|k| ctx.render(&format!("{key}.repository.git.private_key"), k))
-                    .transpose()?
-                    .filter(|k| !k.trim().is_empty()),
-                ssh_command: r.ssh_command.clone(),
-            },
-            None => {
-                let owner = ctx.render(
-                    &format!("{key}.repository.owner"),
-                    repo.owner.as_deref().unwrap_or_default(),
-                )?;
-                let name = ctx.render(
-                    &format!("{key}.repository.name"),
-                    repo.name.as_deref().unwrap_or_default(),
-                )?;
-                let own = repo
-                    .token
-                    .as_deref()
-                    .map(|t| {
-                        let k = format!("{key}.repository.token");
-                        Ok::<_, Error>((ctx.render(&k, t)?, k))
-                    })
-                    .transpose()?;
-                let (token, token_key) = crate::github::token_for(own, |k| ctx.env.get(k).cloned());
-                Place::GitHub {
-                    repo: format!("{owner}/{name}"),
-                    token,
-                    token_key,
-                }
-            }
-        };
+        let place = Place::of(ctx, &key, repo)?;
         let message = ctx.render(
             &format!("{key}.commit_msg_template"),
             g.commit_msg_template
@@ -276,7 +221,7 @@ fn entries(ctx: &Context, plan: &Plan) -> Result<Vec<Entry>> {
             });
         }
         let id = g.id.clone().unwrap_or_else(|| match &place {
-            Place::GitHub { repo, .. } => repo.clone(),
+            Place::GitHub { owner, name, .. } => format!("{owner}/{name}"),
             Place::Git { url, .. } => url
                 .trim_end_matches('/')
                 .trim_end_matches(".git")
@@ -319,10 +264,17 @@ trait Repo {
 fn open(ctx: &Context, e: &Entry) -> Result<Box<dyn Repo>> {
     Ok(match &e.place {
         Place::GitHub {
-            repo,
+            owner,
+            name,
             token,
             token_key,
-        } => Box::new(github::Api::open(ctx, e, repo, token, token_key)?),
+        } => Box::new(github::Api::open(
+            ctx,
+            e,
+            &format!("{owner}/{name}"),
+            token,
+            token_key,
+        )?),
         Place::Git {
             url,
             private_key,
