@@ -231,3 +231,42 @@ nfpms:
     );
     assert!(!seen.lines().any(|l| l.ends_with("arm64.deb")), "{seen}");
 }
+
+#[test]
+fn a_platforms_image_layer_is_written_while_another_target_still_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The arm64 build waits (up to 20 s) for a blob to appear in the image layout, and
+    // records how many there were: the amd64 layer cannot wait for every build (nothing else
+    // writes a blob before the layers: configs and manifests come after).
+    let cfg = r#"version: 1
+project_name: demo
+builds:
+  - builder: command
+    targets: [linux_amd64_v1, linux_arm64]
+    command: [sh, -c, "if [ {{ target }} = linux_arm64 ]; then i=0; while [ $i -lt 200 ] && [ -z \"$(ls dist/images/hello/blobs/sha256 2>/dev/null)\" ]; do sleep 0.1; i=$((i+1)); done; ls dist/images/hello/blobs/sha256 | wc -l > seen.txt; fi; printf x > {{ output }}"]
+images:
+  - id: hello
+    repository: localhost:5000/demo
+    tags: ["{{ version }}"]
+"#;
+    common::write(d, ".release.yaml", cfg);
+    common::write(d, ".gitignore", "dist/\nseen.txt\n");
+    init_repo(d);
+    let mut c = rel(d);
+    c.args(["release", "--snapshot", "-p", "2"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}{err}");
+    let seen: usize = std::fs::read_to_string(d.join("seen.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(seen, 1, "the amd64 layer alone was there while arm64 built");
+    // And the image is whole: one index with both platforms.
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("dist/images/hello/index.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index}");
+}

@@ -308,9 +308,26 @@ pub fn stream(
     ready: impl Fn(usize, &crate::artifact::Registry, &crate::artifact::Board) -> bool + Sync,
     work: impl Fn(usize) -> Result<crate::artifact::Artifact> + Sync,
 ) -> Result<()> {
+    stream_map(ctx, stage, count, workers, ready, |i| {
+        work(i).map(|a| ctx.artifacts.add(a))
+    })
+    .map(drop)
+}
+
+/// [`stream`] for intermediate results that are not artifacts (an image's layers): the
+/// results come back in item order, whatever order the items finished in.
+pub fn stream_map<T: Send>(
+    ctx: &Context,
+    stage: &str,
+    count: usize,
+    workers: usize,
+    ready: impl Fn(usize, &crate::artifact::Registry, &crate::artifact::Board) -> bool + Sync,
+    work: impl Fn(usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     use std::sync::atomic::Ordering;
     let todo = std::sync::Mutex::new((0..count).collect::<Vec<usize>>());
     let first_error: std::sync::Mutex<Option<Error>> = Default::default();
+    let done: std::sync::Mutex<Vec<(usize, T)>> = Default::default();
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, count.max(1)) {
             scope.spawn(|| {
@@ -336,7 +353,7 @@ pub fn stream(
                         work(i)
                     };
                     match r {
-                        Ok(a) => ctx.artifacts.add(a),
+                        Ok(v) => done.lock().expect("results").push((i, v)),
                         Err(e) => {
                             ctx.cancel.store(true, Ordering::SeqCst);
                             let mut first = first_error.lock().expect("errors");
@@ -355,6 +372,15 @@ pub fn stream(
     });
     match first_error.into_inner().expect("errors") {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => {
+            let mut done = done.into_inner().expect("results");
+            if done.len() < count {
+                return Err(Error::Cancelled(format!(
+                    "{stage}: cancelled because another task failed"
+                )));
+            }
+            done.sort_by_key(|(i, _)| *i);
+            Ok(done.into_iter().map(|(_, v)| v).collect())
+        }
     }
 }

@@ -19,12 +19,16 @@ fn annotations(spec: &ImageSpec) -> Option<Value> {
     (!spec.annotations.is_empty()).then(|| json!(spec.annotations))
 }
 
-/// Build `spec` into `dist/images/<id>/`.
-pub fn assemble(
-    ctx: &Context,
-    spec: &ImageSpec,
-    rt: &tokio::runtime::Runtime,
-) -> Result<Assembled> {
+/// An image whose layout is started and whose base is resolved, waiting for its layers.
+pub struct Started {
+    layout: Layout,
+    bases: BTreeMap<Platform, BaseImage>,
+    mtime: i64,
+}
+
+/// Create `dist/images/<id>/` and resolve the base image: the part that needs no binary, so
+/// it runs while the builds do.
+pub fn start(ctx: &Context, spec: &ImageSpec, rt: &tokio::runtime::Runtime) -> Result<Started> {
     let layout = Layout::create(&ctx.dist.join("images").join(&spec.id))?;
     let wanted: Vec<Platform> = spec.platforms.iter().map(|(p, _)| p.clone()).collect();
     let bases: BTreeMap<Platform, BaseImage> = match &spec.base {
@@ -36,23 +40,48 @@ pub fn assemble(
         None => BTreeMap::new(),
     };
     let mtime = crate::context::reproducible_time(&ctx.git)?;
+    Ok(Started {
+        layout,
+        bases,
+        mtime,
+    })
+}
+
+/// The layer of platform `p` of `spec`: its binaries and `files`, written as soon as that
+/// platform's binaries are built.
+pub fn layer(ctx: &Context, spec: &ImageSpec, started: &Started, p: usize) -> Result<layer::Layer> {
+    let (_, bins) = &spec.platforms[p];
+    let mut entries: BTreeMap<String, Entry> = spec
+        .files
+        .iter()
+        .map(|(k, (src, mode))| (k.clone(), Entry::file(src.clone(), *mode)))
+        .collect();
+    for b in bins {
+        entries.insert(b.name.clone(), Entry::file(ctx.root.join(&b.path), 0o755));
+    }
+    layer::write(&started.layout, &entries, started.mtime)
+}
+
+/// Build `spec` into `dist/images/<id>/` at once (every binary is there).
+pub fn assemble(
+    ctx: &Context,
+    spec: &ImageSpec,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Assembled> {
+    let started = start(ctx, spec, rt)?;
     // Layers are built on the run's one pool, so `-p` bounds them like every other CPU task.
     let layers: Vec<layer::Layer> = ctx.pool()?.install(|| {
-        spec.platforms
-            .par_iter()
-            .map(|(_, bins)| {
-                let mut entries: BTreeMap<String, Entry> = spec
-                    .files
-                    .iter()
-                    .map(|(k, (src, mode))| (k.clone(), Entry::file(src.clone(), *mode)))
-                    .collect();
-                for b in bins {
-                    entries.insert(b.name.clone(), Entry::file(ctx.root.join(&b.path), 0o755));
-                }
-                layer::write(&layout, &entries, mtime)
-            })
+        (0..spec.platforms.len())
+            .into_par_iter()
+            .map(|p| layer(ctx, spec, &started, p))
             .collect::<Result<_>>()
     })?;
+    finish(spec, started, layers)
+}
+
+/// Configs, manifests and the index of `spec` over its layers (one per platform, in order).
+pub fn finish(spec: &ImageSpec, started: Started, layers: Vec<layer::Layer>) -> Result<Assembled> {
+    let Started { layout, bases, .. } = started;
     let mut images = vec![];
     for ((platform, bins), layer) in spec.platforms.iter().zip(layers) {
         let base = bases.get(platform);

@@ -132,40 +132,47 @@ impl Stage for ImageStage {
         Ok(())
     }
 
-    /// Images need the binaries (and the Dockerfile images, for `docker_manifests`) only: they are assembled and pushed while archives are written and uploaded.
+    /// Images start with the run: each platform's layer is written the moment that
+    /// platform's binaries are in the registry, while other targets still build; configs,
+    /// manifests and the index follow once every layer of an image is there.
     fn waits_for(&self) -> super::Waits {
-        super::Waits::Only(&["before", "build", "dockers"])
+        super::Waits::Only(&["before"])
     }
 
     fn run(&self, ctx: &Context) -> Result<()> {
-        let binaries = ctx.artifacts.select(&Filter::kind(Kind::Binary));
-        if binaries.is_empty() && !ctx.config.images.is_empty() {
-            tracing::info!("images: nothing to build (no binaries in this run)");
-            return Ok(());
-        }
+        // The plan's binaries: the same list the dry run showed; each is waited for below.
+        let planned = super::planned_binaries(ctx, &ctx.plan);
         let specs = if ctx.config.images.is_empty() {
             vec![]
         } else {
-            spec::specs(ctx, &binaries)?
-        };
-        // The names pushed are the planned ones: the dry run showed exactly these.
-        for s in &specs {
-            let planned = ctx.plan.images.iter().find(|p| p.id == s.id);
-            if planned.is_none_or(|p| p.repository != s.repository || p.tags != s.tags) {
-                return Err(Error::Failed(format!(
-                    "image `{}`: {} ({}) differs from the plan",
-                    s.id,
-                    s.repository,
-                    s.tags.join(", ")
-                )));
+            let any = ctx.artifacts.wait_for("images", |reg, board| {
+                if !reg.select(&Filter::kind(Kind::Binary)).is_empty() {
+                    Some(true)
+                } else if board.finished("build") || board.earlier_finished("images") {
+                    Some(false)
+                } else {
+                    None
+                }
+            })?;
+            if !any {
+                tracing::info!("images: nothing to build (no binaries in this run)");
+                return Ok(());
             }
-        }
+            spec::specs(ctx, &planned)?
+        };
         let manifest_specs = manifests::specs(ctx)?;
         let rt = runtime(ctx)?;
+        let started: Vec<assemble::Started> = specs
+            .iter()
+            .map(|s| assemble::start(ctx, s, &rt))
+            .collect::<Result<_>>()?;
+        let layers = stream_layers(ctx, &specs, &started)?;
+        let mut layers = layers.into_iter();
         let mut elsewhere = std::collections::BTreeMap::new();
-        for s in &specs {
+        for (s, started) in specs.iter().zip(started) {
             let start = std::time::Instant::now();
-            let built = assemble::assemble(ctx, s, &rt)?;
+            let mine: Vec<_> = layers.by_ref().take(s.platforms.len()).collect();
+            let built = assemble::finish(s, started, mine)?;
             tracing::debug!("images: assembled {} in {:.2?}", s.id, start.elapsed());
             let pushed = !ctx.options.snapshot;
             if pushed {
@@ -211,6 +218,13 @@ impl Stage for ImageStage {
             }
             return Ok(());
         }
+        if !manifest_specs.is_empty() {
+            // `docker_manifests` name images of the Dockerfile stage: wait for every stage
+            // before this one.
+            ctx.artifacts.wait_for("manifests", |_, board| {
+                board.earlier_finished("images").then_some(())
+            })?;
+        }
         for m in &manifest_specs {
             let a = block_on(
                 ctx,
@@ -222,6 +236,44 @@ impl Stage for ImageStage {
         }
         Ok(())
     }
+}
+
+/// Every layer of every image, in (image, platform) order, each written as soon as its
+/// platform's binaries are registered.
+fn stream_layers(
+    ctx: &Context,
+    specs: &[spec::ImageSpec],
+    started: &[assemble::Started],
+) -> Result<Vec<crate::oci::layer::Layer>> {
+    let items: Vec<(usize, usize)> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| (0..s.platforms.len()).map(move |p| (i, p)))
+        .collect();
+    let landed = |reg: &crate::artifact::Registry, (i, p): (usize, usize)| {
+        specs[i].platforms[p].1.iter().all(|b| {
+            !reg.filter(|a| a.kind == Kind::Binary && a.path == b.path)
+                .is_empty()
+        })
+    };
+    super::stream_map(
+        ctx,
+        "images",
+        items.len(),
+        ctx.options.parallelism.max(1),
+        // A binary that never comes (its build skipped) is reported by the work below.
+        |n, reg, board| landed(reg, items[n]) || board.finished("build"),
+        |n| {
+            let (i, p) = items[n];
+            if !landed(&ctx.artifacts, items[n]) {
+                return Err(Error::Failed(format!(
+                    "image `{}`: the binaries of {} were not built in this run",
+                    specs[i].id, specs[i].platforms[p].0
+                )));
+            }
+            assemble::layer(ctx, &specs[i], &started[i], p)
+        },
+    )
 }
 
 /// Whether the repository can be reached with the credentials found (a HEAD of a blob
