@@ -70,30 +70,52 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
         .unwrap_or(root);
     let (name, text) = render::load_template(base, cfg.changelog.template.as_deref())?;
     let to = a.to.clone().unwrap_or_else(|| "HEAD".into());
-    // The regular expressions compile while git answers the checks.
+    // `--all` reads the whole history: its `git log` starts at once, while the regular
+    // expressions compile and git answers the checks (whose errors, if any, still win).
+    let mut history = None;
     let (renderer, remote) = std::thread::scope(|scope| {
         let renderer = scope.spawn(|| Renderer::new(&cfg.changelog, &name, text));
-        // Three quick git calls, at once.
-        let origin = scope.spawn(|| git::git(root, &["remote", "get-url", "origin"]).ok());
-        let from = scope.spawn(|| match &a.from {
-            Some(f) => check_ref(root, f, "--from"),
-            None => Ok(()),
+        let checks = scope.spawn(|| {
+            // Three quick git calls, at once.
+            let origin = scope.spawn(|| git::git(root, &["remote", "get-url", "origin"]).ok());
+            let from = scope.spawn(|| match &a.from {
+                Some(f) => check_ref(root, f, "--from"),
+                None => Ok(()),
+            });
+            require_repo(root)
+                .and_then(|()| check_ref(root, &to, "--to"))
+                .and_then(|()| from.join().expect("check --from"))
+                .map(|()| origin.join().expect("origin"))
         });
-        let remote = require_repo(root)
-            .and_then(|()| check_ref(root, &to, "--to"))
-            .and_then(|()| from.join().expect("check --from"))
-            .map(|()| origin.join().expect("origin"));
-        (renderer.join().expect("renderer"), remote)
+        if a.all {
+            history = Some(crate::changelog::all_releases(
+                root,
+                &to,
+                a.tag_prefix.as_str(),
+                a.path.as_deref(),
+                a.unreleased,
+                None,
+            ));
+        }
+        (
+            renderer.join().expect("renderer"),
+            checks.join().expect("checks"),
+        )
     });
-    let renderer = renderer?;
     let remote = remote?;
+    let renderer = renderer?;
     let gh = crate::changelog::github_repo(&cfg, remote.as_deref());
     let api = api(&cfg, gh.as_ref())?;
     let prefix = a.tag_prefix.as_str();
     let path = a.path.as_deref();
     let out = if a.all {
-        let mut releases =
-            crate::changelog::all_releases(root, &to, prefix, path, a.unreleased, gh.as_ref())?;
+        let mut releases = history.expect("read above")?;
+        // The compare links need the remote, which was read meanwhile.
+        for r in &mut releases {
+            let to_name = r.tag.as_deref().unwrap_or("HEAD");
+            r.compare_url =
+                crate::changelog::compare_url(gh.as_ref(), r.previous_tag.as_deref(), to_name);
+        }
         if let Some(api) = &api {
             if cfg.changelog.r#use == ChangelogUse::GithubNative {
                 eprintln!(
