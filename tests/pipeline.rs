@@ -46,6 +46,10 @@ archives:
     name_template: "{{ project_name }}-{{ os }}-{{ arch }}"
 checksum:
   split: true
+images:
+  - id: img
+    repository: localhost:5000/demo
+    tags: ["{{ version }}"]
 "#;
 
 #[test]
@@ -76,6 +80,16 @@ fn the_output_is_the_same_with_one_worker_eight_workers_and_no_pipeline() {
     );
     assert!(first.keys().any(|k| k.ends_with("_checksums.txt")));
     assert_eq!(first.keys().filter(|k| k.ends_with(".zip")).count(), 2);
+    // The image layout: two platform layers, two configs, two manifests and the index.
+    assert_eq!(
+        first
+            .keys()
+            .filter(|k| k.starts_with("images/img/blobs/sha256/"))
+            .count(),
+        7,
+        "{:?}",
+        first.keys()
+    );
     for (args, other) in &outputs[1..] {
         assert_eq!(
             first.keys().collect::<Vec<_>>(),
