@@ -28,10 +28,14 @@ for f in "$dir"/*.yaml "$dir"/*.yml; do
   name=$(basename "$f"); name=${name%.*}
   p="$work/$name"; mkdir -p "$p"
   cp "$f" "$p/.goreleaser.yaml"
-  printf 'module example.com/%s\n\ngo 1.21\n' "$name" > "$p/go.mod"
+  # The module and the origin remote are the project's own, as GoReleaser derives the
+  # project name (and so the default build id) from them.
+  owner=${name%%__*}; repo=${name#*__}
+  printf 'module github.com/%s/%s\n\ngo 1.21\n' "$owner" "$repo" > "$p/go.mod"
   printf 'package main\n\nfunc main() {}\n' > "$p/main.go"
   echo "# $name" > "$p/README.md"; echo MIT > "$p/LICENSE"
-  (cd "$p" && g init -q -b main && g add -A && g commit -qm init && g tag v1.0.0)
+  (cd "$p" && g init -q -b main && g add -A && g commit -qm init && g tag v1.0.0 &&
+    g remote add origin "https://github.com/$owner/$repo.git")
   if ! (cd "$p" && "$REL" import > "$work/$name.out" 2> "$work/$name.report"); then
     printf '%-45s %-8s %-8s %s\n' "$name" - - "import failed: $(tail -1 "$work/$name.report")"
     continue
@@ -44,10 +48,12 @@ for f in "$dir"/*.yaml "$dir"/*.yml; do
     checked=$((checked + 1)); verdict=ok
   elif grep -qiE 'no such file|does not exist|cannot read|not found|matches no' "$work/$name.check"; then
     files=$((files + 1)); verdict="needs the project's files"
+  elif grep -qE 'is not on PATH|\{\{ env\.' "$work/$name.check"; then
+    files=$((files + 1)); verdict="needs the project's CI environment (tools, secrets)"
   else
     verdict="FAILS: $(grep -m1 'error' "$work/$name.check" | cut -c1-100)"
   fi
   printf '%-45s %-8s %-8s %s\n' "$name" "$d" "$a" "$verdict"
 done
 echo
-echo "configs: $total; imported: $imported; pass rel check: $checked; need the project's own files: $files; imported with nothing dropped: $clean"
+echo "configs: $total; imported: $imported; pass rel check: $checked; need the project's own files or CI environment: $files; imported with nothing dropped: $clean"

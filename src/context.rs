@@ -219,6 +219,29 @@ impl Context {
         vars.insert("is_snapshot".into(), Value::from(options.snapshot));
         vars.insert("is_git_dirty".into(), Value::from(git.dirty));
         vars.insert("release_url".into(), Value::from(""));
+        // GoReleaser's `.IsNightly` (rel has no nightly releases), `.Runtime` (the machine
+        // rel runs on) and `.Summary` (`git describe --tags --dirty --always`).
+        vars.insert("is_nightly".into(), Value::from(false));
+        let (host_os, host_arch) = crate::target::Target::host_os_arch();
+        vars.insert(
+            "runtime".into(),
+            Value::from_pairs(vec![("goos", host_os), ("goarch", host_arch)]),
+        );
+        let summary = if !git.is_repo {
+            "none".to_string()
+        } else if options.snapshot {
+            // Described from the tag rel chose (`ignore_tags` applied), not git's own pick.
+            crate::git::git(
+                root,
+                &["describe", "--tags", "--dirty", "--always", "--match", &tag],
+            )
+            .unwrap_or_else(|_| git.short_commit.clone())
+        } else if git.dirty {
+            format!("{tag}-dirty")
+        } else {
+            tag.clone()
+        };
+        vars.insert("summary".into(), Value::from(summary));
         vars.insert("env".into(), env_value(&env));
         set_version(&mut vars, &version);
         let version = if options.snapshot {
@@ -414,10 +437,11 @@ fn truthy(
 }
 
 /// The `git` section as rules for finding tags. `ignore_tags` and `ignore_tag_prefixes`
-/// see only `env`: every other variable depends on the tag they help to find.
+/// see only `env` and `is_nightly`: every other variable depends on the tag they help to find.
 fn tag_rules(cfg: &Config, templates: &Templates) -> Result<git::TagRules> {
     let mut vars = Vars::new();
     vars.insert("env".into(), env_value(&std::env::vars().collect()));
+    vars.insert("is_nightly".into(), Value::from(false));
     let mut rules = git::TagRules {
         order: match cfg.git.tag_sort {
             TagSort::SmartSemver => git::TagOrder::SmartSemver,

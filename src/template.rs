@@ -32,6 +32,9 @@ pub const GLOBALS: &[&str] = &[
     "timestamp",
     "is_snapshot",
     "is_git_dirty",
+    "is_nightly",
+    "summary",
+    "runtime",
     "env",
     "release_url",
 ];

@@ -333,3 +333,38 @@ fn report_sizes_prints_a_size_table() {
     let (_, err) = ok(p, &["release", "--snapshot", "--clean"]);
     assert!(!err.contains("sizes:"), "{err}");
 }
+
+#[test]
+fn goreleasers_runtime_summary_and_nightly_variables() {
+    let config = r#"version: 1
+project_name: demo
+builds:
+  - builder: command
+    targets: [linux_amd64_v1]
+    command: [sh, -c, "echo x > {{ output }}"]
+archives:
+  - name_template: "d_{{ runtime.goos }}_{{ runtime.goarch }}_{{ summary }}{% if is_nightly %}_nightly{% endif %}"
+    files: []
+git:
+  ignore_tags: ["{% if not is_nightly %}nightly{% endif %}"]
+"#;
+    let dir = repo(&[(".release.yaml", config)]);
+    let d = dir.path();
+    git(d, &["tag", "v1.0.0"]);
+    git(d, &["tag", "nightly"]);
+    let (host_os, host_arch) = match (std::env::consts::OS, std::env::consts::ARCH) {
+        (o, "x86_64") => (o, "amd64"),
+        (o, "aarch64") => (o, "arm64"),
+        (o, a) => (o, a),
+    };
+    // On the tag, `summary` is the tag; in a snapshot one commit later, git describe's.
+    let (out, _) = ok(d, &["release", "--dry-run", "--skip", "publish"]);
+    assert!(
+        out.contains(&format!("dist/d_{host_os}_{host_arch}_v1.0.0.tar.gz")),
+        "{out}"
+    );
+    commit(d, "fix: one more");
+    let short = git(d, &["rev-parse", "--short", "HEAD"]);
+    let (out, _) = ok(d, &["release", "--snapshot", "--dry-run"]);
+    assert!(out.contains(&format!("_v1.0.0-1-g{short}.tar.gz")), "{out}");
+}

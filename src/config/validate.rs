@@ -225,13 +225,13 @@ pub fn check_globals(c: &mut Checker) {
     }
 }
 
-/// The checks of `git`: its templates see only `env` (the other variables depend on the
+/// The checks of `git`: its templates see only `env` and `is_nightly` (the others depend on the
 /// tag they help to find), and a glob without a template must compile.
 fn check_git(c: &mut Checker) {
     let git = &c.config.git;
     for (i, t) in git.ignore_tags.iter().enumerate() {
         let path = at(&["git".into(), "ignore_tags".into(), i.into()]);
-        c.template(path.clone(), t, &["env"]);
+        c.template(path.clone(), t, &["env", "is_nightly"]);
         if !t.contains("{{")
             && !t.contains("{%")
             && let Err(e) = globset::Glob::new(t.trim())
@@ -243,7 +243,7 @@ fn check_git(c: &mut Checker) {
         c.template(
             at(&["git".into(), "ignore_tag_prefixes".into(), i.into()]),
             t,
-            &["env"],
+            &["env", "is_nightly"],
         );
     }
 }

@@ -162,6 +162,17 @@ fn local_vars(path: &[Seg]) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+/// Whether a schema is rel's boolean: `boolean`, or (as rel reads YAML 1.1's words) any of
+/// a boolean and a list of words.
+fn takes_bool(schema: &Value) -> bool {
+    let is = |s: &Value| s.get("type") == Some(&Value::String("boolean".into()));
+    is(schema)
+        || schema
+            .get("anyOf")
+            .and_then(|a| a.as_array())
+            .is_some_and(|a| a.iter().any(is))
+}
+
 /// Why a nested key GoReleaser has is dropped, when there is more to say than "rel has no".
 fn key_reason(key: &str) -> Option<&'static str> {
     Some(match key {
@@ -402,6 +413,21 @@ impl Importer {
                     if let Some(ids) = n.take("ids") {
                         n.set("builds", ids);
                     }
+                    // nFPM installs `./usr/share/x` at `/usr/share/x`; rel wants the absolute path.
+                    if let Some(Node::List(contents)) = n.take("contents") {
+                        let fixed = contents
+                            .into_iter()
+                            .map(|mut c| {
+                                if let Some(d) = c.get("dst").and_then(|d| d.scalar())
+                                    && let Some(rest) = d.strip_prefix("./")
+                                {
+                                    c.set("dst", Node::Str(format!("/{rest}")));
+                                }
+                                c
+                            })
+                            .collect();
+                        n.set("contents", Node::List(fixed));
+                    }
                     if n.get("file_name_template").is_none() {
                         let name = n
                             .get("package_name")
@@ -447,11 +473,46 @@ impl Importer {
             }
             root.set("changelog", c);
         }
+        // Casks conflict with casks only (`- cask: x` → `x`); Homebrew ignores formulas there.
+        if let Some(Node::List(casks)) = root.get("homebrew_casks").cloned() {
+            let mut out = vec![];
+            for (i, mut c) in casks.into_iter().enumerate() {
+                if let Some(Node::List(list)) = c.take("conflicts") {
+                    let mut names = vec![];
+                    for (j, x) in list.into_iter().enumerate() {
+                        match (x.get("cask").and_then(|n| n.scalar()), x.scalar()) {
+                            (Some(n), _) | (None, Some(n)) => names.push(Node::Str(n)),
+                            (None, None) => self.drop_key(
+                                &[
+                                    Seg::Key("homebrew_casks".into()),
+                                    Seg::Index(i),
+                                    Seg::Key("conflicts".into()),
+                                    Seg::Index(j),
+                                ],
+                                "a cask's conflict with a formula: Homebrew does not honour it",
+                            ),
+                        }
+                    }
+                    c.set("conflicts", Node::List(names));
+                }
+                out.push(c);
+            }
+            root.set("homebrew_casks", Node::List(out));
+        }
         // release
         let mut rel = root.take("release").unwrap_or(Node::Map(vec![]));
-        if rel.get("prerelease").is_none() {
+        match rel.get("prerelease").and_then(|p| p.scalar()) {
             // GoReleaser's default; rel's is `auto`.
-            rel.set("prerelease", Node::Bool(false));
+            None => rel.set("prerelease", Node::Bool(false)),
+            Some(p) if !matches!(p.as_str(), "auto" | "true" | "false") && !p.contains("{{") => {
+                // GoReleaser reads any other word as `false`.
+                self.approx(
+                    &[Seg::Key("release".into()), Seg::Key("prerelease".into())],
+                    format!("`{p}` is read as false, as GoReleaser reads it"),
+                );
+                rel.set("prerelease", Node::Bool(false));
+            }
+            Some(_) => {}
         }
         // rel's own behaviour on a re-run: the tag's release (or draft) is found and reused,
         // its files replaced by content; there is nothing to choose.
@@ -775,6 +836,7 @@ impl Importer {
 
     /// Walk `node` at `path` against rel's schema node: keep what rel has, drop the rest.
     fn walk(&mut self, path: &[Seg], node: Node, schema: &Value) -> Option<Node> {
+        let boolean = takes_bool(&self.resolve_ref(schema));
         let schema = self.resolve(schema, &node);
         match node {
             Node::Map(m) => {
@@ -837,7 +899,7 @@ impl Importer {
                 let text = self.template(path, &s);
                 if wants_list {
                     Some(Node::List(vec![Node::Str(text)]))
-                } else if schema.get("type") == Some(&Value::String("boolean".into())) {
+                } else if boolean || takes_bool(&schema) {
                     match text.as_str() {
                         "true" => Some(Node::Bool(true)),
                         "false" | "" => Some(Node::Bool(false)),
@@ -864,6 +926,26 @@ impl Importer {
     }
 
     /// Follow `$ref`s and pick the `anyOf`/`oneOf` branch that fits `node`.
+    /// `schema` with its `$ref`s followed, its alternatives kept.
+    fn resolve_ref(&self, schema: &Value) -> Value {
+        let mut s = schema.clone();
+        for _ in 0..16 {
+            let Some(r) = s.get("$ref").and_then(|r| r.as_str()) else {
+                break;
+            };
+            let name = r.rsplit('/').next().unwrap_or_default();
+            let defs = self
+                .schema
+                .get("$defs")
+                .or_else(|| self.schema.get("definitions"));
+            match defs.and_then(|d| d.get(name)) {
+                Some(d) => s = d.clone(),
+                None => return Value::Null,
+            }
+        }
+        s
+    }
+
     fn resolve(&self, schema: &Value, node: &Node) -> Value {
         let mut s = schema.clone();
         for _ in 0..16 {

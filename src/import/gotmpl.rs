@@ -1407,6 +1407,7 @@ pub struct Translation {
 /// GoReleaser's template fields that rel has, as minijinja expressions; `None` for the rest.
 pub fn goreleaser_var(path: &[&str]) -> Option<String> {
     let s = match path {
+        ["Runtime", field] => return Some(format!("runtime.{}", field.to_lowercase())),
         ["Env", name] => {
             return Some(if is_identifier(name) {
                 format!("env.{name}")
@@ -1432,6 +1433,8 @@ pub fn goreleaser_var(path: &[&str]) -> Option<String> {
             "Prerelease" => "prerelease",
             "RawVersion" => "major ~ \".\" ~ minor ~ \".\" ~ patch",
             "IsSnapshot" => "is_snapshot",
+            "IsNightly" => "is_nightly",
+            "Summary" => "summary",
             "IsGitDirty" => "is_git_dirty",
             "IsGitClean" => "not is_git_dirty",
             "GitTreeState" => "\"dirty\" if is_git_dirty else \"clean\"",
@@ -3847,8 +3850,8 @@ mod tests {
     #[test]
     fn reports_what_it_cannot_translate() {
         assert_eq!(
-            messages("a\n  {{ .Summary }}"),
-            ["2:6: `.Summary` has no equivalent in rel"]
+            messages("a\n  {{ .Artifacts }}"),
+            ["2:6: `.Artifacts` has no equivalent in rel"]
         );
         assert_eq!(
             messages("{{ nosuch .Version }}"),

@@ -214,13 +214,15 @@ fn contents(c: &mut Checker, at_list: &[Seg], list: &[crate::config::NfpmContent
                     | "tree"
                     | "symlink"
                     | "doc"
+                    | "license"
+                    | "readme"
                     | "ghost"
             ) {
                 c.push(
                     at("type"),
                     format!("unknown content type `{kind}`"),
                     Some(
-                        "use file, config, config|noreplace, dir, tree, symlink, doc or ghost"
+                        "use file, config, config|noreplace, dir, tree, symlink, doc, license, readme or ghost"
                             .into(),
                     ),
                 );
@@ -253,8 +255,8 @@ fn contents(c: &mut Checker, at_list: &[Seg], list: &[crate::config::NfpmContent
             if !matches!(kind, "dir" | "ghost") && content.src.trim().is_empty() {
                 c.push(at("src"), "`src` is empty".to_string(), None);
             }
-            c.template(at("dst"), dst, &globals());
-            c.template(at("src"), &content.src, &globals());
+            c.template(at("dst"), dst, &per_target());
+            c.template(at("src"), &content.src, &per_target());
         }
     }
 }

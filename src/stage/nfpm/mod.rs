@@ -302,11 +302,14 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
             },
         ));
     }
+    // `src` and `dst` see the package's target (`{{ arch }}`), as nFPM's do.
+    let tvars = crate::plan::target_vars(&ctx.vars, &p.target);
+    let render = |k: &str, t: &str| ctx.templates.render(k, t, &tvars);
     for (j, c) in n.contents.iter().enumerate() {
         let key = format!("nfpms[{}].contents[{j}]", p.index);
         let kind = c.kind.as_deref().unwrap_or("file");
         let mode = c.file_info.as_ref().and_then(|f| f.mode);
-        let dst = ctx.render(&format!("{key}.dst"), &c.dst)?;
+        let dst = render(&format!("{key}.dst"), &c.dst)?;
         let attrs = attrs_of(&key, c)?;
         let noreplace = kind == "config|noreplace";
         let mut push = |path: String, kind: deb::Kind, config: bool, doc: bool| {
@@ -336,13 +339,13 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
             "symlink" => push(
                 dst,
                 deb::Kind::Symlink {
-                    target: ctx.render(&format!("{key}.src"), &c.src)?,
+                    target: render(&format!("{key}.src"), &c.src)?,
                 },
                 false,
                 false,
             ),
             "tree" => {
-                let src = ctx.render(&format!("{key}.src"), &c.src)?;
+                let src = render(&format!("{key}.src"), &c.src)?;
                 let folder = ctx.root.join(&src);
                 if !folder.is_dir() {
                     return Err(Error::Failed(format!(
@@ -382,7 +385,7 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
                 }
             }
             _ => {
-                let src = ctx.render(&format!("{key}.src"), &c.src)?;
+                let src = render(&format!("{key}.src"), &c.src)?;
                 let matches = crate::fileset::glob_files(&ctx.root, &src)
                     .map_err(|e| Error::Config(format!("{key}.src: {e}")))?;
                 if matches.is_empty() {
@@ -407,7 +410,8 @@ fn entries(ctx: &Context, p: &PlannedPackage) -> Result<Vec<deb::Entry>> {
                             mode: file_mode,
                         },
                         kind == "config",
-                        kind == "doc",
+                        // nFPM's `license` and `readme` are documentation files too.
+                        matches!(kind, "doc" | "license" | "readme"),
                     );
                 }
             }
