@@ -290,6 +290,7 @@ fn a_full_v2_config_keeps_every_section_rel_has() {
             &format!("fleet_{v}_linux_armv7,hardfloat.tar.gz"),
             &format!("fleet_{v}_linux_mipsle_hardfloat.tar.gz"),
             "fleetctl-linux-amd64",
+            &format!("fleet_{v}_linux_amd64.gz"),
         ]),
         "{out}"
     );

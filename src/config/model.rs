@@ -1614,6 +1614,15 @@ pub enum Format {
     /// The bare binary, renamed by the name template.
     #[serde(rename = "binary")]
     Binary,
+    /// Uncompressed tar.
+    #[serde(rename = "tar")]
+    Tar,
+    /// The one binary, gzip-compressed (`<name>.gz`): no other file fits in it.
+    #[serde(rename = "gz")]
+    Gz,
+    /// No archive at all (GoReleaser's way to leave an OS out through `format_overrides`).
+    #[serde(rename = "none")]
+    None,
 }
 
 impl Format {
@@ -1625,6 +1634,9 @@ impl Format {
             Format::TarZst => "tar.zst",
             Format::Zip => "zip",
             Format::Binary => "binary",
+            Format::Tar => "tar",
+            Format::Gz => "gz",
+            Format::None => "none",
         }
     }
 
@@ -1635,7 +1647,9 @@ impl Format {
             Format::TarXz => ".tar.xz",
             Format::TarZst => ".tar.zst",
             Format::Zip => ".zip",
-            Format::Binary => "",
+            Format::Binary | Format::None => "",
+            Format::Tar => ".tar",
+            Format::Gz => ".gz",
         }
     }
 }

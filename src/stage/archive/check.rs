@@ -60,6 +60,17 @@ pub fn check(c: &mut Checker) {
         if let Wrap::Name(t) = &a.wrap_in_directory {
             c.template(base(&["wrap_in_directory".into()]), t, &per_target);
         }
+        let gz = a.formats.contains(&Format::Gz)
+            || a.format_overrides
+                .iter()
+                .any(|o| o.formats.contains(&Format::Gz));
+        if gz && a.files.as_ref().is_some_and(|f| !f.is_empty()) {
+            c.push(
+                base(&["files".into()]),
+                "the gz format holds the binary alone, so `files` cannot go in it".to_string(),
+                Some("use tar.gz for the files, or `files: []`".into()),
+            );
+        }
         for (j, f) in a.files.iter().flatten().enumerate() {
             let (src, dst, at) = match f {
                 ArchiveFile::Glob(g) => (g.as_str(), None, base(&["files".into(), j.into()])),

@@ -86,6 +86,22 @@ pub fn plan_archives(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>
         for group in groups.values() {
             let first = group[0];
             for format in formats_for(a, &first.target.os) {
+                // `none`: this target has no archive in this entry.
+                if format == Format::None {
+                    continue;
+                }
+                if format == Format::Gz && group.len() > 1 {
+                    return Err(Error::Config(format!(
+                        "archives[{index}]: the gz format holds one file, but {} has {} binaries ({}); use tar.gz, or one build per archive",
+                        first.target.name(),
+                        group.len(),
+                        group
+                            .iter()
+                            .map(|b| b.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
                 if format == Format::Binary {
                     for pb in group {
                         let base = ctx.templates.render(&key, template, &pb.vars)?;
@@ -169,6 +185,12 @@ enum Job {
 /// Turn a planned archive into the list of what goes in it: the name comes from the plan,
 /// the binaries from the registry (what was built, wherever it was built).
 fn job(ctx: &Context, p: &PlannedArchive, files: &[files::Resolved]) -> Result<Job> {
+    // A gz file holds the binary alone.
+    let files = if p.format == Format::Gz {
+        &[][..]
+    } else {
+        files
+    };
     let built = |pb: &PlannedBuild| -> Result<(String, PathBuf)> {
         let input = Filter::kind(Kind::Binary)
             .and(Filter::build_id(&pb.id))
@@ -340,7 +362,9 @@ impl Stage for ArchiveStage {
         let dist = top.canonicalize().ctx("cannot resolve", &top)?;
         let mut resolved: HashMap<usize, Vec<files::Resolved>> = HashMap::new();
         for p in planned {
-            if p.format != Format::Binary && !resolved.contains_key(&p.index) {
+            // `binary` and `gz` hold the binary alone: `files` does not apply.
+            if !matches!(p.format, Format::Binary | Format::Gz) && !resolved.contains_key(&p.index)
+            {
                 let a = &ctx.config.archives[p.index];
                 let list = files::resolve(
                     &root,

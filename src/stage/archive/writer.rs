@@ -78,8 +78,31 @@ pub fn write(format: Format, entries: &[Entry], out: &Path, s: Settings) -> io::
             f.sync_all()?;
             crate::hash::sha256_file(out).map_err(io::Error::other)
         }
-        Format::Binary => Err(io::Error::other(
-            "the binary format is a copy, not an archive",
+        Format::Tar => {
+            let t = tar(BufWriter::with_capacity(BUF, file), entries, s.mtime)?;
+            finish_file(t)
+        }
+        Format::Gz => {
+            // One file, compressed alone: no name and no time in the gzip header.
+            let [entry] = entries else {
+                return Err(io::Error::other(format!(
+                    "the gz format holds one file, not {}",
+                    entries.len()
+                )));
+            };
+            let EntryKind::File { source, .. } = &entry.kind else {
+                return Err(io::Error::other("the gz format holds a file"));
+            };
+            let mut gz = flate2::GzBuilder::new().write(
+                BufWriter::with_capacity(BUF, file),
+                flate2::Compression::new(GZIP_LEVEL),
+            );
+            let (mut input, _) = open(source)?;
+            io::copy(&mut input, &mut gz)?;
+            finish_file(gz.finish()?)
+        }
+        Format::Binary | Format::None => Err(io::Error::other(
+            "the binary and none formats are not archives",
         )),
     }
 }

@@ -1,0 +1,176 @@
+//! GoReleaser's other archive formats: `gz` (the binary alone, gzip-compressed), `tar`
+//! (uncompressed) and `none` (no archive for a target), read back with gzip and tar.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+const CONFIG: &str = r#"version: 1
+project_name: demo
+builds:
+  - builder: command
+    targets: [linux_amd64_v1, darwin_arm64, windows_amd64_v1]
+    command: [sh, -c, "echo 'binary of {{ target }}' > {{ output }}"]
+archives:
+  - id: gz
+    formats: [gz]
+    files: []
+    format_overrides:
+      - goos: windows
+        formats: [none]
+  - id: tar
+    formats: [tar]
+    name_template: "{{ project_name }}_{{ os }}_{{ arch }}"
+    files: [README.md]
+"#;
+
+fn project(dir: &Path, config: &str) {
+    write(dir, ".release.yaml", config);
+    write(dir, ".gitignore", "dist/\n");
+    write(dir, "README.md", "# demo\n");
+    init_repo(dir);
+}
+
+fn sh_out(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{cmd:?}: {}", output_text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn dist_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .filter(|(n, _)| n.ends_with(".gz") || n.ends_with(".tar") || n.ends_with(".txt"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn gz_tar_and_none_are_written_as_goreleaser_names_them_and_reproducibly() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, CONFIG);
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let first = dist_files(dir);
+    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    // gz: one per target but windows (`none`); tar: every target.
+    for want in [
+        "demo_0.0.0-SNAPSHOT",
+        "demo_darwin_arm64.tar",
+        "demo_linux_amd64.tar",
+        "demo_windows_amd64.tar",
+    ] {
+        assert!(
+            names.iter().any(|n| n.starts_with(want)),
+            "{want}: {names:?}"
+        );
+    }
+    let gz: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.ends_with(".gz"))
+        .collect();
+    assert_eq!(gz.len(), 2, "{names:?}");
+    assert!(gz.iter().all(|n| !n.contains("windows")), "{gz:?}");
+
+    // The gz file is the binary alone: gzip gives it back; its header has no name, no time.
+    let linux_gz = gz.iter().find(|n| n.contains("linux")).unwrap();
+    let bytes = &first.iter().find(|(n, _)| n == linux_gz).unwrap().1;
+    assert_eq!(bytes[3] & 0x08, 0, "no file name in the gzip header");
+    assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "no time in the gzip header");
+    let plain = sh_out(
+        Command::new("gzip")
+            .arg("-dc")
+            .arg(dir.join("dist").join(linux_gz)),
+    );
+    assert_eq!(plain, "binary of linux_amd64_v1\n");
+
+    // The tar is uncompressed and holds the binary and the README, owned by root.
+    let listing = sh_out(
+        Command::new("tar")
+            .args(["--numeric-owner", "-tvf"])
+            .arg(dir.join("dist/demo_linux_amd64.tar")),
+    );
+    assert!(
+        listing.contains(" demo\n") || listing.contains(" demo"),
+        "{listing}"
+    );
+    assert!(listing.contains("README.md"), "{listing}");
+    assert!(listing.lines().all(|l| l.contains(" 0/0 ")), "{listing}");
+
+    // The checksum file lists what was written, and nothing for `none`.
+    let sums = &first
+        .iter()
+        .find(|(n, _)| n.ends_with("checksums.txt"))
+        .unwrap()
+        .1;
+    let sums = String::from_utf8_lossy(sums);
+    assert_eq!(
+        sums.lines().filter(|l| l.ends_with(".gz")).count(),
+        2,
+        "{sums}"
+    );
+
+    // Byte for byte the same on a second run.
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(dist_files(dir) == first, "a second run wrote other bytes");
+}
+
+#[test]
+fn gz_with_files_or_two_binaries_is_refused_before_anything_is_built() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(
+        dir,
+        &CONFIG.replace(
+            "    formats: [gz]\n    files: []",
+            "    formats: [gz]\n    files: [README.md]",
+        ),
+    );
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("the gz format holds the binary alone"),
+        "{err}"
+    );
+    assert!(err.contains(".release.yaml:"), "{err}");
+    assert!(!dir.join("dist").exists());
+
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let two = r#"version: 1
+project_name: demo
+builds:
+  - id: a
+    builder: command
+    targets: [linux_amd64_v1]
+    command: [sh, -c, "echo a > {{ output }}"]
+  - id: b
+    builder: command
+    targets: [linux_amd64_v1]
+    command: [sh, -c, "echo b > {{ output }}"]
+archives:
+  - formats: [gz]
+    files: []
+"#;
+    project(dir, two);
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("the gz format holds one file"), "{err}");
+    assert!(
+        !dir.join("dist/a_linux_amd64_v1").exists(),
+        "nothing was built"
+    );
+}
