@@ -347,6 +347,37 @@ impl Context {
     }
 
     /// Render a config value with the global variables.
+    /// A `builds_info` / `files[].info` block as archive entry metadata; `mtime` is rendered
+    /// and read as RFC 3339.
+    pub fn file_info(
+        &self,
+        key: &str,
+        info: &crate::config::NfpmFileInfo,
+    ) -> Result<crate::fileset::entry::Info> {
+        let mtime = match &info.mtime {
+            None => None,
+            Some(t) => {
+                let k = format!("{key}.mtime");
+                let s = self.render(&k, t)?;
+                let ts = s
+                    .trim()
+                    .parse::<jiff::Timestamp>()
+                    .map_err(|e| Error::Template {
+                        key: k,
+                        template: t.clone(),
+                        message: format!("rendered `{s}`, which is not an RFC 3339 time ({e})"),
+                    })?;
+                Some(ts.as_second())
+            }
+        };
+        Ok(crate::fileset::entry::Info {
+            owner: info.owner.clone(),
+            group: info.group.clone(),
+            mode: info.mode.map(|m| m & 0o7777),
+            mtime,
+        })
+    }
+
     pub fn render(&self, key: &str, template: &str) -> Result<String> {
         self.templates.render(key, template, &self.vars)
     }

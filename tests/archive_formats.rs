@@ -174,3 +174,75 @@ archives:
         "nothing was built"
     );
 }
+
+#[test]
+fn builds_info_and_files_info_set_owner_group_mode_and_time() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let config = r#"version: 1
+project_name: demo
+builds:
+  - builder: command
+    targets: [linux_amd64_v1]
+    command: [sh, -c, "echo bin > {{ output }}"]
+archives:
+  - formats: [tar.gz, zip]
+    name_template: "demo"
+    builds_info:
+      owner: app
+      group: staff
+      mode: 0700
+      mtime: "2020-01-02T03:04:06Z"
+    files:
+      - src: README.md
+        info:
+          owner: docs
+          mode: 0600
+          mtime: "{{ commit_date }}"
+"#;
+    project(dir, config);
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let listing = sh_out(
+        Command::new("tar")
+            .args(["-tvf"])
+            .arg(dir.join("dist/demo.tar.gz"))
+            .env("TZ", "UTC"),
+    );
+    let line = |name: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" {name}")))
+            .unwrap_or_else(|| panic!("{name}: {listing}"))
+            .to_string()
+    };
+    let bin = line("demo");
+    assert!(bin.starts_with("-rwx------ app/staff "), "{bin}");
+    assert!(bin.contains("2020-01-02 03:04"), "{bin}");
+    let readme = line("README.md");
+    assert!(readme.starts_with("-rw------- docs/"), "{readme}");
+    // The commit time of `init_repo` (2024-01-02T03:04:05Z), rendered from the template.
+    assert!(readme.contains("2024-01-02 03:04"), "{readme}");
+
+    let z = sh_out(
+        Command::new("unzip")
+            .arg("-Z")
+            .arg(dir.join("dist/demo.zip")),
+    );
+    let zbin = z
+        .lines()
+        .find(|l| l.ends_with(" demo"))
+        .unwrap_or_else(|| panic!("{z}"));
+    assert!(zbin.starts_with("-rwx------"), "{zbin}");
+    assert!(zbin.contains("20-Jan-02 03:04"), "{zbin}");
+
+    // A time that is not RFC 3339 is a config error naming the key.
+    let bad = config.replace("\"2020-01-02T03:04:06Z\"", "yesterday");
+    std::fs::write(dir.join(".release.yaml"), bad).unwrap();
+    git(dir, &["commit", "-qam", "fix: time"]);
+    std::fs::remove_dir_all(dir.join("dist")).unwrap();
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("archives[0].builds_info.mtime"), "{err}");
+    assert!(!dir.join("dist").exists(), "nothing was built");
+}

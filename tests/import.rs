@@ -337,6 +337,8 @@ fn a_full_v2_config_keeps_every_section_rel_has() {
         "\"-tags=osusergo,netgo\"",
         "no_unique_dist_dir: true",
         "use: github",
+        "builds_info:",
+        "mtime: \"{{ commit_date }}\"",
     ] {
         assert!(written.contains(want), "{want}:\n{written}");
     }

@@ -1271,7 +1271,7 @@ pub struct NfpmContent {
 }
 
 /// A package entry's mode.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NfpmFileInfo {
     /// Octal mode, e.g. `0644` (GoReleaser's configs write it so), `"0644"` or `0o644`.
@@ -1712,6 +1712,9 @@ pub struct FileSpec {
     /// Keep only the file name (drop the folders of the matched path).
     #[serde(default)]
     pub strip_parent: bool,
+    /// Owner, group, mode and time of the matched files (archives only).
+    #[serde(default)]
+    pub info: Option<NfpmFileInfo>,
 }
 
 /// `wrap_in_directory`: `true` (the archive name), `false`, or a templated name.
@@ -1752,6 +1755,10 @@ pub struct Archive {
     /// Put everything in a top folder.
     #[serde(default)]
     pub wrap_in_directory: Wrap,
+    /// Owner, group, mode and time of the binaries inside the archive (GoReleaser's
+    /// `builds_info`). Default: root, 0755, the commit time.
+    #[serde(default)]
+    pub builds_info: Option<NfpmFileInfo>,
     /// Extra files. Default: README*, LICENSE*, CHANGELOG*.
     #[serde(default)]
     pub files: Option<Vec<ArchiveFile>>,

@@ -27,6 +27,20 @@ pub enum EntryKind {
     },
 }
 
+/// What an archive's config says of a file's metadata (GoReleaser's `builds_info` and
+/// `files[].info`); unset fields keep the normalised defaults (root, 0755/0644, commit time).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Info {
+    /// Owner name stored in tar headers (uid stays 0).
+    pub owner: Option<String>,
+    /// Group name stored in tar headers (gid stays 0).
+    pub group: Option<String>,
+    /// Permission bits.
+    pub mode: Option<u32>,
+    /// Modification time, unix seconds.
+    pub mtime: Option<i64>,
+}
+
 /// One entry: a `/`-separated relative path inside the archive and its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -34,11 +48,16 @@ pub struct Entry {
     pub path: String,
     /// What it is.
     pub kind: EntryKind,
+    /// Metadata the config sets for it.
+    pub info: Info,
 }
 
 impl Entry {
-    /// The normalised Unix mode of the entry.
+    /// The Unix mode of the entry: the configured one, else the normalised one.
     pub fn mode(&self) -> u32 {
+        if let Some(m) = self.info.mode {
+            return m;
+        }
         match &self.kind {
             EntryKind::Dir => 0o755,
             EntryKind::File {
@@ -57,6 +76,7 @@ impl Entry {
 #[derive(Debug, Default)]
 pub struct EntrySet {
     items: BTreeMap<String, (EntryKind, String)>,
+    info: BTreeMap<String, Info>,
 }
 
 impl EntrySet {
@@ -85,6 +105,21 @@ impl EntrySet {
         }
     }
 
+    /// [`EntrySet::add`] with configured metadata.
+    pub fn add_with(
+        &mut self,
+        path: &str,
+        kind: EntryKind,
+        origin: &str,
+        info: Info,
+    ) -> Result<()> {
+        self.add(path, kind, origin)?;
+        if info != Info::default() {
+            self.info.insert(path.trim_matches('/').to_string(), info);
+        }
+        Ok(())
+    }
+
     /// Every entry, parents included, sorted by path.
     pub fn into_sorted(self) -> Result<Vec<Entry>> {
         let mut dirs: BTreeMap<String, ()> = BTreeMap::new();
@@ -107,11 +142,14 @@ impl EntrySet {
             out.push(Entry {
                 path: d,
                 kind: EntryKind::Dir,
+                info: Info::default(),
             });
         }
+        let mut info = self.info;
         for (path, (kind, _)) in self.items {
             if !out.iter().any(|e| e.path == path) {
-                out.push(Entry { path, kind });
+                let info = info.remove(&path).unwrap_or_default();
+                out.push(Entry { path, kind, info });
             }
         }
         // Byte order of the path: stable on every platform and locale.
@@ -183,6 +221,7 @@ mod tests {
             Entry {
                 path: "x".into(),
                 kind,
+                info: Info::default(),
             }
             .mode()
         };

@@ -30,6 +30,8 @@ pub struct Resolved {
     pub kind: EntryKind,
     /// The config key it came from, for messages.
     pub origin: String,
+    /// The `info` of the `files` entry that matched it.
+    pub info: Option<crate::config::NfpmFileInfo>,
 }
 
 fn has_meta(s: &str) -> bool {
@@ -94,6 +96,7 @@ pub fn resolve(
                     src: (*g).into(),
                     dst: None,
                     strip_parent: false,
+                    info: None,
                 },
                 origin: format!("{key}.files (default `{g}`)"),
                 required: false,
@@ -110,6 +113,7 @@ pub fn resolve(
                         src: g.clone(),
                         dst: None,
                         strip_parent: false,
+                        info: None,
                     },
                     ArchiveFile::Spec(s) => s.clone(),
                 },
@@ -312,6 +316,7 @@ fn resolve_one(p: &Pattern, exclude: &[PathBuf]) -> Result<Vec<Resolved>> {
                 dest: destination(&p.spec, rel, &base),
                 kind,
                 origin: format!("{} ({})", p.origin, rel_string(rel)),
+                info: p.spec.info.clone(),
             });
         }
     }
@@ -469,6 +474,7 @@ mod tests {
             src: src.into(),
             dst: dst.map(Into::into),
             strip_parent: strip,
+            info: None,
         })
     }
 

@@ -220,20 +220,30 @@ fn job(ctx: &Context, p: &PlannedArchive, files: &[files::Resolved]) -> Result<J
         None => path.to_string(),
     };
     let mut set = EntrySet::default();
+    let a = &ctx.config.archives[p.index];
+    let binary_info = match &a.builds_info {
+        Some(i) => ctx.file_info(&format!("archives[{}].builds_info", p.index), i)?,
+        None => Default::default(),
+    };
     for pb in &p.binaries {
         let (name, source) = built(pb)?;
-        set.add(
+        set.add_with(
             &prefix(&name),
             EntryKind::File {
                 source,
                 executable: true,
             },
             &format!("the binary of build `{}`", pb.id),
+            binary_info.clone(),
         )
         .map_err(|e| Error::Failed(format!("{}: {e}", describe(p))))?;
     }
     for f in files {
-        set.add(&prefix(&f.dest), f.kind.clone(), &f.origin)
+        let info = match &f.info {
+            Some(i) => ctx.file_info(&f.origin, i)?,
+            None => Default::default(),
+        };
+        set.add_with(&prefix(&f.dest), f.kind.clone(), &f.origin, info)
             .map_err(|e| Error::Failed(format!("{}: {e}", describe(p))))?;
     }
     Ok(Job::Pack(set.into_sorted()?))
@@ -321,6 +331,20 @@ impl Stage for ArchiveStage {
     }
 
     fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
+        // `builds_info` and `files[].info` times render now, so a bad one stops the run
+        // before anything is built.
+        for (i, a) in ctx.config.archives.iter().enumerate() {
+            if let Some(info) = &a.builds_info {
+                ctx.file_info(&format!("archives[{i}].builds_info"), info)?;
+            }
+            for (j, f) in a.files.iter().flatten().enumerate() {
+                if let crate::config::ArchiveFile::Spec(s) = f
+                    && let Some(info) = &s.info
+                {
+                    ctx.file_info(&format!("archives[{i}].files[{j}].info"), info)?;
+                }
+            }
+        }
         let archives = plan_archives(ctx, plan)?;
         for p in &archives {
             plan.claim(

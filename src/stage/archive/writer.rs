@@ -166,11 +166,11 @@ fn tar<W: Write>(w: W, entries: &[Entry], mtime: i64) -> io::Result<W> {
     let mut b = tar::Builder::new(w);
     for e in entries {
         let mut h = tar::Header::new_gnu();
-        h.set_mtime(mtime.max(0) as u64);
+        h.set_mtime(e.info.mtime.unwrap_or(mtime).max(0) as u64);
         h.set_uid(0);
         h.set_gid(0);
-        h.set_username("")?;
-        h.set_groupname("")?;
+        h.set_username(e.info.owner.as_deref().unwrap_or(""))?;
+        h.set_groupname(e.info.group.as_deref().unwrap_or(""))?;
         h.set_mode(e.mode());
         match &e.kind {
             EntryKind::Dir => {
@@ -224,7 +224,10 @@ fn zip<W: Write + Seek>(w: W, entries: &[Entry], mtime: i64) -> io::Result<W> {
     let base = zip::write::SimpleFileOptions::default().last_modified_time(zip_time(mtime));
     let err = |e: zip::result::ZipError| io::Error::other(e.to_string());
     for e in entries {
-        let opts = base.unix_permissions(e.mode());
+        let mut opts = base.unix_permissions(e.mode());
+        if let Some(t) = e.info.mtime {
+            opts = opts.last_modified_time(zip_time(t));
+        }
         match &e.kind {
             EntryKind::Dir => z
                 .add_directory(
@@ -265,10 +268,12 @@ mod tests {
         std::fs::write(dir.join("readme"), "hi\n").unwrap();
         vec![
             Entry {
+                info: Default::default(),
                 path: "w".into(),
                 kind: EntryKind::Dir,
             },
             Entry {
+                info: Default::default(),
                 path: "w/big".into(),
                 kind: EntryKind::File {
                     source: big,
@@ -276,12 +281,14 @@ mod tests {
                 },
             },
             Entry {
+                info: Default::default(),
                 path: "w/link".into(),
                 kind: EntryKind::Symlink {
                     target: "readme".into(),
                 },
             },
             Entry {
+                info: Default::default(),
                 path: "w/readme".into(),
                 kind: EntryKind::File {
                     source: dir.join("readme"),
@@ -443,6 +450,7 @@ mod tests {
         std::fs::write(d.path().join("f"), "x").unwrap();
         let long = format!("{}/{}", "d".repeat(120), "n".repeat(150));
         let entries = vec![Entry {
+            info: Default::default(),
             path: long.clone(),
             kind: EntryKind::File {
                 source: d.path().join("f"),
