@@ -824,13 +824,33 @@ impl Importer {
             a.set("name_template", Node::Str(name));
             self.note(&key(at, "replacements"), Outcome::Mapped);
         }
-        if let Some(files) = a.get("files")
-            && matches!(files, Node::List(l) if !l.is_empty())
-        {
-            self.approx(
-                &key(at, "files"),
-                "GoReleaser lets a glob match nothing; rel stops on a glob that matches nothing",
-            );
+        // GoReleaser lets a `files` glob match nothing (`none*` is the idiom for "no extra
+        // files"); rel stops on one, so a glob that matches nothing in the project is left out.
+        if let Some(Node::List(files)) = a.take("files") {
+            let root = self
+                .file
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let mut kept = vec![];
+            for (i, f) in files.into_iter().enumerate() {
+                let glob = f
+                    .scalar()
+                    .or_else(|| f.get("src").and_then(|s| s.scalar()))
+                    .unwrap_or_default();
+                let matches = glob.contains("{{")
+                    || root.join(glob.trim_start_matches("./")).exists()
+                    || crate::fileset::glob_files(&root, &glob).is_ok_and(|m| !m.is_empty());
+                if matches {
+                    kept.push(f);
+                } else {
+                    self.approx(
+                        &[at, &[Seg::Key("files".into()), Seg::Index(i)]].concat(),
+                        format!("`{glob}` matches nothing in the project, so it is left out (GoReleaser allows such a glob; rel stops on one)"),
+                    );
+                }
+            }
+            a.set("files", Node::List(kept));
         }
     }
 
