@@ -52,9 +52,9 @@ const CASES: &[Case] = &[
         want: &["unknown key `ids`", ":2:5", "rel calls `builds`"],
     },
     Case {
-        name: "GoReleaser's builds_info",
-        yaml: "archives:\n  - builds_info: {mode: 0644}\n",
-        want: &["unknown key `builds_info`", "rel has no `builds_info`"],
+        name: "GoReleaser's upx",
+        yaml: "upx:\n  - enabled: true\n",
+        want: &["unknown key `upx`", "no equivalent in rel yet"],
     },
     Case {
         name: "GoReleaser's krews",

@@ -168,13 +168,13 @@ fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
         "format" if has("formats") => renamed("format", "formats: [..]"),
         "kos" if has("images") => renamed(field, "images"),
         "name_template" if has("version_template") => renamed("name_template", "version_template"),
-        "builds_info" => "rel has no `builds_info`: binaries are stored with mode 0755, owner 0:0 and the commit time".into(),
-        "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs"
-        | "notarize" | "upx" | "announce" | "milestones" | "blobs"
-        | "uploads" | "publishers" | "artifactories" | "gomod"
-        | "nightly" | "partial" | "env_files"
-        | "dockerhub" | "furies" | "cloudsmiths" | "npms" | "makeselfs" | "flatpaks" => {
-            format!("GoReleaser's `{field}` has no equivalent in rel yet; `rel schema` lists every key rel reads")
+        "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs" | "notarize" | "upx"
+        | "announce" | "milestones" | "blobs" | "uploads" | "publishers" | "artifactories"
+        | "nightly" | "partial" | "env_files" | "dockerhub" | "furies" | "cloudsmiths" | "npms"
+        | "makeselfs" | "flatpaks" => {
+            format!(
+                "GoReleaser's `{field}` has no equivalent in rel yet; `rel schema` lists every key rel reads"
+            )
         }
         _ => return None,
     })

@@ -49,8 +49,12 @@ pub fn start(ctx: &Context, spec: &ImageSpec, rt: &tokio::runtime::Runtime) -> R
 
 /// The layer of platform `p` of `spec`: its binaries and `files`, written as soon as that
 /// platform's binaries are built.
-pub fn layer(ctx: &Context, spec: &ImageSpec, started: &Started, p: usize) -> Result<layer::Layer> {
-    let (_, bins) = &spec.platforms[p];
+pub fn layer(
+    ctx: &Context,
+    spec: &ImageSpec,
+    started: &Started,
+    bins: &[crate::artifact::Artifact],
+) -> Result<layer::Layer> {
     let mut entries: BTreeMap<String, Entry> = spec
         .files
         .iter()
@@ -73,7 +77,7 @@ pub fn assemble(
     let layers: Vec<layer::Layer> = ctx.pool()?.install(|| {
         (0..spec.platforms.len())
             .into_par_iter()
-            .map(|p| layer(ctx, spec, &started, p))
+            .map(|p| layer(ctx, spec, &started, &spec.platforms[p].1))
             .collect::<Result<_>>()
     })?;
     finish(spec, started, layers)

@@ -140,8 +140,13 @@ impl Stage for ImageStage {
     }
 
     fn run(&self, ctx: &Context) -> Result<()> {
-        // The plan's binaries: the same list the dry run showed; each is waited for below.
-        let planned = super::planned_binaries(ctx, &ctx.plan);
+        // The plan's binaries: the same list the dry run showed; each is waited for below. A
+        // merge builds nothing: its binaries are what the shares built, all there already.
+        let planned = if ctx.options.phase == crate::options::Phase::Merge {
+            ctx.artifacts.select(&Filter::kind(Kind::Binary))
+        } else {
+            super::planned_binaries(ctx, &ctx.plan)
+        };
         let specs = if ctx.config.images.is_empty() {
             vec![]
         } else {
@@ -250,11 +255,20 @@ fn stream_layers(
         .enumerate()
         .flat_map(|(i, s)| (0..s.platforms.len()).map(move |p| (i, p)))
         .collect();
+    // A platform's binaries, as registered (by build and target: in a merge they come from
+    // the shares), once every one of them is there.
     let landed = |reg: &crate::artifact::Registry, (i, p): (usize, usize)| {
-        specs[i].platforms[p].1.iter().all(|b| {
-            !reg.filter(|a| a.kind == Kind::Binary && a.path == b.path)
-                .is_empty()
-        })
+        specs[i].platforms[p]
+            .1
+            .iter()
+            .map(|b| {
+                reg.filter(|a| {
+                    a.kind == Kind::Binary && a.build_id == b.build_id && a.target == b.target
+                })
+                .into_iter()
+                .next()
+            })
+            .collect::<Option<Vec<Artifact>>>()
     };
     super::stream_map(
         ctx,
@@ -262,16 +276,20 @@ fn stream_layers(
         items.len(),
         ctx.options.parallelism.max(1),
         // A binary that never comes (its build skipped) is reported by the work below.
-        |n, reg, board| landed(reg, items[n]) || board.finished("build"),
+        |n, reg, board| {
+            landed(reg, items[n]).is_some()
+                || board.finished("build")
+                || board.earlier_finished("images")
+        },
         |n| {
             let (i, p) = items[n];
-            if !landed(&ctx.artifacts, items[n]) {
+            let Some(bins) = landed(&ctx.artifacts, items[n]) else {
                 return Err(Error::Failed(format!(
                     "image `{}`: the binaries of {} were not built in this run",
                     specs[i].id, specs[i].platforms[p].0
                 )));
-            }
-            assemble::layer(ctx, &specs[i], &started[i], p)
+            };
+            assemble::layer(ctx, &specs[i], &started[i], &bins)
         },
     )
 }
