@@ -121,6 +121,49 @@ fn gz_tar_and_none_are_written_as_goreleaser_names_them_and_reproducibly() {
         2,
         "{sums}"
     );
+    assert!(
+        !sums
+            .lines()
+            .any(|l| l.contains("windows") && l.ends_with(".gz")),
+        "{sums}"
+    );
+    // `none` registers nothing: artifacts.json has no windows archive of the gz entry.
+    let artifacts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/artifacts.json")).unwrap()).unwrap();
+    let gz_entry: Vec<(String, String)> = artifacts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["extra"]["id"] == "gz")
+        .map(|a| {
+            (
+                a["os"].as_str().unwrap().to_string(),
+                a["extra"]["format"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        gz_entry,
+        [
+            ("darwin".to_string(), "gz".to_string()),
+            ("linux".into(), "gz".into())
+        ],
+        "{artifacts:#}"
+    );
+
+    // Another reader agrees that the tar is a plain, uncompressed tar.
+    let listing = sh_out(
+        Command::new("bsdtar")
+            .args(["--numeric-owner", "-tvf"])
+            .arg(dir.join("dist/demo_darwin_arm64.tar")),
+    );
+    assert_eq!(listing.lines().count(), 2, "{listing}");
+    assert!(listing.lines().all(|l| l.contains(" 0 ")), "{listing}");
+    assert_eq!(
+        std::fs::read(dir.join("dist/demo_darwin_arm64.tar")).unwrap()[257..262],
+        *b"ustar",
+        "no compression around the tar"
+    );
 
     // Byte for byte the same on a second run.
     let (code, out, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
@@ -139,14 +182,17 @@ fn gz_with_files_or_two_binaries_is_refused_before_anything_is_built() {
             "    formats: [gz]\n    files: [README.md]",
         ),
     );
-    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(
-        err.contains("the gz format holds the binary alone"),
-        "{err}"
-    );
-    assert!(err.contains(".release.yaml:"), "{err}");
-    assert!(!dir.join("dist").exists());
+    // `rel check` and the run refuse it alike, pointing at the `files` line.
+    for args in [&["check"][..], &["release", "--snapshot"]] {
+        let (code, out, err) = rel_run(dir, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("the gz format holds the binary alone"),
+            "{err}"
+        );
+        assert!(err.contains(".release.yaml:10:5"), "{err}");
+    }
+    assert!(!dir.join("dist").exists(), "nothing was built");
 
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
@@ -166,13 +212,36 @@ archives:
     files: []
 "#;
     project(dir, two);
-    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("the gz format holds one file"), "{err}");
-    assert!(
-        !dir.join("dist/a_linux_amd64_v1").exists(),
-        "nothing was built"
+    // Two builds with one target: refused at the `formats` line that asks for gz.
+    for args in [&["check"][..], &["release", "--snapshot"]] {
+        let (code, out, err) = rel_run(dir, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("the gz format holds one binary, but linux_amd64_v1 has 2 here (a, b)"),
+            "{err}"
+        );
+        assert!(err.contains(".release.yaml:13:5"), "{err}");
+    }
+    assert!(!dir.join("dist").exists(), "nothing was built");
+
+    // The same builds in a gz archive each: accepted, one gz per build.
+    let each = two.replace(
+        "  - formats: [gz]\n    files: []\n",
+        "  - id: a\n    builds: [a]\n    formats: [gz]\n    name_template: a\n    files: []\n  - id: b\n    builds: [b]\n    formats: [gz]\n    name_template: b\n    files: []\n",
     );
+    assert_ne!(each, two);
+    std::fs::write(dir.join(".release.yaml"), each).unwrap();
+    git(dir, &["commit", "-qam", "fix: one build per gz"]);
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (name, want) in [("a.gz", "a\n"), ("b.gz", "b\n")] {
+        let plain = sh_out(
+            Command::new("gzip")
+                .arg("-dc")
+                .arg(dir.join("dist").join(name)),
+        );
+        assert_eq!(plain, want, "{name}");
+    }
 }
 
 #[test]
@@ -186,7 +255,7 @@ builds:
     targets: [linux_amd64_v1]
     command: [sh, -c, "echo bin > {{ output }}"]
 archives:
-  - formats: [tar.gz, zip]
+  - formats: [tar.gz, zip, tar]
     name_template: "demo"
     builds_info:
       owner: app
@@ -197,7 +266,8 @@ archives:
       - src: README.md
         info:
           owner: docs
-          mode: 0600
+          group: wheel
+          mode: "0640"
           mtime: "{{ commit_date }}"
 "#;
     project(dir, config);
@@ -220,7 +290,7 @@ archives:
     assert!(bin.starts_with("-rwx------ app/staff "), "{bin}");
     assert!(bin.contains("2020-01-02 03:04"), "{bin}");
     let readme = line("README.md");
-    assert!(readme.starts_with("-rw------- docs/"), "{readme}");
+    assert!(readme.starts_with("-rw-r----- docs/wheel "), "{readme}");
     // The commit time of `init_repo` (2024-01-02T03:04:05Z), rendered from the template.
     assert!(readme.contains("2024-01-02 03:04"), "{readme}");
 
@@ -235,6 +305,48 @@ archives:
         .unwrap_or_else(|| panic!("{z}"));
     assert!(zbin.starts_with("-rwx------"), "{zbin}");
     assert!(zbin.contains("20-Jan-02 03:04"), "{zbin}");
+    let zreadme = z
+        .lines()
+        .find(|l| l.ends_with(" README.md"))
+        .unwrap_or_else(|| panic!("{z}"));
+    assert!(zreadme.starts_with("-rw-r-----"), "{zreadme}");
+    assert!(zreadme.contains("24-Jan-02 03:04"), "{zreadme}");
+
+    // The uncompressed tar, read by bsdtar: names kept, ids still 0.
+    let b = sh_out(
+        Command::new("bsdtar")
+            .args(["-tvf"])
+            .arg(dir.join("dist/demo.tar"))
+            .env("TZ", "UTC"),
+    );
+    let bbin = b
+        .lines()
+        .find(|l| l.ends_with(" demo"))
+        .unwrap_or_else(|| panic!("{b}"));
+    let fields: Vec<&str> = bbin.split_whitespace().collect();
+    assert_eq!(&fields[..4], ["-rwx------", "0", "app", "staff"], "{bbin}");
+    assert!(bbin.contains("Jan  2  2020"), "{bbin}");
+    let n = sh_out(
+        Command::new("bsdtar")
+            .args(["--numeric-owner", "-tvf"])
+            .arg(dir.join("dist/demo.tar")),
+    );
+    assert!(
+        n.lines().all(|l| l.split_whitespace().nth(2) == Some("0")),
+        "{n}"
+    );
+
+    // The same bytes on a second run.
+    let read = |name: &str| std::fs::read(dir.join("dist").join(name)).unwrap();
+    let first: Vec<Vec<u8>> = ["demo.tar.gz", "demo.zip", "demo.tar"]
+        .iter()
+        .map(|n| read(n))
+        .collect();
+    let (code, out, err) = rel_run(dir, &["release", "--snapshot", "--clean"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (name, bytes) in ["demo.tar.gz", "demo.zip", "demo.tar"].iter().zip(&first) {
+        assert!(read(name) == *bytes, "{name} differs between two runs");
+    }
 
     // A time that is not RFC 3339 is a config error naming the key.
     let bad = config.replace("\"2020-01-02T03:04:06Z\"", "yesterday");

@@ -1683,7 +1683,7 @@ impl<'de> Deserialize<'de> for ArchiveFile {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = ArchiveFile;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a glob, or {src, dst, strip_parent}")
+                f.write_str("a glob, or {src, dst, strip_parent, info}")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ArchiveFile, E> {
                 Ok(ArchiveFile::Glob(v.to_string()))

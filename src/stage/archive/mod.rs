@@ -90,9 +90,11 @@ pub fn plan_archives(ctx: &Context, builds: &Plan) -> Result<Vec<PlannedArchive>
                 if format == Format::None {
                     continue;
                 }
+                // The config check refuses most of these at their line; this also covers
+                // what only the plan knows, such as a universal binary joining a gz archive.
                 if format == Format::Gz && group.len() > 1 {
                     return Err(Error::Config(format!(
-                        "archives[{index}]: the gz format holds one file, but {} has {} binaries ({}); use tar.gz, or one build per archive",
+                        "archives[{index}]: the gz format holds one binary, but {} has {} ({}); use tar.gz, or one build per archive",
                         first.target.name(),
                         group.len(),
                         group

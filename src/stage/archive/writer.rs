@@ -302,7 +302,13 @@ mod tests {
     fn the_hash_taken_while_writing_is_the_written_files() {
         let d = tempfile::tempdir().unwrap();
         let entries = sample(d.path());
-        for f in [Format::TarGz, Format::TarXz, Format::TarZst, Format::Zip] {
+        for f in [
+            Format::TarGz,
+            Format::TarXz,
+            Format::TarZst,
+            Format::Zip,
+            Format::Tar,
+        ] {
             let out = d.path().join("out");
             let (sha, size) = write(
                 f,
@@ -326,7 +332,13 @@ mod tests {
     fn output_does_not_depend_on_thread_count() {
         let d = tempfile::tempdir().unwrap();
         let entries = sample(d.path());
-        for f in [Format::TarGz, Format::TarXz, Format::TarZst, Format::Zip] {
+        for f in [
+            Format::TarGz,
+            Format::TarXz,
+            Format::TarZst,
+            Format::Zip,
+            Format::Tar,
+        ] {
             let a = d.path().join("a");
             let b = d.path().join("b");
             write(
@@ -392,6 +404,37 @@ mod tests {
         assert_eq!(bytes[3], 0, "no FNAME/FCOMMENT/FEXTRA flags");
         assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "MTIME is zero");
         assert_eq!(bytes[9], 255, "OS is 'unknown' on every host");
+    }
+
+    #[test]
+    fn gz_is_the_one_file_with_a_bare_header() {
+        let d = tempfile::tempdir().unwrap();
+        let entries = sample(d.path());
+        let one = &entries[1..2];
+        let s = Settings {
+            mtime: 1_700_000_000,
+            threads: 1,
+        };
+        let (a, b) = (d.path().join("a.gz"), d.path().join("b.gz"));
+        write(Format::Gz, one, &a, s).unwrap();
+        write(Format::Gz, one, &b, Settings { mtime: 1, ..s }).unwrap();
+        let bytes = std::fs::read(&a).unwrap();
+        assert_eq!(
+            bytes,
+            std::fs::read(&b).unwrap(),
+            "the time is not recorded"
+        );
+        assert_eq!(bytes[3], 0, "no FNAME/FCOMMENT/FEXTRA flags");
+        assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "MTIME is zero");
+        let mut out = vec![];
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        let EntryKind::File { source, .. } = &one[0].kind else {
+            unreachable!()
+        };
+        assert_eq!(out, std::fs::read(source).unwrap());
+        assert!(write(Format::Gz, &entries, &a, s).is_err(), "one file only");
     }
 
     #[test]
