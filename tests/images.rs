@@ -856,6 +856,8 @@ impl TokenProxy {
             .args([&upstream.to_string(), user, password])
             .arg(&log)
             .env("FLAKY", flaky.to_string())
+            // rel tries a registry call 4 times: 3 failures in all always leave one try.
+            .env("FLAKY_MAX", "3")
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3");
@@ -952,7 +954,7 @@ fn bearer_token_flow() {
 fn server_errors_are_retried() {
     require_go();
     let reg = Registry::start();
-    // Every third request through this front door is answered 503.
+    // Every third request through this front door is answered 503, three times in all.
     let proxy = TokenProxy::start_flaky(reg.port, "", "", 3);
     let host = format!("127.0.0.1:{}", proxy.port);
     let tmp = tempfile::tempdir().unwrap();

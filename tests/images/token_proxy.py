@@ -4,7 +4,9 @@ Requests without `Authorization: Bearer <token>` get 401 with a `WWW-Authenticat
 challenge; `/token` trades basic credentials for the token; everything else is forwarded to the
 real registry behind it. Usage: token_proxy.py UPSTREAM_PORT USER PASSWORD LOGFILE
 (prints the port it listens on). With USER empty, no authentication is asked for; with
-FLAKY=N in the environment, every Nth request is answered 503 (to exercise retries)."""
+FLAKY=N in the environment, every Nth request is answered 503 (to exercise retries), at
+most FLAKY_MAX times: fewer failures than rel's attempts per call, so that which requests
+the failures hit (the order of parallel uploads) cannot decide whether the run succeeds."""
 import base64
 import http.client
 import http.server
@@ -15,7 +17,9 @@ import threading
 upstream, user, password, logfile = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 TOKEN = "token-" + base64.b16encode(password.encode()[::-1]).decode().lower()
 FLAKY = int(os.environ.get("FLAKY") or 0)
+FLAKY_MAX = int(os.environ.get("FLAKY_MAX") or 1 << 30)
 counter = [0]
+failed = [0]
 lock = threading.Lock()
 BASIC = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -47,7 +51,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if FLAKY:
             with lock:
                 counter[0] += 1
-                fail = counter[0] % FLAKY == 0
+                fail = counter[0] % FLAKY == 0 and failed[0] < FLAKY_MAX
+                failed[0] += fail
             if fail:
                 log(f"503 {self.command} {self.path.split('?')[0]}")
                 return self.reply(503, b"try again")
