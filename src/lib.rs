@@ -23,6 +23,7 @@ pub mod import;
 pub mod init;
 pub mod interrupt;
 pub mod keys;
+pub mod manifest_files;
 pub mod oci;
 pub mod oci_ref;
 pub mod options;

@@ -493,13 +493,17 @@ fn aur_packages_are_pushed_over_git_once() {
     sh(Command::new("git")
         .args(["init", "-q", "--bare", "-b", "main"])
         .arg(&tap));
+    let winget = d.path().join("winget.git");
+    sh(Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&winget));
     let dir = d.path().join("p");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = tap_config(&fake)
         .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("homebrew_casks:\n  - name: tool-app\n    description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
-        + &format!("aurs:\n  - description: A tool.\n    git_url: \"file://{}\"\nbrews:\n  - description: A tool.\n    repository:\n      git: {{url: \"file://{}\"}}\n", remote.display(), tap.display());
+        + &format!("aurs:\n  - description: A tool.\n    git_url: \"file://{}\"\nbrews:\n  - description: A tool.\n    repository:\n      git: {{url: \"file://{}\"}}\nwinget:\n  - publisher: Acme\n    short_description: A tool.\n    license: MIT\n    repository:\n      git: {{url: \"file://{}\"}}\n", remote.display(), tap.display(), winget.display());
     write(&dir, ".release.yaml", &cfg);
     write(&dir, ".gitignore", "dist/\nbuilt\n");
     init_repo(&dir);
@@ -536,10 +540,54 @@ fn aur_packages_are_pushed_over_git_once() {
         formula,
         std::fs::read_to_string(dir.join("dist/homebrew/Formula/tool.rb")).unwrap()
     );
+    // The winget manifests went over git too, in one commit on the package version's own
+    // branch, as they do through the API.
+    let folder = "manifests/a/Acme/tool/1.0.0";
+    for f in [
+        "Acme.tool.yaml",
+        "Acme.tool.installer.yaml",
+        "Acme.tool.locale.en-US.yaml",
+    ] {
+        let text = sh(Command::new("git")
+            .arg("--git-dir")
+            .arg(&winget)
+            .args(["show", &format!("Acme.tool-1.0.0:{folder}/{f}")]));
+        assert_eq!(
+            text,
+            std::fs::read_to_string(dir.join(format!("dist/winget/{folder}/{f}"))).unwrap(),
+            "{f}"
+        );
+    }
+    let winget_commits = || {
+        sh(Command::new("git").arg("--git-dir").arg(&winget).args([
+            "rev-list",
+            "--count",
+            "Acme.tool-1.0.0",
+        ]))
+    };
+    assert_eq!(winget_commits().trim(), "1");
+    // `rel verify` reads each file back from where the release put it.
+    let (code, out, err) = run({
+        let mut c = rel(&dir);
+        c.arg("verify")
+            .env("GITHUB_TOKEN", "fake-token")
+            .env("TAP_TOKEN", "tap-token");
+        c
+    });
+    assert_eq!(code, 0, "{out}\n{err}");
+    for f in [
+        "Formula/tool.rb in file://",
+        "PKGBUILD in file://",
+        &format!("{folder}/Acme.tool.installer.yaml in file://"),
+    ] {
+        assert!(out.contains(&format!("ok    manifest  {f}")), "{f}: {out}");
+    }
+    assert!(out.contains("(Acme.tool-1.0.0): winget[0]"), "{out}");
     // A re-run pushes nothing new.
     let (code, _, err) = tap_release(&dir);
     assert_eq!(code, 0, "{err}");
     assert_eq!(count().trim(), "1");
+    assert_eq!(winget_commits().trim(), "1");
     // An unreachable remote stops the release before any build.
     std::fs::remove_file(dir.join("built")).ok();
     let gone = cfg.replace(

@@ -13,11 +13,11 @@
 //! - after each commit the file is read back and compared with what was written.
 
 use super::Stage;
-use crate::config::ManifestRepository;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git_remote::{Place, Remote};
 use crate::github::{Client, Token, Urls};
+use crate::manifest_files::manifest_files;
 use crate::retry::Failure;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -64,214 +64,65 @@ fn author_of(a: &Option<crate::config::CommitAuthor>) -> (String, String) {
     )
 }
 
-fn skipped(s: &Option<crate::config::SkipUpload>, version: &str) -> bool {
-    match s {
-        Some(crate::config::SkipUpload::Bool(b)) => *b,
-        Some(crate::config::SkipUpload::Word(w)) => w == "auto" && version.contains('-'),
-        None => false,
-    }
-}
-
 fn targets(ctx: &Context) -> Result<Vec<Target>> {
     Ok(all_targets(ctx)?.0)
 }
 
-/// AUR packages and manifests whose `repository` is a `git:` remote.
 fn git_targets(ctx: &Context) -> Result<Vec<GitTarget>> {
-    let mut v = aur_targets(ctx)?;
-    v.extend(all_targets(ctx)?.1);
-    Ok(v)
+    Ok(all_targets(ctx)?.1)
 }
 
-/// Manifests committed through the API, and those pushed over git.
+/// Manifests committed through the API, one target per file, and those pushed over git,
+/// one push per config entry ([`crate::manifest_files`] says where each file goes).
 fn all_targets(ctx: &Context) -> Result<(Vec<Target>, Vec<GitTarget>)> {
-    let project = ctx.config.project_name.clone().unwrap_or_default();
     let mut out = vec![];
-    let mut git_out = vec![];
-    let mut add = |key: String,
-                   repo: &ManifestRepository,
-                   path: String,
-                   file: PathBuf,
-                   msg: &Option<String>,
-                   default_msg: &str,
-                   author: &Option<crate::config::CommitAuthor>|
-     -> Result<()> {
-        let message = ctx.render(
-            &format!("{key}.commit_msg_template"),
-            msg.as_deref().unwrap_or(default_msg),
-        )?;
-        let (owner, name, token, token_key) = match Place::of(ctx, &key, repo)? {
+    let mut git_out: Vec<GitTarget> = vec![];
+    for f in manifest_files(ctx)? {
+        let message = ctx.render(&format!("{}.commit_msg_template", f.key), &f.message)?;
+        let author = author_of(&f.author);
+        match f.place {
             Place::Git {
                 url,
                 private_key,
                 ssh_command,
             } => {
-                git_out.push(GitTarget {
-                    url,
-                    key_text: private_key,
-                    ssh_command,
-                    files: vec![(file, path)],
-                    branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
-                    message,
-                    author: author_of(author),
-                    key,
-                });
-                return Ok(());
+                let file = (f.dist, f.path);
+                match git_out.last_mut() {
+                    Some(last) if last.key == f.key && last.url == url => last.files.push(file),
+                    _ => git_out.push(GitTarget {
+                        key: f.key,
+                        url,
+                        key_text: private_key,
+                        ssh_command,
+                        files: vec![file],
+                        branch: f.branch.unwrap_or_else(|| "main".into()),
+                        message,
+                        author,
+                    }),
+                }
             }
             Place::GitHub {
                 owner,
                 name,
                 token,
                 token_key,
-            } => (owner, name, token, token_key),
-        };
-        let pr = match &repo.pull_request {
-            Some(p) if p.enabled => {
-                let base = p.base.as_ref();
-                Some(Pr {
-                    base_repo: crate::git_remote::pull_request_base(
-                        ctx, &key, base, &owner, &name,
-                    )?,
-                    base_branch: base.and_then(|b| b.branch.clone()),
+            } => out.push(Target {
+                repo: format!("{owner}/{name}"),
+                branch: f.branch,
+                pr: f.pull_request.map(|p| Pr {
+                    base_repo: p.base_repo,
+                    base_branch: p.base_branch,
                     draft: p.draft,
                     title: message.clone(),
-                })
-            }
-            _ => None,
-        };
-        let branch = match (&repo.branch, &pr) {
-            (Some(b), _) => Some(ctx.render(&format!("{key}.repository.branch"), b)?),
-            (None, Some(_)) => Some(format!("rel-{}-{}", project, ctx.version)),
-            (None, None) => None,
-        };
-        out.push(Target {
-            repo: format!("{owner}/{name}"),
-            branch,
-            pr,
-            path,
-            file,
-            token,
-            token_key,
-            message,
-            author: author_of(author),
-            key,
-        });
-        Ok(())
-    };
-    // (key, repository, skip_upload, path in the repository, file under dist/, message,
-    // default message, author) of every single-file manifest.
-    type Entry<'a> = (
-        String,
-        &'a Option<ManifestRepository>,
-        &'a Option<crate::config::SkipUpload>,
-        String,
-        String,
-        &'a Option<String>,
-        &'static str,
-        &'a Option<crate::config::CommitAuthor>,
-    );
-    let mut entries: Vec<Entry> = vec![];
-    for (i, b) in ctx.config.brews.iter().enumerate() {
-        let name = b.name.clone().unwrap_or_else(|| project.clone());
-        let dir = b.directory.clone().unwrap_or_else(|| "Formula".into());
-        let path = format!("{dir}/{name}.rb");
-        let file = format!("homebrew/{path}");
-        let msg = "Brew formula update for {{ project_name }} version {{ tag }}";
-        entries.push((
-            format!("brews[{i}]"),
-            &b.repository,
-            &b.skip_upload,
-            path,
-            file,
-            &b.commit_msg_template,
-            msg,
-            &b.commit_author,
-        ));
-    }
-    for (i, c) in ctx.config.homebrew_casks.iter().enumerate() {
-        let name = c.name.clone().unwrap_or_else(|| project.clone());
-        let dir = c.directory.clone().unwrap_or_else(|| "Casks".into());
-        let path = format!("{dir}/{name}.rb");
-        let file = format!("homebrew/{path}");
-        let msg = "Brew cask update for {{ project_name }} version {{ tag }}";
-        entries.push((
-            format!("homebrew_casks[{i}]"),
-            &c.repository,
-            &c.skip_upload,
-            path,
-            file,
-            &c.commit_msg_template,
-            msg,
-            &c.commit_author,
-        ));
-    }
-    for (i, s) in ctx.config.scoops.iter().enumerate() {
-        let name = s.name.clone().unwrap_or_else(|| project.clone());
-        let dir = s
-            .directory
-            .as_deref()
-            .map(|d| format!("{}/", d.trim_matches('/')))
-            .unwrap_or_default();
-        let path = format!("{dir}{name}.json");
-        let file = format!("scoop/{path}");
-        let msg = "Scoop update for {{ project_name }} version {{ tag }}";
-        entries.push((
-            format!("scoops[{i}]"),
-            &s.repository,
-            &s.skip_upload,
-            path,
-            file,
-            &s.commit_msg_template,
-            msg,
-            &s.commit_author,
-        ));
-    }
-    for (key, repo, skip, path, file, msg, default_msg, author) in entries {
-        let Some(repo) = repo else { continue };
-        if skipped(skip, &ctx.version) {
-            continue;
-        }
-        add(
-            key,
-            repo,
-            path,
-            ctx.dist.join(file),
-            msg,
-            default_msg,
-            author,
-        )?;
-    }
-    for (i, w) in ctx.config.winget.iter().enumerate() {
-        let Some(repo) = &w.repository else { continue };
-        if skipped(&w.skip_upload, &ctx.version) {
-            continue;
-        }
-        let name = w.name.clone().unwrap_or_else(|| project.clone());
-        let publisher = w.publisher.clone().unwrap_or_default();
-        let id = w
-            .package_identifier
-            .clone()
-            .unwrap_or_else(|| format!("{}.{}", publisher.replace(' ', ""), name.replace(' ', "")));
-        let first = id.chars().next().unwrap_or('x').to_ascii_lowercase();
-        let folder = format!("manifests/{first}/{}/{}", id.replace('.', "/"), ctx.version);
-        let mut repo = repo.clone();
-        if repo.branch.is_none() {
-            repo.branch = Some(format!("{id}-{}", ctx.version));
-        }
-        for file in [
-            format!("{id}.yaml"),
-            format!("{id}.installer.yaml"),
-            format!("{id}.locale.en-US.yaml"),
-        ] {
-            add(
-                format!("winget[{i}]"),
-                &repo,
-                format!("{folder}/{file}"),
-                ctx.dist.join(format!("winget/{folder}/{file}")),
-                &w.commit_msg_template,
-                "New version: {{ project_name }} {{ version }}",
-                &w.commit_author,
-            )?;
+                }),
+                path: f.path,
+                file: f.dist,
+                token,
+                token_key,
+                message,
+                author,
+                key: f.key,
+            }),
         }
     }
     Ok((out, git_out))
@@ -489,43 +340,6 @@ struct GitTarget {
     branch: String,
     message: String,
     author: (String, String),
-}
-
-fn aur_targets(ctx: &Context) -> Result<Vec<GitTarget>> {
-    let project = ctx.config.project_name.clone().unwrap_or_default();
-    let mut out = vec![];
-    for (i, a) in ctx.config.aurs.iter().enumerate() {
-        let Some(url) = &a.git_url else { continue };
-        if skipped(&a.skip_upload, &ctx.version) {
-            continue;
-        }
-        let key = format!("aurs[{i}]");
-        let name = a.name.clone().unwrap_or_else(|| format!("{project}-bin"));
-        out.push(GitTarget {
-            url: ctx.render(&format!("{key}.git_url"), url)?,
-            key_text: a
-                .private_key
-                .as_deref()
-                .map(|k| ctx.render(&format!("{key}.private_key"), k))
-                .transpose()?
-                .filter(|k| !k.trim().is_empty()),
-            ssh_command: None,
-            files: ["PKGBUILD", ".SRCINFO"]
-                .iter()
-                .map(|f| (ctx.dist.join(format!("aur/{name}/{f}")), f.to_string()))
-                .collect(),
-            branch: "master".into(),
-            message: ctx.render(
-                &format!("{key}.commit_msg_template"),
-                a.commit_msg_template
-                    .as_deref()
-                    .unwrap_or("Update to {{ tag }}"),
-            )?,
-            author: author_of(&a.commit_author),
-            key,
-        });
-    }
-    Ok(out)
 }
 
 /// The remote of a git target, with its key.

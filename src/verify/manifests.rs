@@ -3,14 +3,15 @@
 //! contents API, or with `git` for git remotes — and must name the release's version, point
 //! only at assets the release has, and carry only SHA-256s of those assets.
 //!
-//! Where each file went is worked out from the config as the tap stage does (repository,
-//! branch, path and token are templates, rendered for the release's tag), so a manifest that
-//! a later commit replaced, or that was never committed, is reported by file and repository.
+//! Where each file went is worked out by the tap stage's own rule ([`crate::manifest_files`]:
+//! repository, branch, path and token are templates, rendered for the release's tag), so a
+//! manifest that a later commit replaced, or that was never committed, is reported by file
+//! and repository.
 
 use super::{Report, Session};
-use crate::config::{ManifestRepository, SkipUpload};
-use crate::git_remote::{Place, Remote, pull_request_base};
+use crate::git_remote::{Place, Remote};
 use crate::github::Token;
+use crate::manifest_files::manifest_files;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -61,167 +62,40 @@ impl Target {
     }
 }
 
-fn skipped(s: &Option<SkipUpload>, version: &str) -> bool {
-    match s {
-        Some(SkipUpload::Bool(b)) => *b,
-        Some(SkipUpload::Word(w)) => w == "auto" && version.contains('-'),
-        None => false,
-    }
-}
-
-/// Every committed manifest file, from the config.
+/// Every committed manifest file, where the tap stage put it ([`manifest_files`]).
 fn targets(s: &Session) -> crate::error::Result<Vec<Target>> {
-    let ctx = s.ctx;
-    let c = &ctx.config;
-    let project = c.project_name.clone().unwrap_or_default();
-    let mut out = vec![];
-    let mut add = |key: String,
-                   repo: &ManifestRepository,
-                   path: String,
-                   dist: PathBuf,
-                   default_branch: Option<String>|
-     -> crate::error::Result<()> {
-        if repo.git.as_ref().is_some_and(|g| g.url.is_none()) {
-            return Ok(());
-        }
-        let (owner, name, token, token_key) = match Place::of(ctx, &key, repo)? {
-            Place::Git {
-                url,
-                private_key,
-                ssh_command,
-            } => {
-                out.push(Target {
-                    location: Location::Git {
-                        url,
-                        private_key,
-                        ssh_command,
-                        branch: repo.branch.clone().unwrap_or_else(|| "main".into()),
-                    },
-                    key,
-                    path,
-                    dist,
-                });
-                return Ok(());
-            }
-            Place::GitHub {
-                owner,
-                name,
-                token,
-                token_key,
-            } => (owner, name, token, token_key),
-        };
-        let pr = repo.pull_request.as_ref().filter(|p| p.enabled);
-        let base = pr
-            .map(|p| pull_request_base(ctx, &key, p.base.as_ref(), &owner, &name))
-            .transpose()?;
-        let branch = match (&repo.branch, pr) {
-            (Some(b), _) => Some(ctx.render(&format!("{key}.repository.branch"), b)?),
-            (None, Some(_)) => {
-                Some(default_branch.unwrap_or_else(|| format!("rel-{project}-{}", ctx.version)))
-            }
-            (None, None) => default_branch,
-        };
-        out.push(Target {
-            location: Location::Api {
-                repo: format!("{owner}/{name}"),
-                branch,
-                token,
-                token_key,
-                base,
-            },
-            key,
-            path,
-            dist,
-        });
-        Ok(())
-    };
-    for (i, b) in c.brews.iter().enumerate() {
-        let (Some(repo), false) = (&b.repository, skipped(&b.skip_upload, &ctx.version)) else {
-            continue;
-        };
-        let name = b.name.clone().unwrap_or_else(|| project.clone());
-        let dir = b.directory.clone().unwrap_or_else(|| "Formula".into());
-        let path = format!("{dir}/{name}.rb");
-        let dist = ctx.dist.join(format!("homebrew/{path}"));
-        add(format!("brews[{i}]"), repo, path, dist, None)?;
-    }
-    for (i, b) in c.homebrew_casks.iter().enumerate() {
-        let (Some(repo), false) = (&b.repository, skipped(&b.skip_upload, &ctx.version)) else {
-            continue;
-        };
-        let name = b.name.clone().unwrap_or_else(|| project.clone());
-        let dir = b.directory.clone().unwrap_or_else(|| "Casks".into());
-        let path = format!("{dir}/{name}.rb");
-        let dist = ctx.dist.join(format!("homebrew/{path}"));
-        add(format!("homebrew_casks[{i}]"), repo, path, dist, None)?;
-    }
-    for (i, b) in c.scoops.iter().enumerate() {
-        let (Some(repo), false) = (&b.repository, skipped(&b.skip_upload, &ctx.version)) else {
-            continue;
-        };
-        let name = b.name.clone().unwrap_or_else(|| project.clone());
-        let dir = b
-            .directory
-            .as_deref()
-            .map(|d| format!("{}/", d.trim_matches('/')))
-            .unwrap_or_default();
-        let path = format!("{dir}{name}.json");
-        let dist = ctx.dist.join(format!("scoop/{path}"));
-        add(format!("scoops[{i}]"), repo, path, dist, None)?;
-    }
-    for (i, w) in c.winget.iter().enumerate() {
-        let (Some(repo), false) = (&w.repository, skipped(&w.skip_upload, &ctx.version)) else {
-            continue;
-        };
-        let name = w.name.clone().unwrap_or_else(|| project.clone());
-        let publisher = w.publisher.clone().unwrap_or_default();
-        let id = w
-            .package_identifier
-            .clone()
-            .unwrap_or_else(|| format!("{}.{}", publisher.replace(' ', ""), name.replace(' ', "")));
-        let first = id.chars().next().unwrap_or('x').to_ascii_lowercase();
-        let folder = format!("manifests/{first}/{}/{}", id.replace('.', "/"), ctx.version);
-        for file in [
-            format!("{id}.yaml"),
-            format!("{id}.installer.yaml"),
-            format!("{id}.locale.en-US.yaml"),
-        ] {
-            add(
-                format!("winget[{i}]"),
-                repo,
-                format!("{folder}/{file}"),
-                ctx.dist.join(format!("winget/{folder}/{file}")),
-                Some(format!("{id}-{}", ctx.version)),
-            )?;
-        }
-    }
-    for (i, a) in c.aurs.iter().enumerate() {
-        let (Some(url), false) = (&a.git_url, skipped(&a.skip_upload, &ctx.version)) else {
-            continue;
-        };
-        let key = format!("aurs[{i}]");
-        let name = a.name.clone().unwrap_or_else(|| format!("{project}-bin"));
-        let url = ctx.render(&format!("{key}.git_url"), url)?;
-        let private_key = a
-            .private_key
-            .as_deref()
-            .map(|k| ctx.render(&format!("{key}.private_key"), k))
-            .transpose()?;
-        for f in ["PKGBUILD", ".SRCINFO"] {
-            out.push(Target {
-                key: key.clone(),
-                location: Location::Git {
-                    url: url.clone(),
-                    private_key: private_key.clone(),
-                    ssh_command: None,
-                    branch: "master".into(),
+    Ok(manifest_files(s.ctx)?
+        .into_iter()
+        .map(|f| Target {
+            location: match f.place {
+                Place::Git {
+                    url,
+                    private_key,
+                    ssh_command,
+                } => Location::Git {
+                    url,
+                    private_key,
+                    ssh_command,
+                    branch: f.branch.unwrap_or_else(|| "main".into()),
                 },
-                path: f.into(),
-                dist: ctx.dist.join(format!("aur/{name}/{f}")),
-            });
-        }
-    }
-    Ok(out)
+                Place::GitHub {
+                    owner,
+                    name,
+                    token,
+                    token_key,
+                } => Location::Api {
+                    repo: format!("{owner}/{name}"),
+                    branch: f.branch,
+                    token,
+                    token_key,
+                    base: f.pull_request.map(|p| p.base_repo),
+                },
+            },
+            key: f.key,
+            path: f.path,
+            dist: f.dist,
+        })
+        .collect())
 }
 
 /// Check every committed manifest.
