@@ -140,9 +140,10 @@ pub struct Source {
     #[serde(default)]
     pub prefix_template: Option<String>,
     /// Files of the working tree added beside the commit's (generated files that are not
-    /// in git): globs, or `{src, dst, strip_parent, info}`.
+    /// in git): globs, or `{src, dst, strip_parent, info}` as in `archives[].files` (`dst`
+    /// below the prefix; tar headers store `info.owner`/`group`, empty by default).
     #[serde(default)]
-    pub files: Vec<SourceFile>,
+    pub files: Vec<ArchiveFile>,
     /// Also write `<name>-vendor.<format>`: the dependencies vendored (`go mod vendor`,
     /// `cargo vendor` with its `.cargo/config.toml`), so the source builds offline.
     #[serde(default)]
@@ -181,75 +182,6 @@ impl SourceFormat {
             SourceFormat::Zip => "zip",
         }
     }
-}
-
-// Deserialized by hand for the same reason as `ArchiveFile`: a misspelt key in the object
-// form is reported at its line.
-/// A file added to the source archive: a glob, or a glob with where it goes and how it is
-/// stored.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum SourceFile {
-    /// A glob relative to the project root.
-    Glob(String),
-    /// A glob, its destination and its stored metadata.
-    Spec(SourceFileSpec),
-}
-
-impl<'de> Deserialize<'de> for SourceFile {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SourceFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a glob, or {src, dst, strip_parent, info}")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SourceFile, E> {
-                Ok(SourceFile::Glob(v.to_string()))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<SourceFile, A::Error> {
-                SourceFileSpec::deserialize(serde::de::value::MapAccessDeserializer::new(m))
-                    .map(SourceFile::Spec)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A source archive file glob with its destination and metadata (GoReleaser's keys).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourceFileSpec {
-    /// Glob relative to the project root.
-    pub src: String,
-    /// Folder inside the archive (below the prefix).
-    #[serde(default)]
-    pub dst: Option<String>,
-    /// Keep only the file name (drop the folders of the matched path).
-    #[serde(default)]
-    pub strip_parent: bool,
-    /// Owner, group, mode and time stored for the matched files.
-    #[serde(default)]
-    pub info: Option<SourceFileInfo>,
-}
-
-/// What a source archive stores about an added file instead of rel's normalised values.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourceFileInfo {
-    /// Owner name in tar headers (zip has none). Default: empty, uid 0.
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// Group name in tar headers (zip has none). Default: empty, gid 0.
-    #[serde(default)]
-    pub group: Option<String>,
-    /// Octal mode, e.g. `0644`. Default: 0755 when the file is executable, else 0644.
-    #[serde(default, deserialize_with = "octal_mode")]
-    #[schemars(with = "Option<ModeSchema>")]
-    pub mode: Option<u32>,
-    /// Modification time (RFC 3339, templated). Default: the commit time.
-    #[serde(default)]
-    pub mtime: Option<String>,
 }
 
 /// A config repository (Argo CD, Flux) whose image references rel moves to the digests it
@@ -1278,10 +1210,10 @@ pub struct NfpmFileInfo {
     #[serde(default, deserialize_with = "octal_mode")]
     #[schemars(with = "Option<ModeSchema>")]
     pub mode: Option<u32>,
-    /// Owner. Default: `root`.
+    /// Owner. Default: `root` (the source archive: empty, uid 0).
     #[serde(default)]
     pub owner: Option<String>,
-    /// Group. Default: `root`.
+    /// Group. Default: `root` (the source archive: empty, gid 0).
     #[serde(default)]
     pub group: Option<String>,
     /// Modification time (RFC 3339). Default: the commit time.
@@ -1712,7 +1644,8 @@ pub struct FileSpec {
     /// Keep only the file name (drop the folders of the matched path).
     #[serde(default)]
     pub strip_parent: bool,
-    /// Owner, group, mode and time of the matched files (archives only).
+    /// Owner, group, mode and time stored for the matched files (archives and the source
+    /// archive).
     #[serde(default)]
     pub info: Option<NfpmFileInfo>,
 }

@@ -2,7 +2,7 @@
 
 use crate::config::locate::Seg;
 use crate::config::validate::{Checker, globals};
-use crate::config::{Config, SourceFile, SourceFormat};
+use crate::config::{ArchiveFile, Config, SourceFormat};
 
 /// GoReleaser's default name, `{{ .ProjectName }}-{{ .Version }}`, in rel's template syntax.
 pub const DEFAULT_NAME: &str = "{{ project_name }}-{{ version }}";
@@ -43,8 +43,8 @@ pub fn check(c: &mut Checker) {
     }
     for (j, f) in s.files.iter().enumerate() {
         let (src, dst, info, path) = match f {
-            SourceFile::Glob(g) => (g.as_str(), None, None, at(&["files".into(), j.into()])),
-            SourceFile::Spec(spec) => (
+            ArchiveFile::Glob(g) => (g.as_str(), None, None, at(&["files".into(), j.into()])),
+            ArchiveFile::Spec(spec) => (
                 spec.src.as_str(),
                 spec.dst.as_deref(),
                 spec.info.as_ref(),

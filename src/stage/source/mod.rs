@@ -19,7 +19,7 @@ pub mod writer;
 
 use super::Stage;
 use crate::artifact::{Artifact, Kind as ArtifactKind};
-use crate::config::{ArchiveFile, FileSpec, SourceFile};
+use crate::config::{ArchiveFile, FileSpec};
 use crate::context::{Context, reproducible_time};
 use crate::error::{Error, IoContext, Result};
 use crate::fileset::entry::EntryKind;
@@ -93,7 +93,7 @@ pub fn plan_source(ctx: &Context) -> Result<PlannedSource> {
     check_name(&name, "source.name_template")?;
     let prefix = prefix(ctx)?;
     for (j, f) in s.files.iter().enumerate() {
-        if let SourceFile::Spec(spec) = f
+        if let ArchiveFile::Spec(spec) = f
             && let Some(t) = spec.info.as_ref().and_then(|i| i.mtime.as_ref())
         {
             info_mtime(ctx, j, t)?;
@@ -174,8 +174,9 @@ fn contents(ctx: &Context, commit: &str, mtime: i64) -> Result<BTreeMap<String, 
     let dist = top.canonicalize().unwrap_or(top);
     let mut added: BTreeMap<String, String> = BTreeMap::new();
     for (j, f) in ctx.config.source.files.iter().enumerate() {
+        // The stored metadata is applied here, not by the file set.
         let (spec, info) = match f {
-            SourceFile::Glob(g) => (
+            ArchiveFile::Glob(g) => (
                 FileSpec {
                     src: g.clone(),
                     dst: None,
@@ -184,12 +185,10 @@ fn contents(ctx: &Context, commit: &str, mtime: i64) -> Result<BTreeMap<String, 
                 },
                 None,
             ),
-            SourceFile::Spec(s) => (
+            ArchiveFile::Spec(s) => (
                 FileSpec {
-                    src: s.src.clone(),
-                    dst: s.dst.clone(),
-                    strip_parent: s.strip_parent,
                     info: None,
+                    ..s.clone()
                 },
                 s.info.as_ref(),
             ),
