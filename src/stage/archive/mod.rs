@@ -22,7 +22,6 @@ use crate::progress::Progress;
 use entry::{EntryKind, EntrySet};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 
 /// Default archive name template (GoReleaser's).
 pub const DEFAULT_NAME: &str =
@@ -407,99 +406,46 @@ impl Stage for ArchiveStage {
             threads: (workers / planned.len().max(1)).max(1) as u32,
         };
         let progress = std::sync::Mutex::new(Progress::new(planned.len() as u64, "archiving"));
-        // Archives not yet taken by a worker, in plan order.
-        let todo = std::sync::Mutex::new((0..planned.len()).collect::<Vec<usize>>());
-        let first_error: std::sync::Mutex<Option<Error>> = Default::default();
-        // Workers only wait and write; each holds a CPU slot only while it writes.
-        std::thread::scope(|scope| {
-            for _ in 0..workers.min(planned.len()) {
-                scope.spawn(|| {
-                    loop {
-                        let next = next_ready(ctx, planned, &todo);
-                        let i = match next {
-                            Ok(Some(i)) => i,
-                            Ok(None) => return,
-                            Err(e) => {
-                                first_error.lock().expect("errors").get_or_insert(e);
-                                return;
-                            }
-                        };
-                        let p = &planned[i];
-                        let files = resolved
-                            .get(&p.index)
-                            .map(Vec::as_slice)
-                            .unwrap_or_default();
-                        let r = {
-                            let _slot = ctx.slots.acquire(crate::slots::Priority::Package);
-                            let start = std::time::Instant::now();
-                            let r = job(ctx, p, files).and_then(|j| produce(ctx, p, &j, settings));
-                            if let Ok(a) = &r {
-                                progress.lock().expect("progress").done(&format!(
-                                    "archived {} ({} bytes, {:.1?})",
-                                    a.name,
-                                    a.size.unwrap_or_default(),
-                                    start.elapsed()
-                                ));
-                            }
-                            r
-                        };
-                        match r {
-                            // Registered at once: its checksum and upload need nothing else.
-                            Ok(a) => ctx.artifacts.add(a),
-                            Err(e) => {
-                                ctx.cancel.store(true, Ordering::SeqCst);
-                                let mut first = first_error.lock().expect("errors");
-                                if first
-                                    .as_ref()
-                                    .is_none_or(|f| matches!(f, Error::Cancelled(_)))
-                                {
-                                    *first = Some(e);
-                                }
-                                return;
-                            }
-                        }
-                    }
-                });
+        // An archive starts the moment its binaries are built; once the builds are over,
+        // the rest are taken too and fail naming the binary that is missing.
+        let ready = |i: usize, reg: &crate::artifact::Registry, board: &crate::artifact::Board| {
+            let have = |pb: &PlannedBuild| {
+                !reg.select(
+                    &Filter::kind(Kind::Binary)
+                        .and(Filter::build_id(&pb.id))
+                        .and(Filter::target(&pb.target.name())),
+                )
+                .is_empty()
+            };
+            board.earlier_finished("archive") || planned[i].binaries.iter().all(have)
+        };
+        let made = super::stream_map(ctx, "archive", planned.len(), workers, ready, |i| {
+            // No binaries at all (every build skipped): nothing to archive, not an error.
+            if ctx.artifacts.of_kind(Kind::Binary).is_empty() {
+                return Ok(false);
             }
-        });
+            let p = &planned[i];
+            let files = resolved
+                .get(&p.index)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let start = std::time::Instant::now();
+            let a = job(ctx, p, files).and_then(|j| produce(ctx, p, &j, settings))?;
+            progress.lock().expect("progress").done(&format!(
+                "archived {} ({} bytes, {:.1?})",
+                a.name,
+                a.size.unwrap_or_default(),
+                start.elapsed()
+            ));
+            // Registered at once: its checksum and upload need nothing else.
+            ctx.artifacts.add(a);
+            Ok(true)
+        })?;
         progress.into_inner().expect("progress").finish();
-        match first_error.into_inner().expect("errors") {
-            Some(e) => Err(e),
-            None => Ok(()),
+        if !made.contains(&true) {
+            tracing::info!("archive: nothing to archive (no binaries were built)");
         }
+        Ok(())
     }
 }
 
-/// Take the next archive whose binaries are all built, waiting until one is. `None` when
-/// every archive has been taken; archives whose builds finished without their binaries
-/// (a skipped or failed build) are taken too, and fail naming the missing binary.
-fn next_ready(
-    ctx: &Context,
-    planned: &[PlannedArchive],
-    todo: &std::sync::Mutex<Vec<usize>>,
-) -> Result<Option<usize>> {
-    ctx.artifacts.wait_for("archive", |reg, board| {
-        let mut todo = todo.lock().expect("todo");
-        if todo.is_empty() || ctx.cancel.load(Ordering::SeqCst) {
-            return Some(None);
-        }
-        let built = board.earlier_finished("archive");
-        if built && reg.select(&Filter::kind(Kind::Binary)).is_empty() {
-            tracing::info!("archive: nothing to archive (no binaries were built)");
-            todo.clear();
-            return Some(None);
-        }
-        let have = |pb: &PlannedBuild| {
-            !reg.select(
-                &Filter::kind(Kind::Binary)
-                    .and(Filter::build_id(&pb.id))
-                    .and(Filter::target(&pb.target.name())),
-            )
-            .is_empty()
-        };
-        let pos = todo
-            .iter()
-            .position(|&i| built || planned[i].binaries.iter().all(have))?;
-        Some(Some(todo.remove(pos)))
-    })
-}
