@@ -343,3 +343,39 @@ fn a_full_v2_config_keeps_every_section_rel_has() {
         assert!(written.contains(want), "{want}:\n{written}");
     }
 }
+
+#[test]
+fn yaml_words_keep_the_type_goreleaser_reads_them_as() {
+    // Go's yaml.v3 reads `y`, `on` and `no` as strings, and as booleans only where a field
+    // takes one: a project named `y` is not a project named `true`.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(
+        dir,
+        ".goreleaser.yaml",
+        "version: 2\nproject_name: y\nbuilds:\n  - id: on\n    binary: n\n    goos: [linux]\n    goarch: [amd64]\narchives:\n  - ids: [on]\n    files: [LICENSE]\nrelease:\n  draft: yes\n",
+    );
+    write(dir, "go.mod", "module example.com/y\n\ngo 1.21\n");
+    write(dir, "main.go", "package main\n\nfunc main() {}\n");
+    write(dir, ".gitignore", "dist/\n");
+    write(dir, "LICENSE", "MIT\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+    let (report, out) = import_and_plan(dir);
+    let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    for line in [
+        "project_name: \"y\"",
+        "  - id: \"on\"",
+        "    binary: \"n\"",
+        "  draft: true",
+    ] {
+        assert!(written.contains(line), "no `{line}` in:\n{written}\n{report}");
+    }
+    let archives = section(&out, "archives");
+    assert!(
+        archives.len() == 1
+            && archives[0].starts_with("y_")
+            && archives[0].ends_with("_linux_amd64.tar.gz"),
+        "{out}"
+    );
+}

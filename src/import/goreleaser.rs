@@ -194,6 +194,28 @@ fn var_of(path: &[&str], vars: &BTreeMap<String, String>) -> Option<String> {
     gotmpl::goreleaser_var(path)
 }
 
+/// How GoReleaser (Go's yaml.v3) reads scalars: only `true`/`false` are booleans, so
+/// `project_name: y` or `- on` stay the strings they are. A field that takes a boolean still
+/// accepts YAML 1.1's words there ([`go_bool`]).
+fn go_yaml() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+    }
+}
+
+/// A boolean as yaml.v3 reads one into a Go `bool` field: YAML 1.1's `y`, `yes`, `on`
+/// and their negations too.
+fn go_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" | "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {
+            Some(true)
+        }
+        "false" | "False" | "FALSE" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF"
+        | "" => Some(false),
+        _ => None,
+    }
+}
+
 /// Import `file` (with its local `includes`).
 pub fn import(file: &Path) -> crate::Result<Imported> {
     let src = std::fs::read_to_string(file)
@@ -206,7 +228,7 @@ pub fn import_text(file: &Path, src: &str) -> crate::Result<Imported> {
     let mut root: Node = if src.trim().is_empty() {
         Node::Map(vec![])
     } else {
-        serde_saphyr::from_str(src).map_err(|e| {
+        serde_saphyr::from_str_with_options(src, go_yaml()).map_err(|e| {
             crate::Error::Config(format!(
                 "error: {}: not YAML rel can read: {e}",
                 file.display()
@@ -315,7 +337,7 @@ impl Importer {
                     full.display()
                 ))
             })?;
-            let inc: Node = serde_saphyr::from_str(&text).map_err(|e| {
+            let inc: Node = serde_saphyr::from_str_with_options(&text, go_yaml()).map_err(|e| {
                 crate::Error::Config(format!("error: {}: not YAML: {e}", full.display()))
             })?;
             if let (Node::Map(into), Node::Map(from)) = (&mut *root, inc) {
@@ -920,10 +942,9 @@ impl Importer {
                 if wants_list {
                     Some(Node::List(vec![Node::Str(text)]))
                 } else if boolean || takes_bool(&schema) {
-                    match text.as_str() {
-                        "true" => Some(Node::Bool(true)),
-                        "false" | "" => Some(Node::Bool(false)),
-                        _ => {
+                    match go_bool(&text) {
+                        Some(b) => Some(Node::Bool(b)),
+                        None => {
                             self.drop_key(
                                 path,
                                 format!("rel takes a boolean here, not the template `{s}`"),
@@ -940,6 +961,9 @@ impl Importer {
             }
             Node::Float(f) if schema.get("type") == Some(&Value::String("string".into())) => {
                 Some(Node::Str(f.to_string()))
+            }
+            Node::Bool(b) if schema.get("type") == Some(&Value::String("string".into())) => {
+                Some(Node::Str(b.to_string()))
             }
             other => Some(other),
         }
