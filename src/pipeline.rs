@@ -74,10 +74,11 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::archive::ArchiveStage,
         &stage::nfpm::NfpmStage,
         &stage::repository::RepositoryStage,
-        &stage::sbom::SbomStage,
         // Needs only git and the hooks, so it starts with the build (`waits_for`); listed
-        // here so that only the stages that take every upload (checksums on) wait for it.
+        // here so that only the stages that take every upload (SBOMs and checksums on) wait
+        // for it.
         &stage::source::SourceStage,
+        &stage::sbom::SbomStage,
         // Extra files are registered before checksums so the checksum file covers them.
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
@@ -119,8 +120,9 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         // Only plans: the merge then expects the darwin share's universal binaries.
         &stage::universal::UniversalStage,
         &stage::repository::RepositoryStage,
-        // One source archive per release: made here, not by each share.
+        // One source archive per release: made here, not by each share, and its SBOM.
         &stage::source::SourceStage,
+        &stage::sbom::SbomStage,
         &stage::extra::ExtraFiles,
         &stage::checksum::ChecksumStage,
         &stage::sign::SignStage,

@@ -369,7 +369,10 @@ fn yaml_words_keep_the_type_goreleaser_reads_them_as() {
         "    binary: \"n\"",
         "  draft: true",
     ] {
-        assert!(written.contains(line), "no `{line}` in:\n{written}\n{report}");
+        assert!(
+            written.contains(line),
+            "no `{line}` in:\n{written}\n{report}"
+        );
     }
     let archives = section(&out, "archives");
     assert!(

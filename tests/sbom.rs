@@ -328,6 +328,136 @@ fn go_sboms_list_the_modules_go_version_m_lists_and_validate() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("valid\n") || !out.status.success());
 }
 
+#[test]
+fn the_source_archive_sbom_lists_the_modules_go_list_m_all_lists() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("p");
+    let proxy = d.path().join("proxy");
+    let config = "project_name: tool\nbuilds:\n  - main: .\n    goos: [linux]\n    goarch: [amd64]\nsource:\n  enabled: true\nsboms:\n  - id: source\n    artifacts: source\n  - id: source-cdx\n    artifacts: source\n    format: cyclonedx\n";
+    go_fixture(&dir, &proxy, config);
+    git(&dir, &["tag", "v1.4.0"]);
+    let (code, out, err) = rel_go(&dir, &proxy, &["release", "--snapshot", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(".tar.gz.sbom.json"), "{out}");
+    let (code, _, err) = rel_go(&dir, &proxy, &["release", "--snapshot", "--clean"]);
+    assert_eq!(code, 0, "{err}");
+    let dist = dir.join("dist");
+    let find = |suffix: &str| {
+        std::fs::read_dir(&dist)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no *{suffix} in dist/"))
+    };
+    let spdx_path = find(".tar.gz.sbom.json");
+    let source = PathBuf::from(spdx_path.to_string_lossy().trim_end_matches(".sbom.json"));
+    assert!(
+        source
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("tool-"),
+        "{source:?}"
+    );
+
+    // What the Go toolchain says the module needs, and go.sum's sums.
+    let mut c = Command::new(require_go());
+    c.args(["list", "-m", "-f", "{{.Path}}@{{.Version}}", "all"])
+        .current_dir(&dir);
+    for (k, v) in go_env() {
+        c.env(k, v);
+    }
+    c.env("GOPROXY", format!("file://{}", proxy.display()))
+        .env("GOSUMDB", "off");
+    let listed = sh(&mut c);
+    let want: BTreeSet<String> = listed
+        .lines()
+        .filter(|l| !l.starts_with("example.com/tool@"))
+        .map(String::from)
+        .collect();
+    assert_eq!(want.len(), 2, "{listed}");
+
+    let pyspdxtools = python().with_file_name("pyspdxtools");
+    let o = Command::new(&pyspdxtools)
+        .arg("-i")
+        .arg(&spdx_path)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.status.success() && !said.contains("WARNING") && !said.contains("ERROR"),
+        "{said}"
+    );
+    let doc = json(&spdx_path);
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages[0]["primaryPackagePurpose"], "SOURCE");
+    let sha = sh(Command::new("sha256sum").arg(&source));
+    assert_eq!(
+        packages[0]["checksums"][0]["checksumValue"],
+        sha.split_whitespace().next().unwrap()
+    );
+    let deps: BTreeSet<String> = packages
+        .iter()
+        .filter(|p| p["primaryPackagePurpose"] == "LIBRARY")
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["versionInfo"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(deps, want);
+    let text = std::fs::read_to_string(&spdx_path).unwrap();
+    assert!(
+        text.contains("pkg:golang/example.com/tool@v1.4.0"),
+        "{text}"
+    );
+
+    // CycloneDX: strict 1.6 validation, the same modules.
+    let cdx = find(".tar.gz.cdx.json");
+    let check = sh(Command::new(python()).arg("-c").arg(CDX_VALIDATE).arg(&cdx));
+    assert_eq!(check.trim(), "valid", "{check}");
+    let doc = json(&cdx);
+    let deps: BTreeSet<String> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "library")
+        .map(|c| {
+            format!(
+                "{}@{}",
+                c["name"].as_str().unwrap(),
+                c["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(deps, want);
+
+    // Reproducible: a second run writes the same bytes.
+    let first = std::fs::read(&spdx_path).unwrap();
+    let (code, _, err) = rel_go(&dir, &proxy, &["release", "--snapshot", "--clean"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&spdx_path).unwrap(), first);
+
+    // Without a source archive there is nothing to catalogue: exit 2 at the key.
+    write(
+        &dir,
+        ".release.yaml",
+        &config.replace("  enabled: true", "  enabled: false"),
+    );
+    let (code, _, err) = rel_go(&dir, &proxy, &["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(".release.yaml:10:") && err.contains("source.enabled"),
+        "{err}"
+    );
+}
+
 /// Strict CycloneDX 1.6 JSON validation; prints `valid` or the error.
 const CDX_VALIDATE: &str = r#"
 import sys

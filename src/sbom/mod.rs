@@ -8,6 +8,7 @@
 
 pub mod cargo;
 pub mod gobuild;
+pub mod source;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -58,7 +59,7 @@ pub struct Subject {
     pub sha256: String,
     /// The release version.
     pub version: String,
-    /// `application`, `archive` or `package`, for the documents' purpose fields.
+    /// `application`, `archive`, `package` or `source`, for the documents' purpose fields.
     pub purpose: &'static str,
     /// The main modules or crates it ships (one per binary).
     pub main: Vec<Component>,
@@ -97,7 +98,7 @@ pub fn spdx(s: &Subject, time: i64, tool_version: &str) -> Value {
         "versionInfo": s.version,
         "downloadLocation": "NOASSERTION",
         "filesAnalyzed": false,
-        "primaryPackagePurpose": match s.purpose { "archive" => "ARCHIVE", "package" => "INSTALL", _ => "APPLICATION" },
+        "primaryPackagePurpose": match s.purpose { "archive" => "ARCHIVE", "package" => "INSTALL", "source" => "SOURCE", _ => "APPLICATION" },
         "checksums": [{"algorithm": "SHA256", "checksumValue": s.sha256}],
         "licenseConcluded": "NOASSERTION",
         "licenseDeclared": "NOASSERTION",

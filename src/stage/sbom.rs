@@ -11,6 +11,7 @@ use crate::artifact::{Artifact, Filter, Kind};
 use crate::config::validate::{Checker, globals};
 use crate::context::{Context, reproducible_time};
 use crate::error::{Error, Result};
+use crate::options::Phase;
 use crate::plan::{Plan, PlannedBuild, PlannedSbom};
 use crate::sbom::{self, Component, Subject};
 use minijinja::Value;
@@ -18,7 +19,7 @@ use minijinja::Value;
 /// The sbom stage.
 pub struct SbomStage;
 
-const KINDS: &[&str] = &["archive", "binary", "package", "image"];
+const KINDS: &[&str] = &["archive", "binary", "package", "image", "source"];
 
 /// The default document name of a format, with the target for binaries (every target's
 /// binary has the same name).
@@ -55,6 +56,19 @@ fn subjects(
                     b.id.clone(),
                     b.vars.clone(),
                     vec![b.clone()],
+                )
+            })
+            .collect(),
+        // The source archive: one, when `source.enabled` (the source stage plans it first).
+        "source" => plan
+            .source
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    "source".to_string(),
+                    ctx.vars.clone(),
+                    vec![],
                 )
             })
             .collect(),
@@ -103,6 +117,49 @@ fn of_binary(ctx: &Context, pb: &PlannedBuild) -> Result<(Vec<Component>, Vec<Co
     )
 }
 
+/// The components of the source archive: the `go.mod`/`go.sum` and `Cargo.lock` of the
+/// archived commit, at the project root and in each build's `dir`.
+fn of_source(ctx: &Context) -> Result<(Vec<Component>, Vec<Component>)> {
+    let commit = ctx
+        .plan
+        .source
+        .as_ref()
+        .map(|s| s.commit.clone())
+        .unwrap_or_else(|| ctx.git.commit.clone());
+    let mut dirs: Vec<String> = vec![String::new()];
+    for b in &ctx.config.builds {
+        if let Some(d) = b.dir.as_deref() {
+            let d = d.trim_start_matches("./").trim_end_matches('/');
+            if !d.is_empty() && d != "." && !dirs.iter().any(|x| x == d) {
+                dirs.push(d.to_string());
+            }
+        }
+    }
+    // A file of the commit, or `None` when the commit has no such file.
+    let at = |dir: &str, name: &str| -> Option<String> {
+        let path = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        crate::git::git(&ctx.root, &["show", &format!("{commit}:{path}")]).ok()
+    };
+    let (mut main, mut deps) = (vec![], vec![]);
+    for d in &dirs {
+        if let Some(go_mod) = at(d, "go.mod") {
+            let (m, x) = sbom::source::go(&go_mod, &at(d, "go.sum").unwrap_or_default(), &ctx.tag);
+            main.extend(m);
+            deps.extend(x);
+        }
+        if let Some(lock) = at(d, "Cargo.lock") {
+            let (m, x) = sbom::source::cargo(&lock);
+            main.extend(m);
+            deps.extend(x);
+        }
+    }
+    Ok((main, deps))
+}
+
 fn produce(ctx: &Context, p: &PlannedSbom, time: i64) -> Result<Artifact> {
     let subject = ctx
         .artifacts
@@ -117,6 +174,9 @@ fn produce(ctx: &Context, p: &PlannedSbom, time: i64) -> Result<Artifact> {
     };
     let mut main = vec![];
     let mut deps = vec![];
+    if p.kind == "source" {
+        (main, deps) = of_source(ctx)?;
+    }
     for pb in &p.binaries {
         let (m, d) = of_binary(ctx, pb)?;
         main.extend(m);
@@ -129,6 +189,7 @@ fn produce(ctx: &Context, p: &PlannedSbom, time: i64) -> Result<Artifact> {
         purpose: match p.kind.as_str() {
             "archive" => "archive",
             "package" => "package",
+            "source" => "source",
             _ => "application",
         },
         main: sbom::distinct(main),
@@ -156,19 +217,32 @@ fn produce(ctx: &Context, p: &PlannedSbom, time: i64) -> Result<Artifact> {
     Ok(a)
 }
 
+/// Whether this run writes the documents of `s`: image SBOMs are attached to pushed images
+/// by the referrers stage; a split share catalogues what it builds, and the merge the one
+/// source archive it makes.
+fn made_here(ctx: &Context, s: &crate::config::Sbom) -> bool {
+    let source = s.artifacts.as_deref() == Some("source");
+    !s.disable
+        && s.artifacts.as_deref() != Some("image")
+        && match ctx.options.phase {
+            Phase::Whole => true,
+            Phase::Split => !source,
+            Phase::Merge => source,
+        }
+}
+
 impl Stage for SbomStage {
     fn name(&self) -> &'static str {
         "sbom"
     }
 
     fn skip(&self, ctx: &Context) -> Option<String> {
-        if ctx
-            .config
-            .sboms
-            .iter()
-            .all(|s| s.disable || s.artifacts.as_deref() == Some("image"))
-        {
-            return Some("no sboms configured".into());
+        if ctx.config.sboms.iter().all(|s| !made_here(ctx, s)) {
+            return Some(if ctx.options.phase == Phase::Merge {
+                "the shares made the sboms".into()
+            } else {
+                "no sboms configured".into()
+            });
         }
         super::skipped_by_flag(ctx, "sbom")
     }
@@ -184,8 +258,8 @@ impl Stage for SbomStage {
             if let Some(a) = &s.artifacts
                 && !KINDS.contains(&a.as_str())
             {
-                let hint = if a == "source" || a == "any" {
-                    "rel catalogues archives, binaries and packages".to_string()
+                let hint = if a == "any" {
+                    "rel catalogues archives, binaries, packages, images and the source archive: give one entry for each".to_string()
                 } else {
                     format!("use one of: {}", KINDS.join(", "))
                 };
@@ -193,6 +267,13 @@ impl Stage for SbomStage {
                     at("artifacts"),
                     format!("`artifacts: {a}` is not one rel catalogues"),
                     Some(hint),
+                );
+            }
+            if s.artifacts.as_deref() == Some("source") && !config.source.enabled && !s.disable {
+                c.push(
+                    at("artifacts"),
+                    "`artifacts: source` catalogues the source archive, but `source.enabled` is not set".to_string(),
+                    Some("add `source: {enabled: true}`".into()),
                 );
             }
             if let Some(f) = &s.format
@@ -227,8 +308,7 @@ impl Stage for SbomStage {
     fn plan(&self, ctx: &Context, plan: &mut Plan) -> Result<()> {
         let mut out = vec![];
         for (i, s) in ctx.config.sboms.iter().enumerate() {
-            // Image SBOMs are attached to pushed images by the referrers stage.
-            if s.disable || s.artifacts.as_deref() == Some("image") {
+            if !made_here(ctx, s) {
                 continue;
             }
             let format = s.format.clone().unwrap_or_else(|| "spdx".into());

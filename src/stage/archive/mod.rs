@@ -448,4 +448,3 @@ impl Stage for ArchiveStage {
         Ok(())
     }
 }
-
