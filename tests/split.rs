@@ -27,6 +27,12 @@ archives:
 images:
   - repository: "{host}/acme/hello"
     tags: ["{{{{ version }}}}", latest]
+source:
+  enabled: true
+sboms:
+  - id: archives
+  - id: source
+    artifacts: source
 release:
   github: {{owner: acme, name: demo}}
   github_urls: {{api: "{}/", uploads: "{}/"}}
@@ -69,7 +75,10 @@ fn outputs(dist: &Path) -> BTreeMap<String, Vec<u8>> {
         .filter(|e| e.file_type().is_file())
         .filter(|e| {
             let n = e.file_name().to_string_lossy();
-            n.ends_with(".tar.gz") || n.ends_with(".zip") || n.ends_with("checksums.txt")
+            n.ends_with(".tar.gz")
+                || n.ends_with(".zip")
+                || n.ends_with("checksums.txt")
+                || n.ends_with(".sbom.json")
         })
         .map(|e| {
             (
@@ -128,8 +137,8 @@ fn three_shares_merged_equal_one_run() {
     let want = outputs(&one.join("dist"));
     assert_eq!(
         want.len(),
-        7,
-        "6 archives and a checksum file: {:?}",
+        15,
+        "6 archives and their SBOMs, the source archive and its SBOM, a checksum file: {:?}",
         want.keys()
     );
     let want_index = index_digests(&one.join("dist"));
