@@ -382,3 +382,29 @@ fn yaml_words_keep_the_type_goreleaser_reads_them_as() {
         "{out}"
     );
 }
+
+#[test]
+fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(
+        dir,
+        ".goreleaser.yaml",
+        "version: 2\nproject_name: tool\nbuilds:\n  - goos: [linux]\n    goarch: [amd64]\narchives:\n  - allow_different_binary_count: true\nsigns:\n  - artifacts: checksum\n    output: true\ndockers:\n  - image_templates: [\"acme/tool:{{ .Tag }}\"]\n    use_buildx: true\n",
+    );
+    let (code, out, report) = rel_cmd(dir, &["import", "-o", "-"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(dropped(&report).is_empty(), "{report}");
+    for (at, key) in [
+        (":7:35:", "archives[0].allow_different_binary_count"),
+        (":10:13:", "signs[0].output"),
+        (":13:17:", "dockers[0].use_buildx"),
+    ] {
+        assert!(
+            report.contains(&format!("{at} approximated `{key}`: rel ")),
+            "{key}: {report}"
+        );
+        let last = key.rsplit('.').next().unwrap();
+        assert!(!out.contains(last), "{last} in {out}");
+    }
+}

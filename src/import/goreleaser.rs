@@ -551,6 +551,36 @@ impl Importer {
             }
         }
         root.set("release", rel);
+        // Keys of list entries that choose what rel always does.
+        for (section, k, why) in [
+            (
+                "dockers",
+                "use_buildx",
+                "rel builds every image with buildah, without a Docker daemon: there is no builder to choose",
+            ),
+            (
+                "archives",
+                "allow_different_binary_count",
+                "rel archives each target's own binaries, however many each target has",
+            ),
+            (
+                "signs",
+                "output",
+                "rel shows a signing command's output when the command fails",
+            ),
+        ] {
+            if let Some(Node::List(list)) = root.get(section).cloned() {
+                let mut out = vec![];
+                for (i, mut entry) in list.into_iter().enumerate() {
+                    if entry.take(k).is_some() {
+                        let at = vec![Seg::Key(section.into()), Seg::Index(i), Seg::Key(k.into())];
+                        self.approx(&at, why);
+                    }
+                    out.push(entry);
+                }
+                root.set(section, Node::List(out));
+            }
+        }
         // GoReleaser sorts tags by git's version order of their names; rel's default is
         // semver precedence (which releases v1.0.0, not v1.0.0-rc.1, from a commit with both).
         let mut git = root.take("git").unwrap_or(Node::Map(vec![]));
