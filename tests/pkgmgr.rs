@@ -51,6 +51,10 @@ winget:
     license: MIT
     homepage: https://acme.example/tool
     tags: [cli]
+    license_url: https://acme.example/tool/LICENSE
+    publisher_support_url: https://acme.example/support
+    author: Acme Tools
+    release_notes_url: "https://github.com/acme/tool/releases/tag/{{ tag }}"
     skip_upload: true
 aurs:
   - description: A tool.
@@ -217,6 +221,22 @@ fn manifests_read_back_as_each_package_manager_reads_them() {
     assert_eq!(i.installers.len(), 2);
     let l: winget_types::locale::DefaultLocaleManifest = serde_saphyr::from_str(&locale).unwrap();
     assert_eq!(l.publisher.to_string(), "Acme");
+    assert_eq!(
+        l.license_url.map(|u| u.to_string()).as_deref(),
+        Some("https://acme.example/tool/LICENSE")
+    );
+    assert_eq!(
+        l.publisher_support_url.map(|u| u.to_string()).as_deref(),
+        Some("https://acme.example/support")
+    );
+    assert_eq!(
+        l.author.map(|a| a.to_string()).as_deref(),
+        Some("Acme Tools")
+    );
+    assert_eq!(
+        l.release_notes_url.map(|u| u.to_string()).as_deref(),
+        Some("https://github.com/acme/tool/releases/tag/v1.10.0")
+    );
     for text in [&version, &installer, &locale] {
         let j: Value = serde_saphyr::from_str(text).unwrap();
         assert_eq!(j["PackageVersion"], "1.10.0", "{text}");

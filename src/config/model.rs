@@ -633,6 +633,24 @@ pub struct Winget {
     /// Publisher URL.
     #[serde(default)]
     pub publisher_url: Option<String>,
+    /// `PublisherSupportUrl` (templated).
+    #[serde(default)]
+    pub publisher_support_url: Option<String>,
+    /// `PrivacyUrl` (templated).
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+    /// `Author` (templated).
+    #[serde(default)]
+    pub author: Option<String>,
+    /// `LicenseUrl` (templated).
+    #[serde(default)]
+    pub license_url: Option<String>,
+    /// `CopyrightUrl` (templated).
+    #[serde(default)]
+    pub copyright_url: Option<String>,
+    /// `ReleaseNotesUrl` (templated), e.g. the release's page.
+    #[serde(default)]
+    pub release_notes_url: Option<String>,
     /// Short description (required, templated).
     #[serde(default)]
     pub short_description: Option<String>,

@@ -229,6 +229,16 @@ impl Stage for PkgmgrStage {
             );
             add("winget", i, "description", &b.description, false);
             add("winget", i, "release_notes", &b.release_notes, false);
+            for (k, v) in [
+                ("publisher_support_url", &b.publisher_support_url),
+                ("privacy_url", &b.privacy_url),
+                ("author", &b.author),
+                ("license_url", &b.license_url),
+                ("copyright_url", &b.copyright_url),
+                ("release_notes_url", &b.release_notes_url),
+            ] {
+                add("winget", i, k, v, false);
+            }
             add("winget", i, "url_template", &b.url_template, true);
         }
         for (i, b) in config.aurs.iter().enumerate() {
@@ -439,6 +449,20 @@ impl Stage for PkgmgrStage {
                 name,
                 publisher,
                 publisher_url: w.publisher_url.clone(),
+                publisher_support_url: text(
+                    ctx,
+                    &format!("{key}.publisher_support_url"),
+                    &w.publisher_support_url,
+                )?,
+                privacy_url: text(ctx, &format!("{key}.privacy_url"), &w.privacy_url)?,
+                author: text(ctx, &format!("{key}.author"), &w.author)?,
+                license_url: text(ctx, &format!("{key}.license_url"), &w.license_url)?,
+                copyright_url: text(ctx, &format!("{key}.copyright_url"), &w.copyright_url)?,
+                release_notes_url: text(
+                    ctx,
+                    &format!("{key}.release_notes_url"),
+                    &w.release_notes_url,
+                )?,
                 short_description: text(
                     ctx,
                     &format!("{key}.short_description"),

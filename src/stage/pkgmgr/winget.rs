@@ -11,6 +11,12 @@ pub struct Manifest {
     pub name: String,
     pub publisher: String,
     pub publisher_url: Option<String>,
+    pub publisher_support_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub author: Option<String>,
+    pub license_url: Option<String>,
+    pub copyright_url: Option<String>,
+    pub release_notes_url: Option<String>,
     pub short_description: String,
     pub description: Option<String>,
     pub homepage: Option<String>,
@@ -34,6 +40,13 @@ fn header(kind: &str, m: &Manifest) -> String {
         q(&m.id),
         q(&m.version)
     )
+}
+
+/// `key: "value"` on `out` when `v` is given and not blank.
+fn opt(out: &mut String, key: &str, v: &Option<String>) {
+    if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        out.push_str(&format!("{key}: {}\n", q(v)));
+    }
 }
 
 /// The three files: (file name, text).
@@ -97,17 +110,17 @@ pub fn render(m: &Manifest, all: &[Download]) -> Result<Vec<(String, String)>, S
         header("defaultLocale", m),
         q(&m.publisher)
     );
-    if let Some(u) = &m.publisher_url {
-        locale.push_str(&format!("PublisherUrl: {}\n", q(u)));
-    }
+    // The keys in the schema's order; optional ones only when given.
+    opt(&mut locale, "PublisherUrl", &m.publisher_url);
+    opt(&mut locale, "PublisherSupportUrl", &m.publisher_support_url);
+    opt(&mut locale, "PrivacyUrl", &m.privacy_url);
+    opt(&mut locale, "Author", &m.author);
     locale.push_str(&format!("PackageName: {}\n", q(&m.name)));
-    if let Some(h) = &m.homepage {
-        locale.push_str(&format!("PackageUrl: {}\n", q(h)));
-    }
+    opt(&mut locale, "PackageUrl", &m.homepage);
     locale.push_str(&format!("License: {}\n", q(&m.license)));
-    if let Some(c) = &m.copyright {
-        locale.push_str(&format!("Copyright: {}\n", q(c)));
-    }
+    opt(&mut locale, "LicenseUrl", &m.license_url);
+    opt(&mut locale, "Copyright", &m.copyright);
+    opt(&mut locale, "CopyrightUrl", &m.copyright_url);
     locale.push_str(&format!(
         "ShortDescription: {}\n",
         q(m.short_description.trim())
@@ -124,6 +137,7 @@ pub fn render(m: &Manifest, all: &[Download]) -> Result<Vec<(String, String)>, S
     if let Some(n) = &m.release_notes {
         locale.push_str(&format!("ReleaseNotes: {}\n", q(n.trim())));
     }
+    opt(&mut locale, "ReleaseNotesUrl", &m.release_notes_url);
     locale.push_str(&format!(
         "ManifestType: \"defaultLocale\"\nManifestVersion: {}\n",
         q(SCHEMA_VERSION)
