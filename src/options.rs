@@ -22,6 +22,7 @@ pub const STAGES: &[&str] = &[
     "pkgmgr",
     "tap",
     "gitops",
+    "milestone",
     "referrers",
     "provenance",
     "changelog",

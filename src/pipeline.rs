@@ -91,6 +91,8 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::provenance::ProvenanceStage,
         // Publishing reads every artifact the stages before it registered.
         &stage::publish::Publish,
+        // After the release is published: its milestone is done.
+        &stage::milestone::MilestoneStage,
         // After the release is published: the manifests point at its assets.
         &stage::tap::TapStage,
         // Last: a deployment follows from what it commits, so everything else is out first.
@@ -133,6 +135,7 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::referrers::ReferrersStage,
         &stage::provenance::ProvenanceStage,
         &stage::publish::Publish,
+        &stage::milestone::MilestoneStage,
         &stage::tap::TapStage,
         &stage::gitops::GitopsStage,
     ]

@@ -169,8 +169,8 @@ fn goreleaser_hint(field: &str, expected: &[&str]) -> Option<String> {
         "kos" if has("images") => renamed(field, "images"),
         "name_template" if has("version_template") => renamed("name_template", "version_template"),
         "nix" | "krews" | "chocolateys" | "snapcrafts" | "binary_signs" | "notarize" | "upx"
-        | "announce" | "milestones" | "blobs" | "uploads" | "publishers" | "artifactories"
-        | "nightly" | "partial" | "env_files" | "dockerhub" | "furies" | "cloudsmiths" | "npms"
+        | "announce" | "blobs" | "uploads" | "publishers" | "artifactories" | "nightly"
+        | "partial" | "env_files" | "dockerhub" | "furies" | "cloudsmiths" | "npms"
         | "makeselfs" | "flatpaks" => {
             format!(
                 "GoReleaser's `{field}` has no equivalent in rel yet; `rel schema` lists every key rel reads"

@@ -113,6 +113,9 @@ pub struct Config {
     /// Config repositories whose image references follow each release, by digest (GitOps).
     #[serde(default)]
     pub gitops: Vec<Gitops>,
+    /// GitHub milestones closed once the release is published (GoReleaser's keys).
+    #[serde(default)]
+    pub milestones: Vec<Milestone>,
     /// An archive of the released commit's source, and optionally of its vendored
     /// dependencies (GoReleaser's `source`).
     #[serde(default)]
@@ -182,6 +185,26 @@ impl SourceFormat {
             SourceFormat::Zip => "zip",
         }
     }
+}
+
+/// A GitHub milestone to close after the release (GoReleaser's `milestones`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Milestone {
+    /// The repository of the milestone. Default: the release's (`release.github`, else the
+    /// `origin` remote). `owner` and `name` are templates.
+    #[serde(default)]
+    pub repo: Option<GithubRepo>,
+    /// Close the milestone. Default: false (the entry does nothing).
+    #[serde(default)]
+    pub close: bool,
+    /// Stop the run (exit 1) when the milestone cannot be closed or is not found; by default
+    /// that is a warning, as the release is already out.
+    #[serde(default)]
+    pub fail_on_error: bool,
+    /// The milestone's title (templated). Default: `{{ tag }}`.
+    #[serde(default)]
+    pub name_template: Option<String>,
 }
 
 /// A config repository (Argo CD, Flux) whose image references rel moves to the digests it

@@ -114,7 +114,6 @@ pub fn find(root: &Path) -> Option<PathBuf> {
 fn section_reason(key: &str) -> Option<&'static str> {
     Some(match key {
         "announce" => "rel does not post announcements; post from the CI job after `rel release`",
-        "milestones" => "rel does not close milestones",
         "blobs" | "uploads" | "artifactories" | "furies" | "cloudsmiths" | "publishers" => {
             "rel publishes to GitHub releases and OCI registries only; upload the files in dist/ from CI"
         }

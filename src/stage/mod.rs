@@ -12,6 +12,7 @@ pub mod docker;
 pub mod extra;
 pub mod gitops;
 pub mod image;
+pub mod milestone;
 pub mod nfpm;
 pub mod pkgmgr;
 pub mod provenance;

@@ -164,6 +164,8 @@ struct State {
     blocked: usize,
     unblocked: bool,
     changelog: Changelog,
+    /// The release repository's milestones: (number, title, state).
+    milestones: Vec<(u64, String, String)>,
 }
 
 /// What the changelog endpoints serve: the commits of compared ranges and GitHub's notes.
@@ -304,6 +306,24 @@ impl Fake {
                 ..Default::default()
             },
         );
+    }
+
+    /// Add a milestone to the release repository (`state` is `open` or `closed`); returns
+    /// its number.
+    pub fn add_milestone(&self, title: &str, state: &str) -> u64 {
+        let mut s = self.inner.state.lock().unwrap();
+        let number = s.milestones.len() as u64 + 1;
+        s.milestones.push((number, title.into(), state.into()));
+        number
+    }
+
+    /// The release repository's milestones: (title, state), in order of creation.
+    pub fn milestones(&self) -> Vec<(String, String)> {
+        let s = self.inner.state.lock().unwrap();
+        s.milestones
+            .iter()
+            .map(|(_, t, st)| (t.clone(), st.clone()))
+            .collect()
     }
 
     /// A repository added with [`Fake::add_tap`], as it is now.
@@ -1163,6 +1183,42 @@ impl Fake {
         // Asset JSON needs the tag, read under the same lock.
         let m = req.method.as_str();
         match (m, segs.as_slice()) {
+            ("GET", ["milestones"]) => {
+                let q = |k: &str| {
+                    req.query
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                };
+                let state = q("state").unwrap_or_else(|| "open".into());
+                let per: usize = q("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
+                let page: usize = q("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+                let items: Vec<Value> = s
+                    .milestones
+                    .iter()
+                    .filter(|(_, _, st)| state == "all" || *st == state)
+                    .skip((page.max(1) - 1) * per)
+                    .take(per)
+                    .map(|(n, t, st)| milestone_json(&self.inner.api, &prefix, *n, t, st))
+                    .collect();
+                (200, Value::Array(items), vec![])
+            }
+            ("PATCH", ["milestones", n]) => {
+                let n: u64 = n.parse().unwrap_or(0);
+                let api = self.inner.api.clone();
+                match s.milestones.iter_mut().find(|(m, _, _)| *m == n) {
+                    Some(m) => {
+                        if let Some(st) = input["state"].as_str() {
+                            m.2 = st.to_string();
+                        }
+                        if let Some(t) = input["title"].as_str() {
+                            m.1 = t.to_string();
+                        }
+                        (200, milestone_json(&api, &prefix, m.0, &m.1, &m.2), vec![])
+                    }
+                    None => not_found,
+                }
+            }
             ("GET", []) => (
                 200,
                 json!({"id": 1, "name": o.repo, "full_name": format!("{}/{}", o.owner, o.repo), "permissions": {"admin": false, "push": true, "pull": true}}),
@@ -1682,4 +1738,18 @@ pub fn http_request(
         }
     }
     (status, buf)
+}
+
+/// A milestone as GitHub's API describes one (the fields its schema requires).
+fn milestone_json(api: &str, prefix: &str, number: u64, title: &str, state: &str) -> Value {
+    let url = format!("{api}{prefix}/milestones/{number}");
+    json!({
+        "url": url, "html_url": url, "labels_url": format!("{url}/labels"),
+        "id": 1000 + number, "node_id": format!("MI_{number}"), "number": number,
+        "state": state, "title": title, "description": null, "creator": null,
+        "open_issues": 0, "closed_issues": 0,
+        "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+        "closed_at": if state == "closed" { json!("2024-01-02T00:00:00Z") } else { Value::Null },
+        "due_on": null
+    })
 }
