@@ -218,7 +218,7 @@ fn includes_and_variables_are_resolved_and_a_url_include_is_reported() {
     let (report, out) = import_and_plan(dir);
     assert_eq!(dropped(&report), ["includes[1]"], "{report}");
     assert!(
-        report.contains("download https://example.com/goreleaser/base.yaml"),
+        report.contains("cannot fetch http://127.0.0.1:9/goreleaser/base.yaml"),
         "{report}"
     );
     let short = git(dir, &["rev-parse", "--short=7", "HEAD"]);
@@ -411,4 +411,89 @@ fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
         let last = key.rsplit('.').next().unwrap();
         assert!(!out.contains(last), "{last} in {out}");
     }
+}
+
+/// Serve `body` at `path` on loopback to requests that carry `header`; (port, requests
+/// seen).
+fn serve_once(
+    path: &'static str,
+    header: &'static str,
+    body: &'static str,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            log.lock().unwrap().push(head.clone());
+            let ok = head.starts_with(&format!("GET {path} "))
+                && head
+                    .to_ascii_lowercase()
+                    .contains(&header.to_ascii_lowercase());
+            let (status, text) = if ok {
+                ("200 OK", body)
+            } else {
+                ("404 Not Found", "")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn a_url_include_is_fetched_with_its_headers_and_merged() {
+    let (port, seen) = serve_once(
+        "/meta/base.yaml",
+        "x-token: s3cret-value",
+        "milestones:\n  - close: true\n    name_template: \"{{ .ProjectName }} {{ .Version }}\"\nproject_name: from-include\n",
+    );
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    project(dir, "v2-cli", "cmd/tool");
+    let cfg = std::fs::read_to_string(dir.join(".goreleaser.yaml")).unwrap();
+    let cfg = cfg.replacen(
+        "version: 2\n",
+        &format!(
+            "version: 2\nincludes:\n  - from_url:\n      url: http://127.0.0.1:{port}/meta/base.yaml\n      headers:\n        x-token: \"${{REL_TEST_INCLUDE_TOKEN}}\"\n"
+        ),
+        1,
+    );
+    assert!(cfg.contains("from_url"), "{cfg}");
+    write(dir, ".goreleaser.yaml", &cfg);
+    git(dir, &["commit", "-qam", "chore: include"]);
+    let mut c = rel(dir);
+    c.args(["import"])
+        .env("REL_TEST_INCLUDE_TOKEN", "s3cret-value");
+    let (code, out, report) = run(c);
+    assert_eq!(code, 0, "{out}{report}");
+    assert_eq!(dropped(&report), ["announce"], "{report}");
+    assert!(!report.contains("s3cret-value"), "{report}");
+    let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
+    // The include's keys are merged under the file's own: its milestones are taken, its
+    // project name is not (the file has one).
+    assert!(
+        written.contains("name_template: \"{{ project_name }} {{ version }}\""),
+        "{written}"
+    );
+    assert!(written.contains("project_name: tool"), "{written}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let (code, out, err) = rel_cmd(dir, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
 }

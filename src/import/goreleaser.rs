@@ -215,6 +215,72 @@ fn go_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// The URL of a `from_url` include: as given when it has a scheme, else a path on
+/// `raw.githubusercontent.com` (`owner/repo/branch/file.yaml`), as GoReleaser reads it.
+fn include_url(url: &str) -> String {
+    if url.contains("://") {
+        url.to_string()
+    } else {
+        format!(
+            "https://raw.githubusercontent.com/{}",
+            url.trim_start_matches('/')
+        )
+    }
+}
+
+/// `$NAME` and `${NAME}` replaced by the environment's values (Go's `os.ExpandEnv`, which
+/// GoReleaser applies to include headers, e.g. a token for a private repository).
+fn expand_env(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => (braced, braced.len() + 1),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        out.push_str(&std::env::var(name).unwrap_or_default());
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// GET `url` with `headers`: the body as text, or why not. `rel import` runs once, by a
+/// person, usually online; offline the include is reported and left out.
+fn fetch(url: &str, headers: &[(String, String)]) -> Result<String, String> {
+    crate::github::install_crypto_provider();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("rel/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut req = client.get(url);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let res = req.send().await.map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("HTTP {}", res.status().as_u16()));
+        }
+        res.text().await.map_err(|e| e.to_string())
+    })
+}
+
 /// Import `file` (with its local `includes`).
 pub fn import(file: &Path) -> crate::Result<Imported> {
     let src = std::fs::read_to_string(file)
@@ -313,32 +379,47 @@ impl Importer {
                 .get("from_file")
                 .and_then(|f| f.get("path"))
                 .and_then(|p| p.scalar());
-            if let Some(url) = inc
+            let (text, shown) = if let Some(url) = inc
                 .get("from_url")
                 .and_then(|f| f.get("url"))
                 .and_then(|p| p.scalar())
             {
-                self.drop_key(
-                    &at,
-                    format!("cannot be fetched offline: download {url} next to the config and include it with `from_file`"),
-                );
-                continue;
-            }
-            let Some(path) = path else {
-                self.drop_key(&at, "an include needs `from_file.path`");
-                continue;
+                let headers: Vec<(String, String)> =
+                    match inc.get("from_url").and_then(|f| f.get("headers")) {
+                        Some(Node::Map(h)) => h
+                            .iter()
+                            .map(|(k, v)| (k.clone(), expand_env(&v.scalar().unwrap_or_default())))
+                            .collect(),
+                        _ => vec![],
+                    };
+                let full = include_url(&url);
+                match fetch(&full, &headers) {
+                    Ok(text) => (text, full),
+                    Err(e) => {
+                        self.drop_key(
+                            &at,
+                            format!("cannot fetch {full} ({e}): download it next to the config and include it with `from_file`"),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                let Some(path) = path else {
+                    self.drop_key(&at, "an include needs `from_file.path`");
+                    continue;
+                };
+                let full = base.join(&path);
+                let text = std::fs::read_to_string(&full).map_err(|e| {
+                    crate::Error::Config(format!(
+                        "error: {}: includes[{i}]: cannot read {}: {e}",
+                        self.file.display(),
+                        full.display()
+                    ))
+                })?;
+                (text, full.display().to_string())
             };
-            let full = base.join(&path);
-            let text = std::fs::read_to_string(&full).map_err(|e| {
-                crate::Error::Config(format!(
-                    "error: {}: includes[{i}]: cannot read {}: {e}",
-                    self.file.display(),
-                    full.display()
-                ))
-            })?;
-            let inc: Node = serde_saphyr::from_str_with_options(&text, go_yaml()).map_err(|e| {
-                crate::Error::Config(format!("error: {}: not YAML: {e}", full.display()))
-            })?;
+            let inc: Node = serde_saphyr::from_str_with_options(&text, go_yaml())
+                .map_err(|e| crate::Error::Config(format!("error: {shown}: not YAML: {e}")))?;
             if let (Node::Map(into), Node::Map(from)) = (&mut *root, inc) {
                 for (k, v) in from {
                     if !into.iter().any(|(have, _)| *have == k) {
@@ -1130,3 +1211,27 @@ impl Importer {
 /// GoReleaser's release notes when no `groups` are given: one flat list under `## Changelog`,
 /// each line the short hash and the subject.
 const FLAT_CHANGELOG: &str = "## Changelog\n{% for c in commits %}\n* {{ c.line }}\n{% endfor %}\n";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn include_urls_are_read_as_goreleaser_reads_them() {
+        assert_eq!(
+            super::include_url("charmbracelet/meta/main/goreleaser-simple.yaml"),
+            "https://raw.githubusercontent.com/charmbracelet/meta/main/goreleaser-simple.yaml"
+        );
+        assert_eq!(
+            super::include_url("https://example.com/x.yaml"),
+            "https://example.com/x.yaml"
+        );
+    }
+
+    #[test]
+    fn header_values_expand_the_environment() {
+        let home = std::env::var("HOME").unwrap_or_default();
+        assert_eq!(
+            super::expand_env("Bearer ${HOME}/$HOME-x $NO_SUCH_VAR_REL."),
+            format!("Bearer {home}/{home}-x .")
+        );
+    }
+}
