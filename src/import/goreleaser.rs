@@ -273,7 +273,15 @@ fn fetch(url: &str, headers: &[(String, String)]) -> Result<String, String> {
         for (k, v) in headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        let res = req.send().await.map_err(|e| e.to_string())?;
+        // The innermost cause says what went wrong ("dns error", "connection refused").
+        let cause = |e: reqwest::Error| {
+            let mut cur: &dyn std::error::Error = &e;
+            while let Some(next) = cur.source() {
+                cur = next;
+            }
+            cur.to_string()
+        };
+        let res = req.send().await.map_err(cause)?;
         if !res.status().is_success() {
             return Err(format!("HTTP {}", res.status().as_u16()));
         }
