@@ -470,9 +470,7 @@ fn truthy(
 /// The `git` section as rules for finding tags. `ignore_tags` and `ignore_tag_prefixes`
 /// see only `env` and `is_nightly`: every other variable depends on the tag they help to find.
 fn tag_rules(cfg: &Config, templates: &Templates) -> Result<git::TagRules> {
-    let mut vars = Vars::new();
-    vars.insert("env".into(), env_value(&std::env::vars().collect()));
-    vars.insert("is_nightly".into(), Value::from(false));
+    let vars = tagless_vars();
     let mut rules = git::TagRules {
         order: match cfg.git.tag_sort {
             TagSort::SmartSemver => git::TagOrder::SmartSemver,
@@ -550,6 +548,15 @@ fn set_version(vars: &mut Vars, version: &str) {
     vars.insert("minor".into(), Value::from(minor));
     vars.insert("patch".into(), Value::from(patch));
     vars.insert("prerelease".into(), Value::from(pre));
+}
+
+/// The variables a template sees before any tag is known: `env` (the process's) and
+/// `is_nightly` (always false).
+pub fn tagless_vars() -> Vars {
+    let mut vars = Vars::new();
+    vars.insert("env".into(), env_value(&std::env::vars().collect()));
+    vars.insert("is_nightly".into(), Value::from(false));
+    vars
 }
 
 /// The `env` template variable.

@@ -98,6 +98,43 @@ fn strftime(value: Value, format: String) -> std::result::Result<String, minijin
         .map_err(|e| invalid(format!("strftime format `{format}`: {e}")))
 }
 
+/// Items joined as English lists them, blank ones left out: `a`, `a and b`,
+/// `a, b, and c` (GoReleaser's `englishJoin`).
+fn english_join(items: Vec<String>) -> String {
+    let items: Vec<&str> = items
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [a, b] => format!("{a} and {b}"),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+/// A template's regular expression, its error as a template error.
+fn regex(pattern: &str) -> Result<regex::Regex, minijinja::Error> {
+    regex::Regex::new(pattern).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`{pattern}` is not a regular expression: {e}"),
+        )
+    })
+}
+
+/// The lines of `text` that match `pattern` (`keep`), or that do not (GoReleaser's
+/// `filter` and `reverseFilter`).
+fn lines_where(text: &str, pattern: &str, keep: bool) -> Result<String, minijinja::Error> {
+    let re = regex(pattern)?;
+    Ok(text
+        .split('\n')
+        .filter(|l| re.is_match(l) == keep)
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
 /// The next patch version of `v` (used in messages).
 pub fn incpatch(v: &semver::Version) -> String {
     bump(&v.to_string(), 2).unwrap_or_default()
@@ -124,6 +161,22 @@ pub fn base_environment(trim_blocks: bool) -> Environment<'static> {
         s.strip_suffix(&p).map(String::from).unwrap_or(s)
     });
     env.add_filter("strftime", strftime);
+    env.add_filter("english_join", english_join);
+    env.add_filter("reject_matching", |items: Vec<String>, pattern: String| {
+        let re = regex(&pattern)?;
+        Ok::<_, minijinja::Error>(
+            items
+                .into_iter()
+                .filter(|s| !re.is_match(s))
+                .collect::<Vec<_>>(),
+        )
+    });
+    env.add_filter("lines_matching", |text: String, pattern: String| {
+        lines_where(&text, &pattern, true)
+    });
+    env.add_filter("lines_not_matching", |text: String, pattern: String| {
+        lines_where(&text, &pattern, false)
+    });
     env.add_function("incmajor", |v: String| bump(&v, 0));
     env.add_function("incminor", |v: String| bump(&v, 1));
     env.add_function("incpatch", |v: String| bump(&v, 2));

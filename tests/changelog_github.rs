@@ -254,6 +254,28 @@ fn format_and_abbrev_write_the_lines() {
         "{out}"
     );
     assert_eq!(fake.requests().len(), 2, "git reads no API");
+
+    // GoReleaser's own format, imported: the release's variables beside the commit's
+    // fields, a list filtered by a regular expression and joined as English lists.
+    write(
+        p,
+        ".release.yaml",
+        &config(
+            &fake,
+            "  use: github\n  format: \"{{ short_sha }}: {{ subject }}{% if not is_nightly and logins %} ({{ logins|reject_matching('^@bob$')|english_join }}){% endif %}\"",
+        ),
+    );
+    let (out, _) = ok(changelog(p, Some(TOKEN)));
+    assert!(
+        out.contains(&format!(
+            "* {}: fix: crash on empty input (@cy-gh)\n",
+            &shas[1][..7]
+        )),
+        "{out}"
+    );
+    let mut c = rel(p);
+    c.arg("check");
+    ok(run(c));
 }
 
 #[test]

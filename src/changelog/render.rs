@@ -147,6 +147,18 @@ impl Lines {
         Ok(Lines { abbrev, format })
     }
 
+    /// Make the release's variables (`version`, `is_nightly`, `env`, …) visible to the
+    /// format beside the commit's fields, as GoReleaser's format sees its template fields.
+    fn globals(&mut self, vars: &crate::template::Vars) {
+        if let Some(env) = &mut self.format {
+            for (k, v) in vars {
+                if !COMMIT_FIELDS.contains(&k.as_str()) {
+                    env.add_global(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+
     /// The line of `c`, whose hash is `hash`. Without a hash (`abbrev: -1`) the separator
     /// the format put after it is dropped too, so a line never starts with `: `.
     fn line(&self, c: &Arc<Commit>) -> std::result::Result<String, minijinja::Error> {
@@ -331,9 +343,15 @@ pub fn check_template(text: &str) -> std::result::Result<(), String> {
 }
 
 /// Check a `changelog.format`: it parses and renders a sample commit (an unknown field is
-/// found here, before anything runs). Returns the message of the first problem.
-pub fn check_format(format: &str) -> std::result::Result<(), String> {
-    let lines = Lines::new(format, 0).map_err(|e| describe(&e))?;
+/// found here, before anything runs), with `globals` (the release's variables) defined.
+/// Returns the message of the first problem.
+pub fn check_format(format: &str, globals: &[&str]) -> std::result::Result<(), String> {
+    let mut lines = Lines::new(format, 0).map_err(|e| describe(&e))?;
+    let sample: crate::template::Vars = globals
+        .iter()
+        .map(|g| (g.to_string(), minijinja::Value::from("")))
+        .collect();
+    lines.globals(&sample);
     let mut sample = Commit::from_record("0123456789abcdef0123456789abcdef01234567\x1f0123456\x1f\x1fAnn\x1fann@example.com\x1f0\x1ffeat(api)!: sample\n\nBody.\n\nRefs: #1")
         .expect("sample record parses");
     sample.author.login = Some("ann".into());
@@ -404,6 +422,12 @@ impl Renderer {
             env,
             lines,
         })
+    }
+
+    /// Let `changelog.format` read the release's variables too (see [`Lines::globals`]).
+    pub fn with_globals(mut self, vars: &crate::template::Vars) -> Self {
+        self.lines.globals(vars);
+        self
     }
 
     /// The commits that appear, in display order: merges dropped, reverted pairs dropped,

@@ -74,7 +74,11 @@ pub fn changelog(g: &Global, a: &ChangelogArgs, root: &Path) -> Result<()> {
     // expressions compile and git answers the checks (whose errors, if any, still win).
     let mut history = None;
     let (renderer, remote) = std::thread::scope(|scope| {
-        let renderer = scope.spawn(|| Renderer::new(&cfg.changelog, &name, text));
+        // No tag is chosen here: the format sees `env` and `is_nightly` beside each commit.
+        let renderer = scope.spawn(|| {
+            Renderer::new(&cfg.changelog, &name, text)
+                .map(|r| r.with_globals(&crate::context::tagless_vars()))
+        });
         let checks = scope.spawn(|| {
             // Three quick git calls, at once.
             let origin = scope.spawn(|| git::git(root, &["remote", "get-url", "origin"]).ok());

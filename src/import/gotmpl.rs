@@ -2782,10 +2782,33 @@ impl<'a> Tr<'a> {
                     }
                 }
             }
-            "call" | "js" | "dir" | "base" | "abs" | "filter" | "reverseFilter" | "mdv2escape"
-            | "readFile" | "mustReadFile" | "reReplaceAll" | "blake2b" | "blake2s" | "crc32"
-            | "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "sha3_224"
-            | "sha3_256" | "sha3_384" | "sha3_512" => {
+            "englishJoin" => {
+                if !self.arity(pos, name, &args, 1) {
+                    return fallback(&args);
+                }
+                args[0].filter("english_join", &[], Kind::Str)
+            }
+            "listExclude" => {
+                if !self.arity(pos, name, &args, 2) {
+                    return fallback(&args);
+                }
+                args[1].filter("reject_matching", &[&args[0]], Kind::List)
+            }
+            "filter" | "reverseFilter" => {
+                if !self.arity(pos, name, &args, 2) {
+                    return fallback(&args);
+                }
+                let f = if name == "filter" {
+                    "lines_matching"
+                } else {
+                    "lines_not_matching"
+                };
+                args[0].filter(f, &[&args[1]], Kind::Str)
+            }
+            "call" | "js" | "dir" | "base" | "abs" | "mdv2escape" | "readFile" | "mustReadFile"
+            | "reReplaceAll" | "blake2b" | "blake2s" | "crc32" | "md5" | "sha1" | "sha224"
+            | "sha256" | "sha384" | "sha512" | "sha3_224" | "sha3_256" | "sha3_384"
+            | "sha3_512" => {
                 self.problem(
                     pos,
                     format!("`{name}` has no equivalent in rel's templates"),
@@ -3825,6 +3848,28 @@ mod tests {
             tr(r#"{{ envOrDefault "X" "d" }}"#).text,
             r#"{{ env_or("X", "d") }}"#
         );
+        // GoReleaser's own tests' outputs for englishJoin.
+        same(
+            r#"{{ list "single item" "" | englishJoin }}"#,
+            "single item",
+        );
+        same(
+            r#"{{ list "two" "items" "" | englishJoin }}"#,
+            "two and items",
+        );
+        same(
+            r#"{{ list "many" "" "more" "items" " " | englishJoin }}"#,
+            "many, more, and items",
+        );
+        same(r#"no items{{ list "" "" | englishJoin }}"#, "no items");
+        same(
+            r#"{{ list "@a" "@Copilot" "@b" | listExclude "^@Copilot$" | englishJoin }}"#,
+            "@a and @b",
+        );
+        same(
+            r#"{{ filter "keep 1\ndrop\nkeep 2" "^keep" }}|{{ reverseFilter "keep 1\ndrop" "^keep" }}"#,
+            "keep 1\nkeep 2|drop",
+        );
     }
 
     #[test]
@@ -3864,6 +3909,10 @@ mod tests {
         assert_eq!(
             messages("{{ . }}"),
             ["1:4: `.` here is all of GoReleaser's data, which has no minijinja equivalent"]
+        );
+        assert_eq!(
+            messages(r#"{{ dir .Version }}"#),
+            ["1:4: `dir` has no equivalent in rel's templates"]
         );
         assert_eq!(
             messages(r#"{{ mdv2escape .Version }}"#),

@@ -75,12 +75,12 @@ impl Stage for ChangelogStage {
             }
         }
         if let Some(f) = &config.changelog.format
-            && let Err(m) = render::check_format(f)
+            && let Err(m) = render::check_format(f, &crate::config::validate::globals())
         {
             c.push(
                 at(&["changelog".into(), "format".into()]),
                 format!("changelog.format: {m}"),
-                Some("the format sees one commit's fields: short_sha, sha, subject, author.name, author.email, author.login, logins, type, scope, …".into()),
+                Some("the format sees one commit's fields (short_sha, sha, subject, author.name, author.email, author.login, logins, type, scope, …) and the release's variables".into()),
             );
         }
         if config.changelog.abbrev < -1 {
@@ -165,7 +165,7 @@ impl Stage for ChangelogStage {
             render::template_base(&ctx.loaded.file),
             cfg.template.as_deref(),
         )?;
-        let renderer = render::Renderer::new(cfg, &name, text)?;
+        let renderer = render::Renderer::new(cfg, &name, text)?.with_globals(&ctx.vars);
         // `release.github` is templated (a fork's owner from the environment): links use the
         // rendered names.
         let gh = match &ctx.config.release.github {
