@@ -656,6 +656,11 @@ impl Importer {
                 "output",
                 "rel shows a signing command's output when the command fails",
             ),
+            (
+                "dockers",
+                "binaries",
+                "rel puts every binary of the entry's `ids` in the build context (GoReleaser's own `binaries` is gone; it takes `ids` too)",
+            ),
         ] {
             if let Some(Node::List(list)) = root.get(section).cloned() {
                 let mut out = vec![];
