@@ -42,6 +42,10 @@ pub struct PullRequest {
     /// Its branch; `None` is that repository's default branch.
     pub base_branch: Option<String>,
     pub draft: bool,
+    /// The body template (`pull_request.body`), not yet rendered.
+    pub body: Option<String>,
+    /// Tick the checkboxes of the base repository's pull request template.
+    pub check_boxes: bool,
 }
 
 /// Whether `skip_upload` holds the manifest back for `version` (`auto`: prereleases).
@@ -201,6 +205,8 @@ fn resolve(ctx: &Context, project: &str, e: Entry, out: &mut Vec<ManifestFile>) 
                         base_repo: pull_request_base(ctx, &e.key, base, owner, name)?,
                         base_branch: base.and_then(|b| b.branch.clone()),
                         draft: p.draft,
+                        body: p.body.clone(),
+                        check_boxes: p.check_boxes,
                     })
                 }
                 _ => None,

@@ -637,7 +637,7 @@ fn winget_manifests_go_to_a_fork_branch_with_one_pull_request() {
         .replace("brews:\n  - description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("scoops:\n  - description: A tool.\n    repository: {owner: acme, name: scoop-bucket, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
         .replace("homebrew_casks:\n  - name: tool-app\n    description: A tool.\n    repository: {owner: acme, name: homebrew-tap, token: \"{{ env.TAP_TOKEN }}\"}\n", "")
-        + "winget:\n  - publisher: Acme\n    short_description: A tool.\n    license: MIT\n    repository:\n      owner: me\n      name: winget-pkgs\n      token: \"{{ env.TAP_TOKEN }}\"\n      pull_request: {enabled: true, base: {owner: microsoft, name: winget-pkgs, branch: master}}\n";
+        + "winget:\n  - publisher: Acme\n    short_description: A tool.\n    license: MIT\n    repository:\n      owner: me\n      name: winget-pkgs\n      token: \"{{ env.TAP_TOKEN }}\"\n      pull_request: {enabled: true, check_boxes: true, body: \"cc @acme for {{ version }}\", base: {owner: microsoft, name: winget-pkgs, branch: master}}\n";
     write(dir, ".release.yaml", &cfg);
     write(dir, ".gitignore", "dist/\nbuilt\n");
     init_repo(dir);
@@ -649,6 +649,12 @@ fn winget_manifests_go_to_a_fork_branch_with_one_pull_request() {
     assert_eq!(code, 0, "{err}");
     assert!(fake.tap("me/winget-pkgs").commits.is_empty());
 
+    // The base repository's pull request template, appended with its boxes ticked.
+    fake.tap_write(
+        "microsoft/winget-pkgs",
+        "master:.github/PULL_REQUEST_TEMPLATE.md",
+        b"Checklist:\n- [ ] Have you signed the CLA?\n  * [ ] Is the manifest valid?\n- [x] Done already\n",
+    );
     let (code, _, err) = tap_release(dir);
     assert_eq!(code, 0, "{err}");
     let fork = fake.tap("me/winget-pkgs");
@@ -671,6 +677,10 @@ fn winget_manifests_go_to_a_fork_branch_with_one_pull_request() {
     assert_eq!(base.pulls[0]["head"]["label"], "me:Acme.tool-1.0.0");
     assert_eq!(base.pulls[0]["base"]["ref"], "master");
     assert_eq!(base.pulls[0]["title"], "New version: tool 1.0.0");
+    assert_eq!(
+        base.pulls[0]["body"],
+        "cc @acme for 1.0.0\n\nChecklist:\n- [x] Have you signed the CLA?\n  * [x] Is the manifest valid?\n- [x] Done already\n"
+    );
 
     // A re-run finds the branch, the files and the pull request: nothing new.
     let (code, _, err) = tap_release(dir);

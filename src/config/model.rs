@@ -365,6 +365,14 @@ pub struct PullRequest {
     /// Where it goes. Default: the repository itself, its default branch.
     #[serde(default)]
     pub base: Option<PullRequestBase>,
+    /// The pull request's text (templated); the base repository's pull request template
+    /// (`.github/PULL_REQUEST_TEMPLATE.md`), when it has one, is appended to it.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Tick every checkbox (`- [ ]`) of the appended pull request template, as a person
+    /// confirming its checklist would.
+    #[serde(default)]
+    pub check_boxes: bool,
 }
 
 /// The base of a pull request.

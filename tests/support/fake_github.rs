@@ -1076,7 +1076,7 @@ impl Fake {
                 format!("{}:{head}", name.split('/').next().unwrap_or_default())
             };
             let pr = json!({"number": n, "html_url": format!("https://github.com/{name}/pull/{n}"), "state": "open",
-                            "title": input["title"], "draft": input["draft"],
+                            "title": input["title"], "draft": input["draft"], "body": input["body"],
                             "head": {"label": label}, "base": {"ref": input["base"]}});
             tap.pulls.push(pr.clone());
             return Some((201, pr, vec![]));
