@@ -657,6 +657,11 @@ impl Importer {
                 "rel shows a signing command's output when the command fails",
             ),
             (
+                "nfpms",
+                "mtime",
+                "rel dates every file of a package at the commit time (GoReleaser's `{{ .CommitDate }}`)",
+            ),
+            (
                 "dockers",
                 "binaries",
                 "rel puts every binary of the entry's `ids` in the build context (GoReleaser's own `binaries` is gone; it takes `ids` too)",
