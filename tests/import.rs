@@ -394,7 +394,7 @@ fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
     write(
         dir,
         ".goreleaser.yaml",
-        "version: 2\nproject_name: tool\nbuilds:\n  - goos: [linux]\n    goarch: [amd64]\narchives:\n  - allow_different_binary_count: true\nsigns:\n  - artifacts: checksum\n    output: true\ndockers:\n  - image_templates: [\"acme/tool:{{ .Tag }}\"]\n    use_buildx: true\n    binaries: [tool]\nnfpms:\n  - mtime: \"{{ .CommitDate }}\"\n",
+        "version: 2\nproject_name: tool\nbuilds:\n  - goos: [linux]\n    goarch: [amd64]\narchives:\n  - allow_different_binary_count: true\nsigns:\n  - artifacts: checksum\n    output: true\ndockers:\n  - image_templates: [\"acme/tool:{{ .Tag }}\"]\n    use_buildx: true\n    binaries: [tool]\nnfpms:\n  - mtime: \"{{ .CommitDate }}\"\nhomebrew_casks:\n  - license: MIT\n",
     );
     let (code, out, report) = rel_cmd(dir, &["import", "-o", "-"]);
     assert_eq!(code, 0, "{report}");
@@ -405,6 +405,7 @@ fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
         (":13:17:", "dockers[0].use_buildx"),
         (":14:5:", "dockers[0].binaries"),
         (":16:12:", "nfpms[0].mtime"),
+        (":18:14:", "homebrew_casks[0].license"),
     ] {
         assert!(
             report.contains(&format!("{at} approximated `{key}`: rel ")),

@@ -657,6 +657,16 @@ impl Importer {
                 "rel shows a signing command's output when the command fails",
             ),
             (
+                "docker_signs",
+                "output",
+                "rel shows a signing command's output when the command fails",
+            ),
+            (
+                "homebrew_casks",
+                "license",
+                "rel writes no license into a cask: Homebrew casks have no such stanza, and GoReleaser ignores it too",
+            ),
+            (
                 "nfpms",
                 "mtime",
                 "rel dates every file of a package at the commit time (GoReleaser's `{{ .CommitDate }}`)",
