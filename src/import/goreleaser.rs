@@ -652,16 +652,6 @@ impl Importer {
                 "rel archives each target's own binaries, however many each target has",
             ),
             (
-                "signs",
-                "output",
-                "rel shows a signing command's output when the command fails",
-            ),
-            (
-                "docker_signs",
-                "output",
-                "rel shows a signing command's output when the command fails",
-            ),
-            (
                 "homebrew_casks",
                 "license",
                 "rel writes no license into a cask: Homebrew casks have no such stanza, and GoReleaser ignores it too",
