@@ -306,7 +306,7 @@ impl Templates {
 }
 
 /// A plausible value for a variable, used to trial-render templates in `rel check`.
-fn sample_value(name: &str) -> Value {
+pub fn sample_value(name: &str) -> Value {
     match name {
         "version" => Value::from("1.2.3"),
         "tag" | "previous_tag" => Value::from("v1.2.3"),

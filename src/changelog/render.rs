@@ -349,7 +349,7 @@ pub fn check_format(format: &str, globals: &[&str]) -> std::result::Result<(), S
     let mut lines = Lines::new(format, 0).map_err(|e| describe(&e))?;
     let sample: crate::template::Vars = globals
         .iter()
-        .map(|g| (g.to_string(), minijinja::Value::from("")))
+        .map(|g| (g.to_string(), crate::template::sample_value(g)))
         .collect();
     lines.globals(&sample);
     let mut sample = Commit::from_record("0123456789abcdef0123456789abcdef01234567\x1f0123456\x1f\x1fAnn\x1fann@example.com\x1f0\x1ffeat(api)!: sample\n\nBody.\n\nRefs: #1")
