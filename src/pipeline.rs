@@ -24,7 +24,7 @@ pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Checked> {
     let file = config::find(root, explicit)?;
     let loaded = if crate::import::goreleaser::is_goreleaser(&file) {
         // A GoReleaser config is imported in memory; what differs is said as warnings.
-        let imported = crate::import::goreleaser::import(&file)?;
+        let imported = crate::import::goreleaser::import(&file, false)?;
         for item in imported
             .items
             .iter()

@@ -483,6 +483,14 @@ fn a_url_include_is_fetched_with_its_headers_and_merged() {
     assert!(cfg.contains("from_url"), "{cfg}");
     write(dir, ".goreleaser.yaml", &cfg);
     git(dir, &["commit", "-qam", "chore: include"]);
+    // Imported in memory, the URL is not fetched: the run says how to get it.
+    let (code, out, err) = rel_cmd(dir, &["check", "--config", ".goreleaser.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("is not fetched on every run: `rel import` downloads it once"),
+        "{err}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
     let mut c = rel(dir);
     c.args(["import"])
         .env("REL_TEST_INCLUDE_TOKEN", "s3cret-value");

@@ -712,7 +712,7 @@ fn import(cwd: &Path, a: &crate::cli::ImportArgs) -> Result<()> {
             ))
         })?,
     };
-    let imported = goreleaser::import(&file)?;
+    let imported = goreleaser::import(&file, true)?;
     let mut report = String::new();
     for item in &imported.items {
         if a.all || !matches!(item.outcome, goreleaser::Outcome::Mapped) {

@@ -289,15 +289,17 @@ fn fetch(url: &str, headers: &[(String, String)]) -> Result<String, String> {
     })
 }
 
-/// Import `file` (with its local `includes`).
-pub fn import(file: &Path) -> crate::Result<Imported> {
+/// Import `file` (with its `includes`). `fetch_urls` lets `from_url` includes be downloaded:
+/// `rel import` does, once, and writes the merged result; a config imported in memory on every
+/// `rel check`/`rel release` does not, so a run never depends on a URL's contents of the day.
+pub fn import(file: &Path, fetch_urls: bool) -> crate::Result<Imported> {
     let src = std::fs::read_to_string(file)
         .map_err(|e| crate::Error::Usage(format!("cannot read {}: {e}", file.display())))?;
-    import_text(file, &src)
+    import_text(file, &src, fetch_urls)
 }
 
-/// Import the GoReleaser config `src` read from `file`.
-pub fn import_text(file: &Path, src: &str) -> crate::Result<Imported> {
+/// Import the GoReleaser config `src` read from `file` (see [`import`] for `fetch_urls`).
+pub fn import_text(file: &Path, src: &str, fetch_urls: bool) -> crate::Result<Imported> {
     let mut root: Node = if src.trim().is_empty() {
         Node::Map(vec![])
     } else {
@@ -321,6 +323,7 @@ pub fn import_text(file: &Path, src: &str) -> crate::Result<Imported> {
         vars: BTreeMap::new(),
         project: String::new(),
         schema: crate::schema::value(),
+        fetch_urls,
     };
     imp.includes(&mut root)?;
     let out = imp.run(root);
@@ -343,6 +346,8 @@ struct Importer {
     vars: BTreeMap<String, String>,
     project: String,
     schema: Value,
+    /// Download `from_url` includes (only `rel import` does).
+    fetch_urls: bool,
 }
 
 fn segs(path: &[Seg]) -> String {
@@ -375,7 +380,8 @@ impl Importer {
         self.note(path, Outcome::Dropped(why.into()));
     }
 
-    /// Local `includes` are merged under the main file (its keys win); URLs are reported.
+    /// `includes` are merged under the main file (its keys win); a URL that is not fetched is
+    /// reported with what to do.
     fn includes(&mut self, root: &mut Node) -> crate::Result<()> {
         let Some(Node::List(list)) = root.take("includes") else {
             return Ok(());
@@ -401,6 +407,13 @@ impl Importer {
                         _ => vec![],
                     };
                 let full = include_url(&url);
+                if !self.fetch_urls {
+                    self.drop_key(
+                        &at,
+                        format!("{full} is not fetched on every run: `rel import` downloads it once and writes the merged config"),
+                    );
+                    continue;
+                }
                 match fetch(&full, &headers) {
                     Ok(text) => (text, full),
                     Err(e) => {
