@@ -346,9 +346,19 @@ async fn ensure_pr(c: &Client, t: &Target, pr: &Pr) -> Result<String> {
             .unwrap_or("main")
             .to_string(),
     };
-    let text = match pr_template(c, t, pr, &base).await? {
-        Some(tpl) => format!("{}\n\n{}", pr.body.trim_end(), tpl),
-        None => pr.body.clone(),
+    // The template only adds to the body: a repository whose template cannot be read still
+    // gets its pull request, with the body alone.
+    let text = match pr_template(c, t, pr, &base).await {
+        Ok(Some(tpl)) => format!("{}\n\n{}", pr.body.trim_end(), tpl),
+        Ok(None) => pr.body.clone(),
+        Err(e) => {
+            tracing::warn!(
+                "{}: the pull request template of {} could not be read ({e}); the body alone is sent",
+                t.key,
+                pr.base_repo
+            );
+            pr.body.clone()
+        }
     };
     let body = json!({"title": pr.title, "head": head, "base": base, "draft": pr.draft,
                       "body": text});
