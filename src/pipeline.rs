@@ -91,12 +91,12 @@ pub fn release_stages() -> Vec<&'static dyn Stage> {
         &stage::provenance::ProvenanceStage,
         // Publishing reads every artifact the stages before it registered.
         &stage::publish::Publish,
-        // After the release is published: its milestone is done.
-        &stage::milestone::MilestoneStage,
         // After the release is published: the manifests point at its assets.
         &stage::tap::TapStage,
-        // Last: a deployment follows from what it commits, so everything else is out first.
+        // A deployment follows from what it commits, so everything else is out first.
         &stage::gitops::GitopsStage,
+        // Last: closing the milestone is bookkeeping that nothing else should wait for.
+        &stage::milestone::MilestoneStage,
     ]
 }
 
@@ -135,9 +135,9 @@ pub fn merge_stages() -> Vec<&'static dyn Stage> {
         &stage::referrers::ReferrersStage,
         &stage::provenance::ProvenanceStage,
         &stage::publish::Publish,
-        &stage::milestone::MilestoneStage,
         &stage::tap::TapStage,
         &stage::gitops::GitopsStage,
+        &stage::milestone::MilestoneStage,
     ]
 }
 

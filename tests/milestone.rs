@@ -113,7 +113,7 @@ fn a_missing_milestone_warns_or_stops_with_fail_on_error() {
     let fake = Fake::start(Options::default());
     let dir = project(
         &fake,
-        "  - close: true\n    fail_on_error: true\n    repo: {owner: acme, name: planning}\n",
+        "  - close: true\n    fail_on_error: true\n    repo: {name: planning}\n",
     );
     let (code, _, err) = release(dir.path(), &[]);
     assert_eq!(code, 1, "{err}");

@@ -192,9 +192,9 @@ impl SourceFormat {
 #[serde(deny_unknown_fields)]
 pub struct Milestone {
     /// The repository of the milestone. Default: the release's (`release.github`, else the
-    /// `origin` remote). `owner` and `name` are templates.
+    /// `origin` remote), for each of `owner` and `name` left out. Both are templates.
     #[serde(default)]
-    pub repo: Option<GithubRepo>,
+    pub repo: Option<MilestoneRepo>,
     /// Close the milestone. Default: false (the entry does nothing).
     #[serde(default)]
     pub close: bool,
@@ -205,6 +205,18 @@ pub struct Milestone {
     /// The milestone's title (templated). Default: `{{ tag }}`.
     #[serde(default)]
     pub name_template: Option<String>,
+}
+
+/// The repository of a milestone: either half may be left to the release repository's.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneRepo {
+    /// Owner (user or organisation). Default: the release repository's.
+    #[serde(default)]
+    pub owner: String,
+    /// Repository name. Default: the release repository's.
+    #[serde(default)]
+    pub name: String,
 }
 
 /// A config repository (Argo CD, Flux) whose image references rel moves to the digests it

@@ -34,11 +34,22 @@ fn targets(ctx: &Context) -> Result<Vec<Target>> {
             continue;
         }
         let key = format!("milestones[{i}]");
+        // Each half left out (or rendering empty) is the release repository's, as in
+        // GoReleaser: `repo: {name: other}` is a repository of the same owner.
         let repo = match &m.repo {
             Some(r) if !r.owner.is_empty() || !r.name.is_empty() => {
                 let owner = ctx.render(&format!("{key}.repo.owner"), &r.owner)?;
                 let name = ctx.render(&format!("{key}.repo.name"), &r.name)?;
-                format!("{owner}/{name}")
+                let release = ctx.release_repo()?;
+                let (r_owner, r_name) = release.split_once('/').unwrap_or((&release, ""));
+                let pick = |v: &str, d: &str| {
+                    if v.trim().is_empty() {
+                        d.to_string()
+                    } else {
+                        v.trim().to_string()
+                    }
+                };
+                format!("{}/{}", pick(&owner, r_owner), pick(&name, r_name))
             }
             _ => ctx.release_repo()?,
         };
