@@ -53,6 +53,8 @@ winget:
     tags: [cli]
     license_url: https://acme.example/tool/LICENSE
     publisher_support_url: https://acme.example/support
+    publisher_url: "https://acme.example/{{ project_name }}"
+    description: "{{ env.REL_TEST_UNSET_DESCRIPTION | default('') }}"
     author: Acme Tools
     release_notes_url: "https://github.com/acme/tool/releases/tag/{{ tag }}"
     skip_upload: true
@@ -233,6 +235,12 @@ fn manifests_read_back_as_each_package_manager_reads_them() {
         l.author.map(|a| a.to_string()).as_deref(),
         Some("Acme Tools")
     );
+    // Every field is a template; one that renders blank is left out, not written empty.
+    assert_eq!(
+        l.publisher_url.map(|u| u.to_string()).as_deref(),
+        Some("https://acme.example/tool")
+    );
+    assert!(!locale.contains("Description: \"\""), "{locale}");
     assert_eq!(
         l.release_notes_url.map(|u| u.to_string()).as_deref(),
         Some("https://github.com/acme/tool/releases/tag/v1.10.0")

@@ -230,8 +230,11 @@ impl Stage for PkgmgrStage {
             add("winget", i, "description", &b.description, false);
             add("winget", i, "release_notes", &b.release_notes, false);
             for (k, v) in [
+                ("publisher_url", &b.publisher_url),
                 ("publisher_support_url", &b.publisher_support_url),
                 ("privacy_url", &b.privacy_url),
+                ("homepage", &b.homepage),
+                ("copyright", &b.copyright),
                 ("author", &b.author),
                 ("license_url", &b.license_url),
                 ("copyright_url", &b.copyright_url),
@@ -448,7 +451,7 @@ impl Stage for PkgmgrStage {
                 version: version.clone(),
                 name,
                 publisher,
-                publisher_url: w.publisher_url.clone(),
+                publisher_url: text(ctx, &format!("{key}.publisher_url"), &w.publisher_url)?,
                 publisher_support_url: text(
                     ctx,
                     &format!("{key}.publisher_support_url"),
@@ -470,9 +473,9 @@ impl Stage for PkgmgrStage {
                 )?
                 .unwrap_or_default(),
                 description: text(ctx, &format!("{key}.description"), &w.description)?,
-                homepage: w.homepage.clone(),
+                homepage: text(ctx, &format!("{key}.homepage"), &w.homepage)?,
                 license: w.license.clone().unwrap_or_default(),
-                copyright: w.copyright.clone(),
+                copyright: text(ctx, &format!("{key}.copyright"), &w.copyright)?,
                 release_notes: text(ctx, &format!("{key}.release_notes"), &w.release_notes)?,
                 tags: w.tags.clone(),
                 release_date: date,

@@ -125,18 +125,14 @@ pub fn render(m: &Manifest, all: &[Download]) -> Result<Vec<(String, String)>, S
         "ShortDescription: {}\n",
         q(m.short_description.trim())
     ));
-    if let Some(d) = &m.description {
-        locale.push_str(&format!("Description: {}\n", q(d.trim())));
-    }
+    opt(&mut locale, "Description", &m.description);
     if !m.tags.is_empty() {
         locale.push_str("Tags:\n");
         for t in &m.tags {
             locale.push_str(&format!("  - {}\n", q(t)));
         }
     }
-    if let Some(n) = &m.release_notes {
-        locale.push_str(&format!("ReleaseNotes: {}\n", q(n.trim())));
-    }
+    opt(&mut locale, "ReleaseNotes", &m.release_notes);
     opt(&mut locale, "ReleaseNotesUrl", &m.release_notes_url);
     locale.push_str(&format!(
         "ManifestType: \"defaultLocale\"\nManifestVersion: {}\n",
