@@ -17,7 +17,19 @@ fn slow_project(dir: &Path, secs: &str) {
             "project_name: tool\nbuilds:\n  - builder: command\n    targets: [linux_amd64_v1, linux_arm64]\n    command: [sh, -c, \"touch started-{{{{ target }}}}; sleep {secs}; echo built > {{{{ output }}}}\"]\n"
         ),
     );
-    write(dir, ".gitignore", "dist/\nstarted-*\n");
+    write(dir, ".gitignore", "dist/\nstarted-*\ngate\n");
+    init_repo(dir);
+}
+
+/// A project whose builds wait until the test creates `gate` (at most a minute), so a
+/// test can act while they run however slow the machine is.
+fn gated_project(dir: &Path) {
+    write(dir, ".gitignore", "dist/\nstarted-*\ngate\n");
+    write(
+        dir,
+        ".release.yaml",
+        "project_name: tool\nbuilds:\n  - builder: command\n    targets: [linux_amd64_v1, linux_arm64]\n    command: [sh, -c, \"touch started-{{ target }}; i=0; while [ ! -e gate ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; echo built > {{ output }}\"]\n",
+    );
     init_repo(dir);
 }
 
@@ -121,10 +133,11 @@ fn children_die_with_a_killed_rel() {
 fn a_second_run_in_the_same_dist_stops_and_names_the_first() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    slow_project(dir, "1");
+    gated_project(dir);
     let first = spawn(dir, &["release", "--snapshot", "--clean", "-p", "2"]);
     wait_for("the first run's builds", || started(dir));
     let (code, _, err) = rel_run(dir, &["release", "--snapshot", "--clean", "-p", "2"]);
+    write(dir, "gate", "");
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("in use by another rel run") && err.contains(&format!("pid {}", first.id())),
