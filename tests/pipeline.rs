@@ -138,7 +138,13 @@ fn alive(pid_file: &Path) -> bool {
 fn the_first_failing_build_is_the_error_and_stops_the_builds_still_running() {
     require_go();
     let pids = tempfile::tempdir().unwrap();
-    let dir = slow_darwin_project("sleep 1; exit 3", pids.path(), "");
+    // The linux build fails once the darwin hook is running (at most 30 s later), so there
+    // is always a build to stop, however slow the machine.
+    let hook = format!(
+        "i=0; while [ ! -s {}/darwin ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; exit 3",
+        pids.path().display()
+    );
+    let dir = slow_darwin_project(&hook, pids.path(), "");
     let mut c = rel(dir.path());
     c.args(["release", "--snapshot", "--clean", "-p", "2"]);
     let (code, _, err) = run(c);

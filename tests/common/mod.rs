@@ -13,6 +13,18 @@ pub fn rel(dir: &Path) -> Command {
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("GITHUB_TOKEN")
         .env_remove("GH_TOKEN");
+    // A CI job's own variables would name its tag, repository and run: tests set the ones
+    // they mean to.
+    for k in [
+        "GITHUB_REF",
+        "GITHUB_REPOSITORY",
+        "GITHUB_RUN_ATTEMPT",
+        "GITHUB_RUN_ID",
+        "GITHUB_SERVER_URL",
+        "GITHUB_WORKFLOW_REF",
+    ] {
+        c.env_remove(k);
+    }
     if let Some(go) = go_bin() {
         let path = format!(
             "{}:{}",
