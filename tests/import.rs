@@ -510,3 +510,52 @@ fn a_url_include_is_fetched_with_its_headers_and_merged() {
     let (code, out, err) = rel_cmd(dir, &["check"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn project_metadata_is_the_default_of_every_package_entry_that_leaves_it_out() {
+    // GoReleaser Pro's `metadata` fills the description, homepage, license, maintainer and
+    // commit author of package managers and Linux packages that do not set their own.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(
+        dir,
+        ".goreleaser.yaml",
+        "version: 2\nproject_name: tool\nmetadata:\n  mod_timestamp: \"{{ .CommitTimestamp }}\"\n  description: A tool for {{ .ProjectName }}.\n  homepage: https://tool.example\n  license: MIT\n  maintainers: [\"Ann <ann@example.com>\", \"Bob <bob@example.com>\"]\n  commit_author:\n    name: bot\n    email: bot@example.com\n    signing: {enabled: true}\nbuilds:\n  - goos: [linux, windows]\n    goarch: [amd64]\nnfpms:\n  - formats: [deb]\nwinget:\n  - publisher: Acme\n    license: Apache-2.0\n    skip_upload: true\naurs:\n  - skip_upload: true\n",
+    );
+    write(dir, "go.mod", "module example.com/tool\n\ngo 1.21\n");
+    write(dir, "main.go", "package main\n\nfunc main() {}\n");
+    write(dir, ".gitignore", "dist/\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+    let (code, out, report) = rel_cmd(dir, &["import", "-o", "-"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        dropped(&report),
+        ["metadata.commit_author.signing"],
+        "{report}"
+    );
+    let cfg: serde_json::Value = serde_saphyr::from_str(&out).unwrap();
+    let desc = "A tool for {{ project_name }}.";
+    assert_eq!(cfg["nfpms"][0]["description"], desc, "{out}");
+    assert_eq!(cfg["nfpms"][0]["maintainer"], "Ann <ann@example.com>");
+    assert_eq!(cfg["nfpms"][0]["license"], "MIT");
+    assert_eq!(cfg["winget"][0]["short_description"], desc);
+    assert_eq!(cfg["winget"][0]["homepage"], "https://tool.example");
+    // An entry's own value wins.
+    assert_eq!(cfg["winget"][0]["license"], "Apache-2.0");
+    assert_eq!(
+        cfg["winget"][0]["commit_author"]["email"],
+        "bot@example.com"
+    );
+    assert_eq!(
+        cfg["aurs"][0]["maintainers"],
+        serde_json::json!(["Ann <ann@example.com>"])
+    );
+    assert_eq!(
+        cfg["metadata"],
+        serde_json::json!({"mod_timestamp": "{{ commit_timestamp }}"})
+    );
+    write(dir, ".release.yaml", &out);
+    let (code, out, err) = rel_cmd(dir, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -484,8 +484,116 @@ impl Importer {
         out
     }
 
+    /// GoReleaser Pro's project-wide `metadata` (`description`, `full_description`,
+    /// `homepage`, `license`, `maintainers`, `commit_author`) is the default of each package
+    /// manager and Linux package entry that leaves the field out: written into those entries,
+    /// where rel reads them.
+    fn metadata_defaults(&mut self, root: &mut Node) {
+        let Some(mut meta) = root.take("metadata") else {
+            return;
+        };
+        let at = |k: &str| vec![Seg::Key("metadata".into()), Seg::Key(k.into())];
+        let mut fields: Vec<(&str, Node)> = vec![];
+        for k in ["description", "homepage", "license"] {
+            if let Some(v) = meta.take(k) {
+                fields.push((k, v));
+                self.note(&at(k), Outcome::Mapped);
+            }
+        }
+        match meta.take("full_description") {
+            Some(Node::Str(v)) => {
+                fields.push(("full_description", Node::Str(v)));
+                self.note(&at("full_description"), Outcome::Mapped);
+            }
+            Some(_) => self.drop_key(
+                &at("full_description"),
+                "rel reads a description as text: write the text into `winget[].description`",
+            ),
+            None => {}
+        }
+        if let Some(first) = meta
+            .take("maintainers")
+            .and_then(|m| m.strings().first().cloned())
+        {
+            fields.push(("maintainers", Node::Str(first)));
+            self.note(&at("maintainers"), Outcome::Mapped);
+        }
+        if let Some(mut a) = meta.take("commit_author") {
+            let mut author = Node::Map(vec![]);
+            for k in ["name", "email"] {
+                if let Some(v) = a.take(k) {
+                    author.set(k, v);
+                }
+            }
+            if let Node::Map(rest) = &a {
+                for (k, _) in rest {
+                    self.drop_key(
+                        &key(&at("commit_author"), k),
+                        "rel commits package manifests with the author's name and email only",
+                    );
+                }
+            }
+            fields.push(("commit_author", author));
+            self.note(&at("commit_author"), Outcome::Mapped);
+        }
+        // (metadata field, section, the section's key for it)
+        const TARGETS: &[(&str, &str, &str)] = &[
+            ("description", "brews", "description"),
+            ("description", "homebrew_casks", "description"),
+            ("description", "scoops", "description"),
+            ("description", "winget", "short_description"),
+            ("description", "aurs", "description"),
+            ("description", "nfpms", "description"),
+            ("full_description", "winget", "description"),
+            ("homepage", "brews", "homepage"),
+            ("homepage", "homebrew_casks", "homepage"),
+            ("homepage", "scoops", "homepage"),
+            ("homepage", "winget", "homepage"),
+            ("homepage", "aurs", "homepage"),
+            ("homepage", "nfpms", "homepage"),
+            ("license", "brews", "license"),
+            ("license", "scoops", "license"),
+            ("license", "winget", "license"),
+            ("license", "aurs", "license"),
+            ("license", "nfpms", "license"),
+            ("maintainers", "aurs", "maintainers"),
+            ("maintainers", "nfpms", "maintainer"),
+            ("commit_author", "brews", "commit_author"),
+            ("commit_author", "homebrew_casks", "commit_author"),
+            ("commit_author", "scoops", "commit_author"),
+            ("commit_author", "winget", "commit_author"),
+            ("commit_author", "aurs", "commit_author"),
+        ];
+        for (field, value) in &fields {
+            for (_, section, k) in TARGETS.iter().filter(|(f, _, _)| f == field) {
+                if let Some(Node::List(list)) = root.get(section).cloned() {
+                    let list = list
+                        .into_iter()
+                        .map(|mut entry| {
+                            if entry.is_map() && entry.get(k).is_none() {
+                                let v = match (*k, value) {
+                                    ("maintainers", Node::Str(s)) => {
+                                        Node::List(vec![Node::Str(s.clone())])
+                                    }
+                                    _ => value.clone(),
+                                };
+                                entry.set(k, v);
+                            }
+                            entry
+                        })
+                        .collect();
+                    root.set(section, Node::List(list));
+                }
+            }
+        }
+        if matches!(&meta, Node::Map(m) if !m.is_empty()) {
+            root.set("metadata", meta);
+        }
+    }
+
     /// GoReleaser's spellings and defaults, rewritten in place into rel's.
     fn rewrite(&mut self, root: &mut Node) {
+        self.metadata_defaults(root);
         if root.get("version").is_some() {
             root.set("version", Node::Int(1));
         }
