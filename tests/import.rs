@@ -394,7 +394,7 @@ fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
     write(
         dir,
         ".goreleaser.yaml",
-        "version: 2\nproject_name: tool\nbuilds:\n  - goos: [linux]\n    goarch: [amd64]\narchives:\n  - allow_different_binary_count: true\nsigns:\n  - artifacts: checksum\n    output: true\ndockers:\n  - image_templates: [\"acme/tool:{{ .Tag }}\"]\n    use_buildx: true\n    binaries: [tool]\nnfpms:\n  - mtime: \"{{ .CommitDate }}\"\nhomebrew_casks:\n  - license: MIT\n",
+        "version: 2\nproject_name: tool\nbuilds:\n  - goos: [linux]\n    goarch: [amd64]\narchives:\n  - allow_different_binary_count: true\nsigns:\n  - artifacts: checksum\n    output: \"{{ not (isEnvSet \\\"CI\\\") }}\"\ndockers:\n  - image_templates: [\"acme/tool:{{ .Tag }}\"]\n    use_buildx: true\n    binaries: [tool]\nnfpms:\n  - mtime: \"{{ .CommitDate }}\"\nhomebrew_casks:\n  - license: MIT\n",
     );
     let (code, out, report) = rel_cmd(dir, &["import", "-o", "-"]);
     assert_eq!(code, 0, "{report}");
@@ -413,9 +413,9 @@ fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
         let last = key.rsplit('.').next().unwrap();
         assert!(!out.contains(last), "{last} in {out}");
     }
-    // rel has `output` for signing commands: it is mapped, not approximated.
+    // rel has `output` for signing commands, templated as in GoReleaser: it is mapped.
     assert!(!report.contains("`signs[0].output`"), "{report}");
-    assert!(out.contains("output: true"), "{out}");
+    assert!(out.contains("output: \"{{ \\\"true\\\" if not env_or("), "{out}");
 }
 
 /// Serve `body` at `path` on loopback to requests that carry `header`; (port, requests

@@ -335,19 +335,27 @@ builds:
     command: [sh, -c, "echo tool > {{{{ output }}}}"]
 signs:
   - artifacts: checksum
-    args: ["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--output", "${{signature}}", "--detach-sign", "${{artifact}}"]
+    args: ["--batch", "--verbose", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--output", "${{signature}}", "--detach-sign", "${{artifact}}"]
     stdin: "{{{{ env.GPG_PASS }}}}"
     env: ["GNUPGHOME={}"]
+    output: "{{{{ env.SHOW_SIGN is defined }}}}"
 "#,
         k.gnupg().display()
     );
     project(dir, &k, &cfg);
-    let mut c = rel(dir);
-    c.args(["release", "--snapshot", "--clean"])
-        .env("GPG_PASS", PASS);
-    let (code, out, err) = run(c);
-    assert_eq!(code, 0, "{err}");
-    assert!(!format!("{out}{err}").contains(PASS));
+    // `output` is a template: shown when the environment asks for it.
+    for show in [false, true] {
+        let mut c = rel(dir);
+        c.args(["release", "--snapshot", "--clean"])
+            .env("GPG_PASS", PASS);
+        if show {
+            c.env("SHOW_SIGN", "1");
+        }
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "{err}");
+        assert!(!format!("{out}{err}").contains(PASS));
+        assert_eq!(err.contains("signs[0]: gpg:"), show, "{err}");
+    }
     let dist = dir.join("dist");
     let sig = find(&dist, "checksums.txt.sig").remove(0);
     let sums = find(&dist, "checksums.txt").remove(0);

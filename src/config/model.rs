@@ -836,9 +836,10 @@ pub struct DockerSign {
     /// A file given to the command's standard input.
     #[serde(default)]
     pub stdin_file: Option<String>,
-    /// Show the command's output.
+    /// Show the command's output: `true`, `false` or a template (GoReleaser's
+    /// `{{ not (isEnvSet "CI") }}` is `{{ not env.CI }}`).
     #[serde(default)]
-    pub output: bool,
+    pub output: Option<BoolOrTemplate>,
 }
 
 /// One way of signing assets. With `signer`, rel signs in-process; otherwise `cmd` (default
@@ -890,9 +891,10 @@ pub struct Sign {
     /// Extra environment for the command, `KEY=value` (templated).
     #[serde(default)]
     pub env: Vec<String>,
-    /// Show the command's output.
+    /// Show the command's output: `true`, `false` or a template (GoReleaser's
+    /// `{{ not (isEnvSet "CI") }}` is `{{ not env.CI }}`).
     #[serde(default)]
-    pub output: bool,
+    pub output: Option<BoolOrTemplate>,
 }
 
 /// One SBOM definition.

@@ -315,7 +315,9 @@ fn sign_cmd(ctx: &Context, i: usize, s: &Subject) -> Result<()> {
         ctx.options.deadline,
     )?;
     drop(keep);
-    if d.output && !out.trim().is_empty() {
+    if ctx.truthy(&format!("docker_signs[{i}].output"), d.output.as_ref())?
+        && !out.trim().is_empty()
+    {
         tracing::info!(
             "docker_signs[{i}]: {}",
             crate::redact::redact(out.trim_end())
@@ -354,6 +356,9 @@ impl Stage for ReferrersStage {
         let config = c.config;
         for (i, d) in config.docker_signs.iter().enumerate() {
             let at = |k: &str| vec!["docker_signs".into(), i.into(), k.into()];
+            if let Some(crate::config::BoolOrTemplate::Template(t)) = &d.output {
+                c.template(at("output"), t, &crate::config::validate::globals());
+            }
             if let Some(w) = &d.artifacts
                 && !WHAT.contains(&w.as_str())
             {

@@ -196,6 +196,9 @@ impl Stage for SignStage {
         let config = c.config;
         for (i, s) in config.signs.iter().enumerate() {
             let at = |k: &str| vec!["signs".into(), i.into(), k.into()];
+            if let Some(crate::config::BoolOrTemplate::Template(t)) = &s.output {
+                c.template(at("output"), t, &crate::config::validate::globals());
+            }
             if let Some(w) = &s.artifacts
                 && !WHAT.contains(&w.as_str())
             {
@@ -487,7 +490,7 @@ fn sign_cmd(ctx: &Context, i: usize, a: &Artifact, file: &Path, out: &Path) -> R
         ctx.options.deadline,
     )?;
     drop(stdin_tmp);
-    if s.output && !output.trim().is_empty() {
+    if ctx.truthy(&format!("signs[{i}].output"), s.output.as_ref())? && !output.trim().is_empty() {
         tracing::info!("signs[{i}]: {}", crate::redact::redact(output.trim_end()));
     }
     if !out.is_file() {
