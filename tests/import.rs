@@ -415,7 +415,10 @@ fn keys_for_what_rel_always_does_are_approximated_not_dropped() {
     }
     // rel has `output` for signing commands, templated as in GoReleaser: it is mapped.
     assert!(!report.contains("`signs[0].output`"), "{report}");
-    assert!(out.contains("output: \"{{ \\\"true\\\" if not env_or("), "{out}");
+    assert!(
+        out.contains("output: \"{{ \\\"true\\\" if not env_or("),
+        "{out}"
+    );
 }
 
 /// Serve `body` at `path` on loopback to requests that carry `header`; (port, requests
