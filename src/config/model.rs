@@ -837,7 +837,7 @@ pub struct DockerSign {
     #[serde(default)]
     pub stdin_file: Option<String>,
     /// Show the command's output: `true`, `false` or a template (GoReleaser's
-    /// `{{ not (isEnvSet "CI") }}` is `{{ not env.CI }}`).
+    /// `{{ not (isEnvSet "CI") }}` is `{{ env.CI is not defined }}`).
     #[serde(default)]
     pub output: Option<BoolOrTemplate>,
 }
@@ -892,7 +892,7 @@ pub struct Sign {
     #[serde(default)]
     pub env: Vec<String>,
     /// Show the command's output: `true`, `false` or a template (GoReleaser's
-    /// `{{ not (isEnvSet "CI") }}` is `{{ not env.CI }}`).
+    /// `{{ not (isEnvSet "CI") }}` is `{{ env.CI is not defined }}`).
     #[serde(default)]
     pub output: Option<BoolOrTemplate>,
 }
