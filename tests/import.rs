@@ -39,6 +39,15 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// An empty Go module `module` in `dir`, committed with what is there and tagged v1.0.0.
+fn tagged_module(dir: &Path, module: &str) {
+    write(dir, "go.mod", &format!("module {module}\n\ngo 1.21\n"));
+    write(dir, "main.go", "package main\n\nfunc main() {}\n");
+    write(dir, ".gitignore", "dist/\n");
+    init_repo(dir);
+    git(dir, &["tag", "v1.0.0"]);
+}
+
 fn rel_cmd(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let mut c = rel(dir);
     c.args(args);
@@ -359,12 +368,8 @@ fn yaml_words_keep_the_type_goreleaser_reads_them_as() {
         ".goreleaser.yaml",
         "version: 2\nproject_name: y\nbuilds:\n  - id: on\n    binary: n\n    goos: [linux]\n    goarch: [amd64]\narchives:\n  - ids: [on]\n    files: [LICENSE]\nrelease:\n  draft: yes\n",
     );
-    write(dir, "go.mod", "module example.com/y\n\ngo 1.21\n");
-    write(dir, "main.go", "package main\n\nfunc main() {}\n");
-    write(dir, ".gitignore", "dist/\n");
     write(dir, "LICENSE", "MIT\n");
-    init_repo(dir);
-    git(dir, &["tag", "v1.0.0"]);
+    tagged_module(dir, "example.com/y");
     let (report, out) = import_and_plan(dir);
     let written = std::fs::read_to_string(dir.join(".release.yaml")).unwrap();
     for line in [
@@ -525,11 +530,7 @@ fn project_metadata_is_the_default_of_every_package_entry_that_leaves_it_out() {
         ".goreleaser.yaml",
         "version: 2\nproject_name: tool\nmetadata:\n  mod_timestamp: \"{{ .CommitTimestamp }}\"\n  description: A tool for {{ .ProjectName }}.\n  homepage: https://tool.example\n  license: MIT\n  maintainers: [\"Ann <ann@example.com>\", \"Bob <bob@example.com>\"]\n  commit_author:\n    name: bot\n    email: bot@example.com\n    signing: {enabled: true}\nbuilds:\n  - goos: [linux, windows]\n    goarch: [amd64]\nnfpms:\n  - formats: [deb]\nwinget:\n  - publisher: Acme\n    license: Apache-2.0\n    skip_upload: true\naurs:\n  - skip_upload: true\n",
     );
-    write(dir, "go.mod", "module example.com/tool\n\ngo 1.21\n");
-    write(dir, "main.go", "package main\n\nfunc main() {}\n");
-    write(dir, ".gitignore", "dist/\n");
-    init_repo(dir);
-    git(dir, &["tag", "v1.0.0"]);
+    tagged_module(dir, "example.com/tool");
     let (code, out, report) = rel_cmd(dir, &["import", "-o", "-"]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(
